@@ -1,0 +1,18 @@
+"""The one Definitions object Dagster loads (``workspace.yaml``, ``[tool.dagster]``).
+
+Each domain under ``edge_pipeline/defs/`` exposes its own ``defs``; this module only merges
+them with the shared resources, so adding a domain is one import and one argument.  Nothing
+here connects to DuckDB or reads the inbox: resources open connections when an asset runs.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from edge_pipeline.defs import inbound
+from edge_pipeline.defs import resources as shared
+
+defs = dg.Definitions.merge(
+    shared.defs,
+    inbound.defs,
+)

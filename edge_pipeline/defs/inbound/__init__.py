@@ -1,0 +1,21 @@
+"""Inbound domain: issuer XML files landed in the inbox → DuckDB landing tables."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from edge_pipeline.defs.inbound.assets import ingest_inbound_file, inbox_xml_file
+from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
+from edge_pipeline.defs.inbound.resources import inbox_resource
+from edge_pipeline.defs.inbound.sensors import inbox_sensor
+
+INBOX_KEY = "inbox"
+
+defs = dg.Definitions(
+    assets=[inbox_xml_file, ingest_inbound_file],
+    jobs=[ingest_inbound_files],
+    sensors=[inbox_sensor],
+    resources={INBOX_KEY: inbox_resource()},
+)
+
+__all__ = ["INBOX_KEY", "defs"]

@@ -1,0 +1,103 @@
+"""The inbox folder where issuer systems drop inbound EDGE XML files.
+
+Files are found by reading their headers (cheap: parsing stops before the first record), never
+by trusting the name, so re-materializing a partition from the UI, without the sensor's run
+tags, still finds the right file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from edge_pipeline.defs.resources import data_dir
+from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.edge.readers.header import read_header
+
+log = logging.getLogger(__name__)
+
+#: Run tag naming the inbox file a run should load (set by the sensor and the demo).
+INBOX_FILE_TAG = "edge/inbox_file"
+
+
+def default_inbox_path() -> Path:
+    """``$EDGE_INBOX`` if set, else ``<repo>/data/inbox``."""
+    configured = os.environ.get("EDGE_INBOX")
+    return Path(configured) if configured else data_dir() / "inbox"
+
+
+class InboxFileNotFound(LookupError):
+    """No inbox file belongs to the requested partition (moved, deleted or never landed)."""
+
+
+class InboxResource(dg.ConfigurableResource):
+    """An inbox folder of ``*.xml`` inbound files, and how to tell when a file has landed."""
+
+    path: str = Field(description="Folder the issuer's inbound EDGE XML files land in.")
+    settle_seconds: float = Field(
+        default=5.0,
+        description=(
+            "A file is picked up only when it has not been modified for this long and its size "
+            "did not change since the previous sensor tick (a copy still in progress)."
+        ),
+    )
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.path)
+
+    def xml_files(self) -> list[Path]:
+        """The ``*.xml`` files in the inbox, sorted by name (stable sensor order)."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.glob("*.xml") if p.is_file())
+
+    def partition_key_for(self, path: Path) -> str:
+        """The file's ``fileIdentifier``, or its file name when the header cannot be read."""
+        try:
+            identifier = (read_header(path).file_identifier or "").strip()
+        except (InboundFormatError, OSError, ValueError) as exc:
+            # Deliberately broad: a bad file must still get a partition (and a recorded
+            # failure), never stop the sensor from seeing the other files.
+            log.warning("%s: header unreadable, keyed by file name: %s", path.name, exc)
+            return path.name
+        return identifier or path.name
+
+    def find_file(self, partition_key: str, file_name: str | None = None) -> Path:
+        """The inbox file of ``partition_key``.
+
+        ``file_name`` (the run tag the sensor sets) is tried first; otherwise headers are read.
+        When several files carry the same ``fileIdentifier`` (a reused identifier the loader
+        will refuse) the most recently modified one is taken, which reproduces the latest
+        sensor run for that partition.
+        """
+        for name in (file_name, partition_key):
+            candidate = self._inbox_member(name)
+            if candidate is not None and self.partition_key_for(candidate) == partition_key:
+                return candidate
+        matches = [p for p in self.xml_files() if self.partition_key_for(p) == partition_key]
+        if not matches:
+            raise InboxFileNotFound(
+                f"no file in the inbox {self.folder} has fileIdentifier (or file name) "
+                f"{partition_key!r}; it was moved or deleted after the partition was registered"
+            )
+        if len(matches) > 1:
+            names = ", ".join(p.name for p in matches)
+            log.warning("partition %s matches several files (%s); taking the newest", partition_key, names)
+        return max(matches, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+    def _inbox_member(self, name: str | None) -> Path | None:
+        """``name`` as a file directly in the inbox; never a path that escapes it."""
+        if not name or Path(name).name != name or not name.endswith(".xml"):
+            return None
+        candidate = self.folder / name
+        return candidate if candidate.is_file() else None
+
+
+def inbox_resource(path: Path | str | None = None, settle_seconds: float = 5.0) -> InboxResource:
+    """The inbox at ``path`` (default: :func:`default_inbox_path`)."""
+    return InboxResource(path=str(path or default_inbox_path()), settle_seconds=settle_seconds)

@@ -1,0 +1,124 @@
+"""Watch the inbox: register one partition per landed file and request its ingest run.
+
+The sensor reads file headers only and never opens DuckDB, so it cannot contend with a load
+for the warehouse lock.  Its cursor (JSON) remembers, per file name, the ``mtime:size``
+signature already requested and the size seen on the last tick, so
+
+* a file still being copied (modified less than ``settle_seconds`` ago, or grown since the
+  last tick) waits for a later tick;
+* an unchanged file is never requested twice, and a replaced file (new mtime or size) is
+  requested again: the run key is name + mtime + size.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
+from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
+from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
+
+#: Bound one tick's work; files beyond it are picked up by the next tick.
+MAX_RUNS_PER_TICK = 100
+CURSOR_VERSION = 1
+
+
+@dataclass
+class InboxCursor:
+    """What the sensor remembers between ticks, keyed by file name (inbox files only)."""
+
+    requested: dict[str, str] = field(default_factory=dict)  # name -> "mtime_ns:size"
+    sizes: dict[str, int] = field(default_factory=dict)  # name -> size seen, not yet requested
+
+    @classmethod
+    def parse(cls, raw: str | None) -> InboxCursor:
+        if not raw:
+            return cls()
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            return cls()  # an unreadable cursor only costs re-requests, which run keys absorb
+        if not isinstance(data, dict) or data.get("v") != CURSOR_VERSION:
+            return cls()
+        return cls(requested=dict(data.get("requested", {})), sizes=dict(data.get("sizes", {})))
+
+    def dump(self) -> str:
+        return json.dumps(
+            {"v": CURSOR_VERSION, "requested": self.requested, "sizes": self.sizes},
+            sort_keys=True,
+        )
+
+
+def run_key(path: Path, mtime_ns: int, size: int) -> str:
+    """Dagster never launches two runs with one key: same name, mtime and size = same file."""
+    return f"{path.name}:{mtime_ns}:{size}"
+
+
+@dg.sensor(
+    name="inbox_sensor",
+    job=ingest_inbound_files,
+    minimum_interval_seconds=10,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Registers a partition (fileIdentifier) for every complete *.xml file in the inbox and "
+        "requests its ingest run; a replaced file (new mtime or size) is ingested again."
+    ),
+)
+def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> dg.SensorResult:
+    """One tick: see which inbox files are new and complete, and request their runs."""
+    previous = InboxCursor.parse(context.cursor)
+    cursor = InboxCursor()
+    now = time.time()
+    new_keys: list[str] = []
+    run_requests: list[dg.RunRequest] = []
+    waiting = 0
+
+    for path in inbox.xml_files():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed between listing and stat
+            continue
+        signature = f"{stat.st_mtime_ns}:{stat.st_size}"
+        if previous.requested.get(path.name) == signature:
+            cursor.requested[path.name] = signature
+            continue
+        still_written = now - stat.st_mtime < inbox.settle_seconds or (
+            previous.sizes.get(path.name, stat.st_size) != stat.st_size
+        )
+        if still_written or len(run_requests) >= MAX_RUNS_PER_TICK:
+            cursor.sizes[path.name] = stat.st_size
+            waiting += 1
+            continue
+
+        key = inbox.partition_key_for(path)
+        if key not in new_keys and not context.instance.has_dynamic_partition(
+            INBOUND_FILES_PARTITIONS_NAME, key
+        ):
+            new_keys.append(key)
+        run_requests.append(
+            dg.RunRequest(
+                run_key=run_key(path, stat.st_mtime_ns, stat.st_size),
+                partition_key=key,
+                tags={INBOX_FILE_TAG: path.name},
+            )
+        )
+        cursor.requested[path.name] = signature
+
+    if waiting:
+        context.log.info("%d inbox file(s) still being written or deferred to the next tick", waiting)
+    if not run_requests:
+        return dg.SensorResult(skip_reason="no new complete files in the inbox", cursor=cursor.dump())
+    context.log.info("requesting ingest of %d file(s)", len(run_requests))
+    requests = (
+        [dg.AddDynamicPartitionsRequest(INBOUND_FILES_PARTITIONS_NAME, new_keys)] if new_keys else []
+    )
+    return dg.SensorResult(
+        run_requests=run_requests,
+        dynamic_partitions_requests=requests,
+        cursor=cursor.dump(),
+    )

@@ -1,0 +1,1 @@
+"""Streaming readers of EDGE XML files (lxml iterparse, hardened, columnar output)."""

@@ -1,0 +1,109 @@
+"""Read just enough of an inbound file to know what it is: root, header, totals, issuer.
+
+The sensor calls this for every landed file and must stay cheap: parsing stops at the first
+record below the issuer, so the cost does not depend on file size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.edge.layouts import BY_ROOT, EDGE_NAMESPACE, FileLayout
+from edge_pipeline.edge.readers.xmlparse import iterparse, refuse_doctype, syntax_error
+
+NS = f"{{{EDGE_NAMESPACE}}}"
+
+
+@dataclass(frozen=True)
+class InboundHeader:
+    """What the first kilobytes of an inbound file say about it (raw text values)."""
+
+    layout: FileLayout
+    values: dict[str, str | None] = field(default_factory=dict)
+    issuer: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def file_identifier(self) -> str | None:
+        return self.values.get("file_identifier")
+
+    @property
+    def execution_zone(self) -> str | None:
+        return self.values.get("execution_zone")
+
+    @property
+    def submission_type(self) -> str | None:
+        return self.values.get("submission_type")
+
+    @property
+    def issuer_id(self) -> str | None:
+        return self.issuer.get("issuer_identifier")
+
+
+def layout_for_root(tag: object, name: str) -> FileLayout:
+    """The layout whose root element ``tag`` is, or a clear refusal naming what was found."""
+    if not isinstance(tag, str):
+        raise InboundFormatError(name, "the document has no element root")
+    qname = etree.QName(tag)
+    if qname.namespace != EDGE_NAMESPACE:
+        raise InboundFormatError(
+            name,
+            f"root element {qname.localname} is in namespace {qname.namespace or '(none)'}, "
+            f"expected {EDGE_NAMESPACE}",
+            element=qname.localname,
+        )
+    layout = BY_ROOT.get(qname.localname)
+    if layout is None:
+        known = ", ".join(sorted(BY_ROOT))
+        raise InboundFormatError(
+            name, f"unknown root element {qname.localname} (expected one of {known})"
+        )
+    return layout
+
+
+def read_header(path: Path) -> InboundHeader:
+    """Parse the root, header, file totals and issuer fields of ``path``, then stop."""
+    name = Path(path).name
+    with open(path, "rb") as source:
+        try:
+            return _read_header(source, name)
+        except etree.XMLSyntaxError as exc:
+            raise syntax_error(name, exc) from exc
+
+
+def _read_header(source, name: str) -> InboundHeader:
+    layout: FileLayout | None = None
+    root = issuer = None
+    root_columns: dict[str, str] = {}
+    issuer_columns: dict[str, str] = {}
+    child_tags: set[str] = set()
+    values: dict[str, str | None] = {}
+    issuer_values: dict[str, str | None] = {}
+    for event, elem in iterparse(source, name, ("start", "end")):
+        if root is None:
+            refuse_doctype(elem, name)
+            layout = layout_for_root(elem.tag, name)
+            root = elem
+            root_columns = {NS + e.name: e.column for e in (*layout.header, *layout.totals)}
+            issuer_columns = {NS + e.name: e.column for e in layout.issuer.value_fields}
+            child_tags = {NS + (c.container or c.element) for c in layout.issuer.children}
+            continue
+        parent = elem.getparent()
+        if event == "start":
+            if elem.tag == NS + layout.issuer.element and parent is root:
+                issuer = elem
+            elif issuer is not None and parent is issuer and elem.tag in child_tags:
+                break
+            continue
+        if parent is root and elem.tag in root_columns:
+            values[root_columns[elem.tag]] = elem.text or ""
+        elif issuer is not None and parent is issuer and elem.tag in issuer_columns:
+            issuer_values[issuer_columns[elem.tag]] = elem.text or ""
+        elif elem is root:
+            break
+    if layout is None:
+        raise InboundFormatError(name, "the file is empty")
+    return InboundHeader(layout=layout, values=values, issuer=issuer_values)
