@@ -115,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.func(args)
+    except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
     except BadInput as exc:
         print(f"edge-pipeline: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

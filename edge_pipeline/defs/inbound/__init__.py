@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from edge_pipeline.defs.inbound.assets import ingest_inbound_file, inbox_xml_file
+from edge_pipeline.defs.inbound.assets import inbox_xml_file, ingest_inbound_file
 from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
 from edge_pipeline.defs.inbound.resources import inbox_resource
 from edge_pipeline.defs.inbound.sensors import inbox_sensor

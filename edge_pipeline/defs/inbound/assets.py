@@ -10,8 +10,8 @@ Metadata is operational only (counts, sizes, hashes, timings, the loader's error
 member identifier, name or birth date.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -157,7 +157,11 @@ def ingest_inbound_file(
         group_rows = _group_rows(con, result, group) if group else {}
 
     context.log.info(
-        "%s %s: %s in %.2f s", result.layout or "file", result.file_name, result.status, result.seconds
+        "%s %s: %s in %.2f s",
+        result.layout or "file",
+        result.file_name,
+        result.status,
+        result.seconds,
     )
     data_version = dg.DataVersion(result.sha256)
     common = _file_metadata(result)
@@ -177,7 +181,7 @@ def ingest_inbound_file(
     if not result.ok:
         raise dg.Failure(
             description=(
-                f"{result.file_name} was {result.status} and not loaded: {result.error} "
+                f"{result.file_name} not loaded ({result.status}): {result.error} "
                 "(the attempt is recorded in submission_file)"
             ),
             metadata=common,
@@ -247,9 +251,7 @@ def _file_metadata(result: LoadResult) -> dict[str, object]:
     if result.load_id is not None:
         metadata["load_id"] = result.load_id
     if result.status == "unchanged":
-        metadata["note"] = (
-            "identical re-delivery of a file already loaded: nothing was written"
-        )
+        metadata["note"] = "identical re-delivery of a file already loaded: nothing was written"
     if result.error:
         metadata["error"] = result.error
     return metadata

@@ -56,14 +56,15 @@ class InboxResource(dg.ConfigurableResource):
             return []
         return sorted(p for p in self.folder.glob("*.xml") if p.is_file())
 
-    def partition_key_for(self, path: Path) -> str:
+    def partition_key_for(self, path: Path, warn: bool = True) -> str:
         """The file's ``fileIdentifier``, or its file name when the header cannot be read."""
         try:
             identifier = (read_header(path).file_identifier or "").strip()
         except (InboundFormatError, OSError, ValueError) as exc:
             # Deliberately broad: a bad file must still get a partition (and a recorded
             # failure), never stop the sensor from seeing the other files.
-            log.warning("%s: header unreadable, keyed by file name: %s", path.name, exc)
+            if warn:
+                log.warning("%s: header unreadable, keyed by file name: %s", path.name, exc)
             return path.name
         return identifier or path.name
 
@@ -77,9 +78,11 @@ class InboxResource(dg.ConfigurableResource):
         """
         for name in (file_name, partition_key):
             candidate = self._inbox_member(name)
-            if candidate is not None and self.partition_key_for(candidate) == partition_key:
+            if candidate is not None and self.partition_key_for(candidate, False) == partition_key:
                 return candidate
-        matches = [p for p in self.xml_files() if self.partition_key_for(p) == partition_key]
+        matches = [
+            p for p in self.xml_files() if self.partition_key_for(p, warn=False) == partition_key
+        ]
         if not matches:
             raise InboxFileNotFound(
                 f"no file in the inbox {self.folder} has fileIdentifier (or file name) "
@@ -87,7 +90,9 @@ class InboxResource(dg.ConfigurableResource):
             )
         if len(matches) > 1:
             names = ", ".join(p.name for p in matches)
-            log.warning("partition %s matches several files (%s); taking the newest", partition_key, names)
+            log.warning(
+                "partition %s matches several files (%s); taking the newest", partition_key, names
+            )
         return max(matches, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
     def _inbox_member(self, name: str | None) -> Path | None:

@@ -10,8 +10,8 @@ signature already requested and the size seen on the last tick, so
   requested again: the run key is name + mtime + size.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
 import json
 import time
 from dataclasses import dataclass, field
@@ -36,7 +36,7 @@ class InboxCursor:
     sizes: dict[str, int] = field(default_factory=dict)  # name -> size seen, not yet requested
 
     @classmethod
-    def parse(cls, raw: str | None) -> InboxCursor:
+    def parse(cls, raw: str | None) -> "InboxCursor":
         if not raw:
             return cls()
         try:
@@ -110,12 +110,18 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
         cursor.requested[path.name] = signature
 
     if waiting:
-        context.log.info("%d inbox file(s) still being written or deferred to the next tick", waiting)
+        context.log.info(
+            "%d inbox file(s) still being written or deferred to the next tick", waiting
+        )
     if not run_requests:
-        return dg.SensorResult(skip_reason="no new complete files in the inbox", cursor=cursor.dump())
+        return dg.SensorResult(
+            skip_reason="no new complete files in the inbox", cursor=cursor.dump()
+        )
     context.log.info("requesting ingest of %d file(s)", len(run_requests))
     requests = (
-        [dg.AddDynamicPartitionsRequest(INBOUND_FILES_PARTITIONS_NAME, new_keys)] if new_keys else []
+        [dg.AddDynamicPartitionsRequest(INBOUND_FILES_PARTITIONS_NAME, new_keys)]
+        if new_keys
+        else []
     )
     return dg.SensorResult(
         run_requests=run_requests,

@@ -84,9 +84,7 @@ PLAN = Record(
     fields=(
         RECORD_IDENTIFIER,
         PLAN_IDENTIFIER,
-        Element(
-            "insurancePlanClaimDetailTotalQuantity", "claim_detail_total_quantity", "integer"
-        ),
+        Element("insurancePlanClaimDetailTotalQuantity", "claim_detail_total_quantity", "integer"),
         Element(
             "insurancePlanClaimServiceLineTotalQuantity",
             "claim_service_line_total_quantity",

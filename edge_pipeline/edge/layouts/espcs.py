@@ -43,9 +43,7 @@ PLAN = Record(
     fields=(
         RECORD_IDENTIFIER,
         PLAN_IDENTIFIER,
-        Element(
-            "insurancePlanClaimDetailTotalQuantity", "claim_detail_total_quantity", "integer"
-        ),
+        Element("insurancePlanClaimDetailTotalQuantity", "claim_detail_total_quantity", "integer"),
         Element("policyPaidTotalAmount", "plan_paid_total_amount", "decimal"),
     ),
     children=(CLAIM,),

@@ -58,9 +58,7 @@ PLAN = Record(
     fields=(
         RECORD_IDENTIFIER,
         PLAN_IDENTIFIER,
-        Element(
-            "insurancePlanFileDetailTotalQuantity", "file_detail_total_quantity", "integer"
-        ),
+        Element("insurancePlanFileDetailTotalQuantity", "file_detail_total_quantity", "integer"),
     ),
     children=(DETAIL,),
 )

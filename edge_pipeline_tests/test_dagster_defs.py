@@ -1,0 +1,253 @@
+"""The Dagster layer: definitions load and validate, and ingesting a partition really loads it.
+
+Every test uses a temporary warehouse, inbox and Dagster instance; nothing touches ``data/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+import yaml
+
+from edge_pipeline.definitions import defs
+from edge_pipeline.defs.inbound.assets import BY_LAYOUT, SUBMISSION_FILE, TABLE_GROUP_ASSETS
+from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
+from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, REPO_ROOT, WarehouseResource
+from edge_pipeline.edge.readers.header import read_header
+from edge_pipeline.edge.synth.generate import generate_issuer
+from edge_pipeline.edge.warehouse.schema import TABLES
+
+JOB = "ingest_inbound_files"
+GROUP_KEYS = {dg.AssetKey(group.key) for group in TABLE_GROUP_ASSETS}
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def test_definitions_validate_with_the_dagster_cli(tmp_path: Path) -> None:
+    dagster = Path(sys.executable).parent / "dagster"
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    shutil.copyfile(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Validation successful for code location edge_pipeline" in done.stderr + done.stdout
+
+
+def test_inbound_assets_share_one_partitioning_pool_and_group() -> None:
+    graph = defs.resolve_asset_graph()
+    ingest = defs.resolve_assets_def(SUBMISSION_FILE)
+    assert ingest.node_def.name == "ingest_inbound_file"
+    assert ingest.keys == {SUBMISSION_FILE, *GROUP_KEYS}
+    assert ingest.can_subset
+    assert ingest.op.pool == DUCKDB_WRITER_POOL
+    for key in ingest.keys:
+        node = graph.get(key)
+        assert node.group_name == "inbound"
+        assert node.partitions_def.name == INBOUND_FILES_PARTITIONS_NAME
+        assert dg.AssetKey("inbox_xml_file") in node.parent_keys
+        assert node.metadata["dagster/column_schema"].columns
+    job = defs.resolve_job_def(JOB)
+    assert job.partitions_def.name == INBOUND_FILES_PARTITIONS_NAME
+    sensor = defs.resolve_sensor_def("inbox_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.minimum_interval_seconds >= 10
+    assert sensor.job_name == JOB
+
+
+def test_dagster_yaml_limits_the_writer_pool_to_one_and_disables_telemetry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copyfile(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+        assert instance.event_log_storage.supports_global_concurrency_limits
+        assert not instance.telemetry_enabled
+    settings = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())
+    assert settings["load_from"][0]["python_module"]["module_name"] == "edge_pipeline.definitions"
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+@pytest.fixture(scope="module")
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A small synthetic issuer: layout name -> its inbound file."""
+    out = tmp_path_factory.mktemp("synthetic")
+    manifest = generate_issuer(out, enrollees=40, seed=7)
+    files = {e.layout: out / e.path for e in manifest.files if e.role == "submission"}
+    assert set(files) == set(BY_LAYOUT)
+    return files
+
+
+@pytest.fixture
+def env(tmp_path: Path, issuer: dict[str, Path]) -> Iterator[dict]:
+    """A fresh inbox holding the issuer's files, an empty warehouse, an ephemeral instance."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in issuer.values():
+        shutil.copy2(path, inbox / path.name)
+    warehouse = tmp_path / "warehouse.duckdb"
+    with dg.instance_for_test() as instance:
+        yield {
+            "instance": instance,
+            "inbox": inbox,
+            "warehouse": warehouse,
+            "resources": {
+                "warehouse": WarehouseResource(database=str(warehouse)),
+                "inbox": InboxResource(path=str(inbox)),
+            },
+        }
+
+
+def ingest(env: dict, key: str, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
+    env["instance"].add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, [key])
+    return defs.resolve_job_def(JOB).execute_in_process(
+        instance=env["instance"],
+        partition_key=key,
+        resources=env["resources"],
+        tags=tags or {},
+        raise_on_error=False,
+    )
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, dict]:
+    return {
+        e.asset_key: {k: getattr(v, "value", v) for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_each_file_type_materializes_its_own_table_group(env: dict, issuer: dict) -> None:
+    for layout, path in issuer.items():
+        key = read_header(path).file_identifier
+        result = ingest(env, key)  # no run tags: the file is found by its header, as from the UI
+        assert result.success, layout
+        events = materialized(result)
+        group = BY_LAYOUT[layout]
+        assert set(events) == {SUBMISSION_FILE, dg.AssetKey(group.key)}, layout
+        meta = events[dg.AssetKey(group.key)]
+        assert meta["status"] == "loaded"
+        assert meta["file_name"] == path.name
+        assert meta["dagster/partition_row_count"] > 0
+        assert meta["dagster/column_schema"].columns
+        for table in group.tables:
+            (count,) = query(
+                env["warehouse"],
+                f"SELECT count(*) FROM {table} WHERE file_identifier = ?",
+                [key],
+            )[0]
+            assert count == meta[f"rows/{table}"], (layout, table)
+        assert query(
+            env["warehouse"], "SELECT status FROM submission_file WHERE file_identifier = ?", [key]
+        ) == [("loaded",)]
+
+
+def test_metadata_carries_no_member_data(env: dict, issuer: dict) -> None:
+    text = ""
+    for path in issuer.values():
+        result = ingest(env, read_header(path).file_identifier)
+        events = materialized(result)
+        text += repr({k: v for e in events.values() for k, v in e.items() if "schema" not in k})
+    member_columns = [
+        (table, column)
+        for table, columns in TABLES.items()
+        for column in columns
+        if column
+        in ("insured_member_identifier", "insured_member_birth_date", "subscriber_identifier")
+    ]
+    values = set()
+    for table, column in member_columns:
+        values |= {row[0] for row in query(env["warehouse"], f"SELECT {column} FROM {table}")}
+    values -= {None, "", "M", "F", "U", "S"}
+    assert len(values) > 10
+    assert not [value for value in values if value in text]
+
+
+def test_identical_redelivery_changes_nothing(env: dict, issuer: dict) -> None:
+    path = issuer["ESMCS"]
+    key = read_header(path).file_identifier
+    first = ingest(env, key)
+    assert first.success
+    tables = BY_LAYOUT["ESMCS"].tables
+    before = [query(env["warehouse"], f"SELECT count(*) FROM {t}")[0][0] for t in tables]
+    files_before = query(env["warehouse"], "SELECT count(*) FROM submission_file")[0][0]
+
+    again = ingest(env, key, tags={INBOX_FILE_TAG: path.name})
+    assert again.success
+    events = materialized(again)
+    assert events[SUBMISSION_FILE]["status"] == "unchanged"
+    assert "nothing was written" in events[SUBMISSION_FILE]["note"]
+    after = [query(env["warehouse"], f"SELECT count(*) FROM {t}")[0][0] for t in tables]
+    assert after == before
+    assert query(env["warehouse"], "SELECT count(*) FROM submission_file")[0][0] == files_before
+
+
+def test_bad_xml_fails_the_run_and_is_recorded(env: dict) -> None:
+    bad = env["inbox"] / "broken.xml"
+    bad.write_text("<not-edge><unclosed></not-edge>")
+    key = env["resources"]["inbox"].partition_key_for(bad)
+    assert key == "broken.xml"  # no header: keyed by file name
+
+    result = ingest(env, key)
+    assert not result.success
+    events = materialized(result)
+    assert set(events) == {SUBMISSION_FILE}
+    assert events[SUBMISSION_FILE]["status"] == "failed"
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "broken.xml" in failure.step_failure_data.error.message
+    rows = query(
+        env["warehouse"], "SELECT status, error FROM submission_file WHERE file_name = 'broken.xml'"
+    )
+    assert len(rows) == 1
+    assert rows[0][0] == "failed"
+    assert "broken.xml" in rows[0][1]
+
+
+def test_reused_file_identifier_is_refused_and_fails(env: dict, issuer: dict) -> None:
+    path = issuer["ESPCS"]
+    key = read_header(path).file_identifier
+    assert ingest(env, key).success
+    reused = env["inbox"] / ("copy-" + path.name)
+    reused.write_bytes(path.read_bytes() + b"\n<!-- different bytes, same fileIdentifier -->\n")
+
+    result = ingest(env, key, tags={INBOX_FILE_TAG: reused.name})
+    assert not result.success
+    assert materialized(result)[SUBMISSION_FILE]["status"] == "refused"
+    assert query(
+        env["warehouse"],
+        "SELECT status FROM submission_file WHERE file_name = ?",
+        [reused.name],
+    ) == [("refused",)]
+
+
+def test_missing_file_fails_with_a_clear_message(env: dict) -> None:
+    result = ingest(env, "NOSUCHFILE01")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "NOSUCHFILE01" in failure.step_failure_data.error.message
+    assert not env["warehouse"].exists()  # nothing to load: the warehouse was not even opened

@@ -1,0 +1,153 @@
+"""The inbox sensor: complete files become partitions and runs, exactly once per file version."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
+from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
+from edge_pipeline.defs.inbound.sensors import inbox_sensor
+from edge_pipeline.edge.readers.header import read_header
+from edge_pipeline.edge.synth.generate import generate_issuer
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    out = tmp_path_factory.mktemp("synthetic")
+    manifest = generate_issuer(out, enrollees=20, seed=11)
+    return [out / e.path for e in manifest.files if e.role == "submission"]
+
+
+@pytest.fixture
+def inbox(tmp_path: Path, generated: list[Path]) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for path in generated:
+        age(shutil.copy2(path, folder / path.name))
+    return folder
+
+
+@pytest.fixture
+def instance() -> dg.DagsterInstance:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def age(path: Path | str, seconds: float = 60) -> None:
+    """Pretend the file finished landing ``seconds`` ago."""
+    stamp = time.time() - seconds
+    os.utime(path, (stamp, stamp))
+
+
+def tick(instance: dg.DagsterInstance, folder: Path, cursor: str | None = None) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={"inbox": InboxResource(path=str(folder), settle_seconds=5)},
+    )
+    return inbox_sensor(context)
+
+
+def added_keys(result: dg.SensorResult) -> list[str]:
+    return [k for r in result.dynamic_partitions_requests or [] for k in r.partition_keys]
+
+
+def test_complete_files_become_partitions_and_runs(
+    instance: dg.DagsterInstance, inbox: Path
+) -> None:
+    expected = {read_header(p).file_identifier: p.name for p in inbox.glob("*.xml")}
+    result = tick(instance, inbox)
+
+    assert sorted(added_keys(result)) == sorted(expected)
+    assert all(
+        r.partitions_def_name == INBOUND_FILES_PARTITIONS_NAME
+        for r in result.dynamic_partitions_requests
+    )
+    runs = {r.partition_key: r for r in result.run_requests}
+    assert set(runs) == set(expected)
+    for key, request in runs.items():
+        path = inbox / expected[key]
+        stat = path.stat()
+        assert request.run_key == f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}"
+        assert request.tags[INBOX_FILE_TAG] == path.name
+    assert json.loads(result.cursor)["requested"].keys() == set(expected.values())
+
+
+def test_a_second_tick_without_changes_yields_nothing(
+    instance: dg.DagsterInstance, inbox: Path
+) -> None:
+    first = tick(instance, inbox)
+    instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, added_keys(first))
+    second = tick(instance, inbox, first.cursor)
+    assert not second.run_requests
+    assert not second.dynamic_partitions_requests
+    assert second.cursor == first.cursor
+
+
+def test_a_file_still_being_written_waits(instance: dg.DagsterInstance, inbox: Path) -> None:
+    landing = next(iter(sorted(inbox.glob("*.xml"))))
+    os.utime(landing)  # modified just now: still being copied
+    first = tick(instance, inbox)
+    assert landing.name not in {r.tags[INBOX_FILE_TAG] for r in first.run_requests}
+    assert len(first.run_requests) == 3
+
+    with landing.open("ab") as out:  # it grew since the last tick
+        out.write(b"\n")
+    age(landing)
+    second = tick(instance, inbox, first.cursor)
+    assert not second.run_requests
+
+    third = tick(instance, inbox, second.cursor)  # same size, old enough: complete
+    assert [r.tags[INBOX_FILE_TAG] for r in third.run_requests] == [landing.name]
+    assert not added_keys(third) or added_keys(third) == [third.run_requests[0].partition_key]
+
+
+def test_a_replaced_file_runs_again_with_a_new_run_key(
+    instance: dg.DagsterInstance, inbox: Path
+) -> None:
+    first = tick(instance, inbox)
+    instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, added_keys(first))
+    replaced = next(iter(sorted(inbox.glob("*.xml"))))
+    replaced.write_bytes(replaced.read_bytes() + b"\n")
+    age(replaced, 30)
+    second = tick(instance, inbox, first.cursor)
+    assert [r.tags[INBOX_FILE_TAG] for r in second.run_requests] == [replaced.name]
+    assert second.run_requests[0].run_key not in {r.run_key for r in first.run_requests}
+    assert not second.dynamic_partitions_requests  # the partition already exists
+
+
+def test_an_unreadable_file_is_keyed_by_its_name(
+    instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    bad = folder / "garbage.xml"
+    bad.write_bytes(b"\x00 not xml at all")
+    age(bad)
+    result = tick(instance, folder)
+    assert added_keys(result) == ["garbage.xml"]
+    assert [r.partition_key for r in result.run_requests] == ["garbage.xml"]
+
+
+def test_the_sensor_never_opens_duckdb(
+    instance: dg.DagsterInstance, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the sensor must not connect to DuckDB")
+
+    monkeypatch.setattr(duckdb, "connect", refuse)
+    assert len(tick(instance, inbox).run_requests) == 4
+
+
+def test_an_empty_or_missing_inbox_skips(instance: dg.DagsterInstance, tmp_path: Path) -> None:
+    result = tick(instance, tmp_path / "nowhere")
+    assert not result.run_requests
+    assert result.skip_reason is not None
