@@ -602,3 +602,25 @@ def test_enrollment_layout_is_the_one_written(docs: dict[str, etree._Element]) -
     root = docs["ESES"]
     assert root.tag == f"{NS}{ESES.root}"
     assert root.find(f"{NS}{ESES.issuer.element}") is not None
+
+
+@pytest.mark.parametrize("enrollees", [1, 4])
+def test_tiny_populations_still_write_complete_files(tmp_path: Path, enrollees: int) -> None:
+    """Every file has at least one plan with one record, even without natural claims."""
+    manifest = generate_issuer(tmp_path, enrollees, seed=enrollees, error_rate=0.5)
+    for entry in manifest.files:
+        root = etree.parse(str(tmp_path / entry.path)).getroot()
+        layout = BY_NAME[entry.layout]
+        assert len(root.find(f"{NS}{layout.issuer.element}")) > len(layout.issuer.fields) - 1
+        wrong_totals = [
+            d
+            for d in manifest.defects
+            if d.file == entry.path and d.defect_class == "control_total"
+        ]
+        if entry.role == "submission" and not wrong_totals:
+            assert_totals_match(root, layout)
+        if HAS_XSD:
+            from edge_pipeline.edge.xsd import load_schema
+
+            schema = load_schema(layout)
+            assert schema.validate(etree.ElementTree(root)), schema.error_log

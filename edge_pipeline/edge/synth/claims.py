@@ -130,7 +130,6 @@ class MedicalClaimGenerator:
     def __init__(self, ctx: SynthContext) -> None:
         self.ctx = ctx
         self.cutoff = ctx.cutoff
-        self.year_end = ctx.benefit_year
 
     def claims(self, family: Family) -> list[Claim]:
         """Every medical claim of the family in generation (and document) order."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from edge_pipeline.edge.reference import DIY_FOLDER, read_diy_rows, reference_dir
 from edge_pipeline.edge.synth.ids import rng_for
@@ -199,10 +198,3 @@ def load_code_sets(benefit_year: int, seed: int) -> CodeSets:
         non_rxc_ndc=tuple(c for c in NON_RXC_NDC if c not in rxc_set),
         surgical_hcpcs=_sample(rng, surgical, 80) or _sample(rng, eligible, 80),
     )
-
-
-def reference_files(benefit_year: int) -> list[Path]:
-    """The DIY files the generator read (for the manifest's provenance note)."""
-    year = _source_year(benefit_year)
-    folder = reference_dir() / DIY_FOLDER / f"cy{year}"
-    return [folder / name for name in ("table_2.csv", "table_3.csv", "table_10a.csv")]

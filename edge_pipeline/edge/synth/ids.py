@@ -23,7 +23,6 @@ STREAMS = {
     "defects": 6,
     "codes": 7,
     "providers": 8,
-    "bench": 9,
 }
 
 

@@ -223,15 +223,18 @@ class SubmissionWriter:
         self._group_totals: list[dict[str, str]] = []
         self.result: WriteResult | None = None
 
-        if xml_declaration:
-            self._parts.append('<?xml version="1.0" encoding="UTF-8"?>\n')
-        self._parts.append(f'<{layout.root} xmlns="{EDGE_NAMESPACE}">')
-        self._leaves(self._header_leaves, header)
-        rid = self._take_rid(self._issuer_values)
-        self._issuer_values[_RID] = rid
-        self._records += 1
-        placeholder = self._placeholder_totals()
-        self._top = self._reserve(self._top_text(placeholder, placeholder))
+        try:
+            if xml_declaration:
+                self._parts.append('<?xml version="1.0" encoding="UTF-8"?>\n')
+            self._parts.append(f'<{layout.root} xmlns="{EDGE_NAMESPACE}">')
+            self._leaves(self._header_leaves, header)
+            self._issuer_values[_RID] = self._take_rid(self._issuer_values)
+            self._records += 1
+            placeholder = self._placeholder_totals()
+            self._top = self._reserve(self._top_text(placeholder, placeholder))
+        except BaseException:
+            self.abort()
+            raise
 
     # -- public API ---------------------------------------------------------------------------
 
