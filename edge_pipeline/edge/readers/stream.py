@@ -18,21 +18,23 @@ Why the hot path looks the way it does (it runs once per record, millions of tim
   misplaced elements) and mapping them to columns is done once per signature and cached as a
   :class:`_Plan` of C-level ``itemgetter`` calls; a record then costs a few C calls, not a
   Python loop over its leaves.
-* The enclosing records' identifiers are cached on the enclosing element (by identity), so a
-  claim's service lines do not walk the tree again.
-* Rows are converted to Arrow every few thousand rows: Python strings cost ~60 bytes each, the
-  same text in Arrow a few bytes, which keeps a batch of 65,536 claims far below 100 MB.
+* Records without children that sit below a second-level record (ESMCS service lines) are
+  read when their parent ends, from the parent's subtree: no parse event, ancestor lookup or
+  tree surgery of their own.  A claim's lines are bounded (an 837 claim has at most 999), so
+  the tree stays small.  Other records' ancestor identifiers are cached by parent element.
+* Rows go to one flat list per table and become Arrow every few thousand rows: Python strings
+  cost ~60 bytes each, the same text in Arrow a few bytes, so batches stay small in memory.
 
 A record must sit directly in its parent record (or in the parent's declared container, as
 ESMCS service lines sit in ``includedDetailServiceLine``); anywhere else the file is refused,
-as it would be by the XSD.
+as it would be by the XSD.  ``readers/parallel.py`` relies on that to split files safely.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import count, repeat
+from itertools import chain, count, repeat
 from operator import attrgetter, itemgetter
 from typing import IO, Any, NamedTuple
 
@@ -98,6 +100,8 @@ class _Plan(NamedTuple):
     row: Getter  # slots -> the table row (identifier, ancestors' identifiers, values)
     key: Getter  # slots -> identifier and ancestors' identifiers
     repeated: tuple[tuple[int, Getter], ...]  # (repeated field index, slots -> its values)
+    #: (index of a child holding child records read with this record, their reader)
+    inline: tuple[tuple[int, _RecordReader], ...] = ()
 
 
 @dataclass
@@ -146,9 +150,10 @@ class _RecordReader:
 
     record: Record
     ancestors: tuple[Record, ...]
+    tag: str
     value_tags: tuple[str, ...]
     repeated_tags: tuple[str, ...]
-    nested: frozenset[str]  # child record / container tags: their rows are read on their own
+    nested: frozenset[str]  # child record / container tags: not leaves of this record
     container: str | None  # tag of the wrapper between this record and its parent, if any
     owner: str | None  # tag of the parent record
     buffer: _TableBuffer
@@ -160,6 +165,9 @@ class _RecordReader:
     #: Set by a continuation reader (see ``InboundStreamReader``): the next occurrence of this
     #: record began before the split, so its row belongs to the other half.
     inherited: bool = False
+    #: Child records read when this record ends, by the tag of the element holding them (the
+    #: container, or the record itself): no parse event, no tree surgery of their own.
+    inline: dict[str, _RecordReader] = field(default_factory=dict)
 
     @classmethod
     def compile(
@@ -170,6 +178,7 @@ class _RecordReader:
         return cls(
             record=record,
             ancestors=ancestors,
+            tag=NS + record.element,
             value_tags=tuple(NS + f.name for f in values),
             repeated_tags=tuple(NS + f.name for f in repeated),
             nested=frozenset(NS + (c.container or c.element) for c in record.children),
@@ -213,6 +222,13 @@ class InboundStreamReader:
             NS + record.element: _RecordReader.compile(record, ancestors, self.chunk_rows)
             for record, ancestors in layout.records()
         }
+        self.streamed = dict(self.readers)  # records the parser reports (the rest are inline)
+        for reader in self.readers.values():
+            for child in reader.record.children:
+                if len(reader.ancestors) >= 2 and not child.children:
+                    tag = NS + child.element
+                    reader.inline[NS + (child.container or child.element)] = self.readers[tag]
+                    del self.streamed[tag]
         for tag in inherited:
             self.readers[tag].inherited = True
         self.boundary_line = boundary_line
@@ -220,8 +236,8 @@ class InboundStreamReader:
 
     def batches(self, source: IO[bytes]) -> Iterator[tuple[str, pa.Table]]:
         """Parse ``source`` to the end, yielding full batches as they fill and the rest last."""
-        events = iterparse(source, self.name, ("end",), tag=self.readers)
-        readers = self.readers
+        events = iterparse(source, self.name, ("end",), tag=self.streamed)
+        readers = self.streamed
         read = self._read_record
         first = True
         try:
@@ -230,14 +246,13 @@ class InboundStreamReader:
                     self._check_root(elem)
                     first = False
                 reader = readers[elem.tag]
-                read(reader, elem)
-                if len(reader.buffer.values) >= reader.buffer.limit:
+                if read(reader, elem):
                     yield from self._spill(reader)
         except etree.XMLSyntaxError as exc:
             raise syntax_error(self.name, exc) from exc
         if first:
             raise InboundFormatError(self.name, f"no {self.layout.issuer.element} record found")
-        for reader in readers.values():
+        for reader in self.readers.values():
             yield from self._flush(reader)
 
     def _check_root(self, elem: Any) -> None:
@@ -248,42 +263,81 @@ class InboundStreamReader:
                 self.name, f"root {etree.QName(root).localname} is not a {self.layout.name}"
             )
 
-    def _read_record(self, reader: _RecordReader, elem: Any) -> None:
+    def _read_record(self, reader: _RecordReader, elem: Any) -> bool:
+        """Buffer the rows of an ended record (and its inline children), then drop it from the
+        tree.  Returns whether a buffer is due to be converted to Arrow."""
         kids = list(elem)
+        plan, raw, rid = self._leaves(reader, elem, kids)
+        parent = elem.getparent()
+        if parent is not reader.parent:
+            self._enter(reader, elem, parent)
+        if reader.inherited:
+            del kids
+            self._check_inherited(reader, elem)
+            full = False
+        else:
+            full = self._emit(reader, plan, raw, rid, reader.tail)
+            if plan.inline:
+                full |= self._read_inline(reader, elem, kids, plan, rid)
+            del kids  # child proxies must be gone before clear(), or lxml relocates each child
+        elem.clear()
+        parent.remove(elem)
+        return full
+
+    def _leaves(self, reader: _RecordReader, elem: Any, kids: list) -> tuple[_Plan, list, int]:
+        """The record's plan (validating a new signature), its children's texts, its id."""
         tags = tuple(map(_TAG, kids))
         plan = reader.plans.get(tags)
         if plan is None:
             plan = self._plan(reader, elem, kids, tags)
         raw = list(map(_TEXT, kids))
-        del kids  # child proxies must be gone before clear(), or lxml relocates each child
         text = raw[plan.rid]
         if text is not None and text.isascii() and text.isdigit() and len(text) < 19:
-            rid = int(text)
-        else:
-            rid = self._identifier(reader, elem, text)
-        parent = elem.getparent()
-        if parent is not reader.parent:
-            self._enter(reader, elem, parent)
-        if reader.inherited:
-            self._check_inherited(reader, elem)
-        else:
-            slots = list(map(_EMPTY_IF_NONE, raw, raw))
-            slots += reader.tail
-            slots.append(rid)
-            reader.buffer.values += plan.row(slots)
-            if plan.repeated:
-                key = plan.key(slots)
-                for index, getter in plan.repeated:
-                    values = reader.repeated[index].values
-                    for row in zip(*map(repeat, key), count(1), getter(slots)):
-                        values += row
-            self.records_read += 1
-        elem.clear()
-        parent.remove(elem)
+            return plan, raw, int(text)
+        return plan, raw, self._identifier(reader, elem, text)
+
+    def _emit(self, reader: _RecordReader, plan: _Plan, raw: list, rid: int, tail: tuple) -> bool:
+        """Buffer one record's row and repeated values; ``tail`` holds its ancestors' ids."""
+        slots = list(map(_EMPTY_IF_NONE, raw, raw)) if None in raw else raw
+        slots += tail
+        slots.append(rid)
+        buffer = reader.buffer
+        buffer.values += plan.row(slots)
+        full = len(buffer.values) >= buffer.limit
+        if plan.repeated:
+            key = plan.key(slots)
+            for index, getter in plan.repeated:
+                repeated = reader.repeated[index]
+                repeated.values.extend(
+                    chain.from_iterable(zip(*map(repeat, key), count(1), getter(slots)))
+                )
+                full |= len(repeated.values) >= repeated.limit
+        self.records_read += 1
+        return full
+
+    def _read_inline(
+        self, reader: _RecordReader, elem: Any, kids: list, plan: _Plan, rid: int
+    ) -> bool:
+        """Read the child records held in ``elem`` (ESMCS: a claim's service lines)."""
+        tail = (None, *reader.parent_ids, rid)
+        full = False
+        leaves = self._leaves
+        emit = self._emit
+        for index, child_reader in plan.inline:
+            holder = kids[index]
+            records = list(holder) if child_reader.container else [holder]
+            tag = child_reader.tag
+            for record in records:
+                if record.tag != tag:
+                    self._fail(reader, elem, str(rid), record.tag, "unexpected element")
+                child_plan, raw, child_rid = leaves(child_reader, record, list(record))
+                full |= emit(child_reader, child_plan, raw, child_rid, tail)
+        return full
 
     def _plan(self, reader: _RecordReader, elem: Any, kids: list, tags: tuple) -> _Plan:
         """Validate a new child signature in document order and compile how to read it."""
         positions: dict[str, list[int]] = {}
+        inline: list[tuple[int, _RecordReader]] = []
         rid_text: str | None = None
         singles = {RID_TAG, *reader.value_tags}
         for i, tag in enumerate(tags):
@@ -291,6 +345,8 @@ class InboundStreamReader:
                 reason = "entity references and other non-element nodes are not allowed"
                 self._fail(reader, elem, rid_text, None, reason)
             if tag in reader.nested:
+                if tag in reader.inline:
+                    inline.append((i, reader.inline[tag]))
                 continue
             if tag in singles:
                 if tag in positions:
@@ -314,6 +370,7 @@ class InboundStreamReader:
                 for i, t in enumerate(reader.repeated_tags)
                 if t in positions
             ),
+            inline=tuple(inline),
         )
         reader.plans[tags] = plan
         return plan
@@ -366,10 +423,11 @@ class InboundStreamReader:
 
     def _spill(self, reader: _RecordReader) -> Iterator[tuple[str, pa.Table]]:
         """Convert a record type's buffered rows to Arrow; yield the tables that are full."""
-        for buffer in (reader.buffer, *reader.repeated):
-            buffer.spill()
-            if buffer.pending >= self.batch_rows:
-                yield buffer.table, buffer.take()
+        for owner in (reader, *reader.inline.values()):
+            for buffer in (owner.buffer, *owner.repeated):
+                buffer.spill()
+                if buffer.pending >= self.batch_rows:
+                    yield buffer.table, buffer.take()
 
     def _flush(self, reader: _RecordReader) -> Iterator[tuple[str, pa.Table]]:
         for buffer in (reader.buffer, *reader.repeated):

@@ -8,6 +8,11 @@ The outcome of every attempt lands in ``submission_file``:
 * ``refused``   a different file reuses a fileIdentifier that is already loaded;
 * ``failed``    the file could not be read; the row names file, line, record and element, and
   no record of the file is in any landing table.
+
+Large files are parsed by two worker processes (``readers/parallel.py``) while this process
+inserts their batches, still in the file's one transaction.  If anything goes wrong in a worker
+the transaction is rolled back and the file is read again serially, so outcomes and error
+messages never depend on which path ran.
 """
 
 from __future__ import annotations
@@ -15,22 +20,34 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import duckdb
+import pyarrow as pa
 
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
 from edge_pipeline.edge.readers.header import InboundHeader, read_header
+from edge_pipeline.edge.readers.parallel import (
+    PARALLEL_MIN_BYTES,
+    ParallelReader,
+    WorkerFailedError,
+    plan_split,
+)
 from edge_pipeline.edge.readers.stream import DEFAULT_BATCH_ROWS, InboundStreamReader
-from edge_pipeline.edge.warehouse.schema import ensure_schema
+from edge_pipeline.edge.warehouse.schema import TABLES, ensure_schema
 
 log = logging.getLogger(__name__)
 
 _HASH_CHUNK = 1 << 20
+#: DuckDB's memory cap while a file loads.  Without one, the blocks a large transaction writes
+#: stay cached (DuckDB's default limit is 80% of RAM) and the process grows with the file.
+LOAD_MEMORY_LIMIT = "256MB"
 
 
 @dataclass
@@ -76,11 +93,28 @@ class _HashingReader:
 
 
 def sha256_file(path: Path) -> str:
+    return file_digests(path)[0]
+
+
+def file_digests(path: Path, cuts: tuple[int, ...] = ()) -> tuple[str, tuple[int, ...]]:
+    """The file's SHA-256 and, in the same pass, the CRC-32 of each byte range between the
+    offsets in ``cuts`` (what the parallel workers report for the bytes they parsed)."""
     digest = hashlib.sha256()
+    crcs: list[int] = []
+    crc = position = 0
+    pending = list(cuts)
     with open(path, "rb") as source:
         while chunk := source.read(_HASH_CHUNK):
             digest.update(chunk)
-    return digest.hexdigest()
+            if not cuts:
+                continue
+            while pending and position + len(chunk) >= pending[0]:
+                cut = pending.pop(0)
+                crcs.append(zlib.crc32(chunk[: cut - position], crc))
+                chunk, crc, position = chunk[cut - position :], 0, cut
+            crc = zlib.crc32(chunk, crc)
+            position += len(chunk)
+    return digest.hexdigest(), (*crcs, crc) if cuts else ()
 
 
 def connect(warehouse: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -93,22 +127,83 @@ def connect(warehouse: Path | str, read_only: bool = False) -> duckdb.DuckDBPyCo
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, path: Path | str, batch_rows: int = DEFAULT_BATCH_ROWS
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    *,
+    parallel: bool | None = None,
 ) -> LoadResult:
-    """Load one inbound file in one transaction and record the outcome (see module doc)."""
+    """Load one inbound file in one transaction and record the outcome (see module doc).
+
+    ``parallel``: ``None`` reads files of ``PARALLEL_MIN_BYTES`` or more with two workers;
+    ``True``/``False`` force the choice (tests, benchmarks).
+    """
     started = time.perf_counter()
     path = Path(path).resolve()
     ensure_schema(con)
-    result = LoadResult(
-        status="failed",
-        path=str(path),
-        file_name=path.name,
-        size_bytes=path.stat().st_size,
-        sha256=sha256_file(path),
-    )
+    size = path.stat().st_size
     header: InboundHeader | None = None
+    header_error: Exception | None = None
     try:
         header = read_header(path)
+    except Exception as exc:  # raised again below, once the failed attempt can be recorded
+        header_error = exc
+    # Workers start before the file is hashed, so hashing overlaps their parsing.
+    workers = _start_workers(path, header, size, parallel)
+    try:
+        cuts = workers.plan.cuts if workers is not None else ()
+        sha256, checksums = file_digests(path, cuts)
+        result = LoadResult(
+            status="failed", path=str(path), file_name=path.name, size_bytes=size, sha256=sha256
+        )
+        if workers is not None:
+            workers.checksums = checksums
+        _attempt(con, path, header, header_error, result, batch_rows, started, workers)
+    finally:
+        if workers is not None:
+            workers.close()
+    log.info(
+        "%s %s: %s (%d records, %.1f s)",
+        result.layout or "file",
+        result.file_name,
+        result.status,
+        result.records,
+        result.seconds,
+    )
+    return result
+
+
+def _start_workers(
+    path: Path, header: InboundHeader | None, size: int, parallel: bool | None
+) -> ParallelReader | None:
+    """Two parse workers for the file if it is big enough (or ``parallel``) and splits safely;
+    ``None`` means read serially.  A failure to start them is not the file's fault."""
+    wanted = size >= PARALLEL_MIN_BYTES if parallel is None else parallel
+    if not wanted or header is None or not header.file_identifier:
+        return None
+    try:
+        split = plan_split(path, header.layout)
+        return ParallelReader(split) if split is not None else None
+    except OSError as exc:
+        log.warning("%s: parallel read not possible, reading serially: %s", path.name, exc)
+        return None
+
+
+def _attempt(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    header: InboundHeader | None,
+    header_error: Exception | None,
+    result: LoadResult,
+    batch_rows: int,
+    started: float,
+    workers: ParallelReader | None,
+) -> None:
+    """Decide what to do with the file, do it, and record the outcome in ``result``."""
+    try:
+        if header_error is not None:
+            raise header_error
+        assert header is not None
         result.file_identifier = header.file_identifier
         result.submission_type = header.submission_type
         result.layout = header.layout.name
@@ -132,7 +227,7 @@ def load_file(
             )
             _record(con, result, header, status="refused")
         else:
-            _load_in_transaction(con, path, header, result, batch_rows, started)
+            _load(con, path, header, result, batch_rows, started, workers)
             result.status = "loaded"
     except InboundFormatError as exc:
         result.error = str(exc)
@@ -145,45 +240,92 @@ def load_file(
         raise
     finally:
         result.seconds = time.perf_counter() - started
-    log.info(
-        "%s %s: %s (%d records, %.1f s)",
-        result.layout or "file",
-        result.file_name,
-        result.status,
-        result.records,
-        result.seconds,
-    )
-    return result
 
 
-def _load_in_transaction(
+class _Source(Protocol):
+    """Where a load's batches come from: the serial reader or the parallel workers."""
+
+    records_read: int
+
+    def batches(self) -> Iterator[tuple[str, pa.Table]]: ...
+
+
+class _SerialSource:
+    """The streaming reader over the file, checking it is the file that was hashed."""
+
+    def __init__(self, path: Path, header: InboundHeader, batch_rows: int, sha256: str) -> None:
+        self.path = path
+        self.sha256 = sha256
+        self.reader = InboundStreamReader(header.layout, path.name, batch_rows)
+        self.records_read = 0
+
+    def batches(self) -> Iterator[tuple[str, pa.Table]]:
+        with open(self.path, "rb") as raw:
+            source = _HashingReader(raw)
+            yield from self.reader.batches(source)
+            if source.finish() != self.sha256:
+                raise FileChangedError(self.path, "the file changed while it was being loaded")
+        self.records_read = self.reader.records_read
+
+
+def _load(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     header: InboundHeader,
     result: LoadResult,
     batch_rows: int,
     started: float,
+    workers: ParallelReader | None,
 ) -> None:
-    reader = InboundStreamReader(header.layout, path.name, batch_rows)
+    """Load in parallel when planned; on any worker problem, roll back and read serially."""
+    if workers is not None:
+        try:
+            # The workers have the cores; DuckDB's own second thread would only compete.
+            with _settings(con, memory_limit=LOAD_MEMORY_LIMIT, threads=1):
+                _load_in_transaction(con, header, result, started, workers)
+            return
+        except WorkerFailedError as exc:
+            log.warning("%s: parallel read failed, reading serially: %s", path.name, exc)
+    with _settings(con, memory_limit=LOAD_MEMORY_LIMIT):
+        source = _SerialSource(path, header, batch_rows, result.sha256)
+        _load_in_transaction(con, header, result, started, source)
+
+
+@contextmanager
+def _settings(con: duckdb.DuckDBPyConnection, **settings: object) -> Iterator[None]:
+    """Apply DuckDB settings for the duration of a load, then restore the previous values."""
+    saved = {name: _setting(con, name) for name in settings}
+    for name, value in settings.items():
+        con.execute(f"SET {name} = '{value}'")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            # RESET first: the rounded text of a default (e.g. '18.8 GiB') is not the default.
+            con.execute(f"RESET {name}")
+            if _setting(con, name) != value:
+                con.execute(f"SET {name} = '{value}'")
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    return str(con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0])
+
+
+def _load_in_transaction(
+    con: duckdb.DuckDBPyConnection,
+    header: InboundHeader,
+    result: LoadResult,
+    started: float,
+    source: _Source,
+) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         result.load_id = _insert_file_row(con, result, header, status="loaded")
-        with open(path, "rb") as raw:
-            source = _HashingReader(raw)
-            for table, batch in reader.batches(source):
-                con.register("edge_batch", batch)
-                try:
-                    con.execute(
-                        f"INSERT INTO {table} BY NAME "
-                        "SELECT $fid AS file_identifier, * FROM edge_batch",
-                        {"fid": header.file_identifier},
-                    )
-                finally:
-                    con.unregister("edge_batch")
+        with closing(source.batches()) as batches:  # closing stops parallel workers at once
+            for table, batch in batches:
+                _insert_batch(con, table, batch, header.file_identifier)
                 result.rows[table] = result.rows.get(table, 0) + batch.num_rows
-            if source.finish() != result.sha256:
-                raise FileChangedError(path, "the file changed while it was being loaded")
-        result.records = reader.records_read
+        result.records = source.records_read
         con.execute(
             "UPDATE submission_file SET records_loaded = ?, load_seconds = ? WHERE load_id = ?",
             [result.records, time.perf_counter() - started, result.load_id],
@@ -195,6 +337,26 @@ def _load_in_transaction(
         result.load_id = None
         con.execute("ROLLBACK")
         raise
+
+
+def _insert_batch(
+    con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, file_identifier: str | None
+) -> None:
+    """Append one Arrow batch, columns matched by name, ``file_identifier`` added.
+
+    Through a relation rather than ``con.register``: a registered object stays alive until the
+    transaction ends, which would hold every batch of a multi-GB file in memory until commit.
+    """
+    present = set(batch.column_names)
+    columns = [
+        duckdb.ConstantExpression(file_identifier).alias(name)
+        if name == "file_identifier"
+        else duckdb.ColumnExpression(name)
+        if name in present
+        else duckdb.ConstantExpression(None).cast(duckdb.sqltype(sql_type)).alias(name)
+        for name, sql_type in TABLES[table].items()
+    ]
+    con.from_arrow(batch).project(*columns).insert_into(table)
 
 
 def _insert_file_row(
