@@ -72,6 +72,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_catalog(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.verification.catalog import write_catalog
+
+    print(f"wrote {write_catalog(Path(args.out))}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge-pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -104,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_bench.add_argument("--baseline-mb", type=int, default=50)
     ingest_bench.add_argument("--seed", type=int, default=7)
     ingest_bench.set_defaults(func=_cmd_bench)
+
+    catalog = sub.add_parser("catalog", help="write the Phase 1 error catalog as Markdown")
+    catalog.add_argument("--out", default="docs/error-catalog.md")
+    catalog.set_defaults(func=_cmd_catalog)
     return parser
 
 

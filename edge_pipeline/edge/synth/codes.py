@@ -9,9 +9,11 @@ RXC" and "not RA-eligible" stay true for whichever benefit year is used.
 
 from __future__ import annotations
 
+import csv
 import functools
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from edge_pipeline.edge.reference import DIY_FOLDER, read_diy_rows, reference_dir
 from edge_pipeline.edge.synth.ids import rng_for
@@ -144,6 +146,48 @@ def _sample(rng: random.Random, items: list[str], k: int) -> tuple[str, ...]:
     return tuple(items if len(items) <= k else sorted(rng.sample(items, k)))
 
 
+#: Table 3's validity flags: the benefit year's fiscal year and the next one.
+_FY_FLAGS = ("valid_fy", "valid_fy_duplicated_0")
+
+#: Code lists written beside the plan registry (see ``write_code_lists``).
+CODE_LIST_FILES = {
+    "icd10cm": "code_list_icd10cm.csv",
+    "ndc": "code_list_ndc.csv",
+    "hcpcs": "code_list_hcpcs.csv",
+}
+
+
+def _flagged_invalid(year: int) -> set[str]:
+    """Codes table 3 of ``year`` flags invalid in one of its fiscal years (empty if absent)."""
+    if not (reference_dir() / DIY_FOLDER / f"cy{year}").is_dir():
+        return set()
+    return {
+        row["icd10"]
+        for row in read_diy_rows(year, "table_3.csv")
+        if any(row.get(flag) == "N" for flag in _FY_FLAGS)
+    }
+
+
+def write_code_lists(out_dir: Path, codes: CodeSets) -> list[str]:
+    """Write the everyday codes the claims use as ``code_list_<kind>.csv`` (column ``code``).
+
+    Real issuers validate against full code sets (the FDA NDC directory, the CPT/HCPCS list);
+    the DIY tables list only codes that matter for risk adjustment, so Phase 1 verification
+    loads these small lists as extra reference codes.  Returns the file names written.
+    """
+    lists = {
+        "icd10cm": sorted({*codes.non_hcc_icd10, *codes.hcc_icd10}),
+        "ndc": sorted(codes.non_rxc_ndc),
+        "hcpcs": sorted(codes.non_eligible_hcpcs),
+    }
+    for kind, values in lists.items():
+        with (out_dir / CODE_LIST_FILES[kind]).open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(("code",))
+            writer.writerows((value,) for value in values)
+    return [CODE_LIST_FILES[kind] for kind in lists]
+
+
 def _included_column(columns: list[str], year: int) -> str:
     """Table 2's "included in CY" column of ``year`` (its title varies between releases)."""
     prefix = f"in_cy{year}"
@@ -161,11 +205,15 @@ def load_code_sets(benefit_year: int, seed: int) -> CodeSets:
 
     icd_rows = read_diy_rows(year, "table_3.csv")
     mapped = {row["icd10"] for row in icd_rows}
+    invalid_before = _flagged_invalid(year - 1)
     # Codes without MCE age/sex conditions: valid for anyone, so a clean claim stays clean.
+    # Valid in every fiscal year a claim date can fall in (claims of a renewal's previous-year
+    # period reach back into the prior table's years), so Phase 1 never rejects them.
     hcc = [
         row["icd10"]
         for row in icd_rows
-        if row.get("valid_fy") == "Y"
+        if all(row.get(flag) == "Y" for flag in _FY_FLAGS)
+        and row["icd10"] not in invalid_before
         and not row.get("mce_age_condition")
         and not row.get("mce_sex_condition")
         and row.get("cc")

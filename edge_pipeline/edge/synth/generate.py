@@ -16,7 +16,7 @@ from typing import Any
 
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS, ESSFS
 from edge_pipeline.edge.synth.claims import Claim, MedicalClaimGenerator
-from edge_pipeline.edge.synth.codes import load_code_sets
+from edge_pipeline.edge.synth.codes import load_code_sets, write_code_lists
 from edge_pipeline.edge.synth.context import SynthContext
 from edge_pipeline.edge.synth.extras import write_defect_files
 from edge_pipeline.edge.synth.inject_claims import esmcs_injectors, espcs_injectors, essfs_injectors
@@ -48,8 +48,9 @@ def generate_issuer(
     error_rate: float = 0.0,
     zone: str = "T",
 ) -> Manifest:
-    """Write ``<issuer>.<E|M|P|S>.D<MMDDYYYY>T<HHMMSS>.<zone>.xml``, ``plan_registry.csv`` and
-    ``manifest.json`` into ``out_dir`` and return the manifest.
+    """Write ``<issuer>.<E|M|P|S>.D<MMDDYYYY>T<HHMMSS>.<zone>.xml``, ``plan_registry.csv``,
+    ``code_list_{icd10cm,ndc,hcpcs}.csv`` (everyday codes beyond the DIY tables, for Phase 1's
+    reference tables) and ``manifest.json`` into ``out_dir`` and return the manifest.
 
     With ``error_rate > 0`` up to five extra files with file-level defects are written too
     (listed in the manifest with role ``defect``).  Logs carry counts only, never member data.
@@ -75,6 +76,7 @@ def generate_issuer(
     rate = error_rate
 
     write_registry(out_dir / REGISTRY_FILE, issuer_id, plans)
+    write_code_lists(out_dir, codes)
 
     eses, plan_index, excluded = write_enrollment(
         out_dir, schedule.next(ESES), ctx, population, rate, eses_injectors()
