@@ -290,3 +290,14 @@ def test_forget_files_removes_every_trace_of_a_file(tmp_path: Path, inbound_file
     (others,) = con.execute("SELECT count(*) FROM enrollee").fetchone()
     assert others > 0  # other files untouched
     assert load_file(con, claims).status == "loaded"  # and the file can come back
+
+
+def test_an_older_warehouse_gains_new_columns(tmp_path: Path, inbound_files: list[Path]) -> None:
+    """A warehouse created by an earlier release (no ``layout`` column) keeps loading."""
+    warehouse = tmp_path / "old.duckdb"
+    con = connect(warehouse)
+    load_file(con, inbound_files[0])
+    con.execute("ALTER TABLE submission_file DROP COLUMN layout")
+    assert load_file(con, inbound_files[1]).status == "loaded"
+    layouts = con.execute("SELECT layout FROM submission_file ORDER BY load_id").fetchall()
+    assert layouts == [(None,), (read_header(inbound_files[1]).layout.name,)]

@@ -34,21 +34,6 @@ from edge_pipeline.edge.verification.sql import DATETIME_RE, lit
 
 log = logging.getLogger(__name__)
 
-#: A record table only files of one layout fill: how a loaded file's layout is recognised
-#: (``submission_file`` keeps the header's submissionTypeCode, which may be the defect).
-_SIGNATURE_TABLES = (
-    ("ESES", "enrollee"),
-    ("ESMCS", "medical_claim"),
-    ("ESPCS", "pharmacy_claim"),
-    ("ESSFS", "supplemental_record"),
-)
-#: File-total columns only one layout has (fallback for a file without records below the issuer).
-_SIGNATURE_TOTALS = (
-    ("ESES", "insured_member_total_quantity"),
-    ("ESMCS", "claim_service_line_total_quantity"),
-    ("ESSFS", "file_detail_total_quantity"),
-    ("ESPCS", "claim_detail_total_quantity"),
-)
 _TYPE_TO_LAYOUT = {"E": "ESES", "M": "ESMCS", "P": "ESPCS", "S": "ESSFS"}
 
 
@@ -127,28 +112,15 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def infer_layout(con: duckdb.DuckDBPyConnection, load_id: int) -> str | None:
-    """The layout of a load attempt: from the record tables it filled, else its file totals,
-    else its header's submissionTypeCode (``None`` when nothing tells)."""
+    """The layout of a load attempt: its root element as the loader recorded it, else (a file
+    whose root could not be read) its header's submissionTypeCode; ``None`` when nothing tells."""
     row = con.execute(
-        "SELECT file_identifier, status, submission_type, "
-        + ", ".join(column for _, column in _SIGNATURE_TOTALS)
-        + " FROM submission_file WHERE load_id = ?",
-        [load_id],
+        "SELECT layout, submission_type FROM submission_file WHERE load_id = ?", [load_id]
     ).fetchall()
     if not row:
         raise KeyError(f"no load attempt {load_id}")
-    fid, status, submission_type, *totals = row[0]
-    if status == "loaded":
-        for layout, table in _SIGNATURE_TABLES:
-            found = con.execute(
-                f"SELECT 1 FROM {table} WHERE file_identifier = ? LIMIT 1", [fid]
-            ).fetchall()
-            if found:
-                return layout
-        for (layout, _), value in zip(_SIGNATURE_TOTALS, totals, strict=True):
-            if value is not None:
-                return layout
-    return _TYPE_TO_LAYOUT.get(submission_type or "")
+    layout, submission_type = row[0]
+    return layout or _TYPE_TO_LAYOUT.get(submission_type or "")
 
 
 def _verify(con: duckdb.DuckDBPyConnection, load_id: int) -> VerificationResult:

@@ -378,6 +378,7 @@ def _insert_file_row(
     if header is not None:
         values.update({k: v for k, v in header.values.items() if v is not None})
         values["issuer_id"] = header.issuer_id
+        values["layout"] = header.layout.name
     if exc is not None:
         values.update(
             error_line=exc.line,

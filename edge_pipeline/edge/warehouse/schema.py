@@ -20,7 +20,8 @@ _DUCKDB_TYPES = {pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARC
 SUBMISSION_FILE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("load_id", "BIGINT PRIMARY KEY"),
     ("file_identifier", "VARCHAR"),
-    ("submission_type", "VARCHAR"),
+    ("submission_type", "VARCHAR"),  # as the header says (may itself be a defect)
+    ("layout", "VARCHAR"),  # ESES/ESMCS/ESPCS/ESSFS, from the root element
     ("execution_zone", "VARCHAR"),
     ("icd_release", "VARCHAR"),
     ("generation_datetime", "VARCHAR"),
@@ -71,8 +72,20 @@ TABLES: dict[str, dict[str, str]] = _table_columns(INBOUND_LAYOUTS)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing landing tables (idempotent; safe to call at the start of every load)."""
+    """Create missing landing tables and add columns a newer release declares (idempotent;
+    safe to call at the start of every load, so an existing warehouse keeps working)."""
     con.execute("CREATE SEQUENCE IF NOT EXISTS submission_file_load_id START 1")
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
     for table, columns in TABLES.items():
-        body = ", ".join(f"{name} {sql_type}" for name, sql_type in columns.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+        if table not in existing:
+            body = ", ".join(f"{name} {sql_type}" for name, sql_type in columns.items())
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+            continue
+        for name, sql_type in columns.items():
+            if name not in existing[table]:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type.split()[0]}")
