@@ -29,6 +29,7 @@ dev: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/edge-pipeline bench ingest
+	$(BIN)/edge-pipeline bench verify
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -79,6 +79,12 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_bench_verify(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.verification.bench import run_verify_benchmark
+
+    return run_verify_benchmark(Path(args.workdir), enrollees=args.enrollees, seed=args.seed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge-pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -111,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_bench.add_argument("--baseline-mb", type=int, default=50)
     ingest_bench.add_argument("--seed", type=int, default=7)
     ingest_bench.set_defaults(func=_cmd_bench)
+    verify_bench = bench_sub.add_parser(
+        "verify", help="Phase 1 verification records/s against plain ingest"
+    )
+    verify_bench.add_argument("--workdir", default="bench/verify")
+    verify_bench.add_argument("--enrollees", type=int, default=100_000)
+    verify_bench.add_argument("--seed", type=int, default=7)
+    verify_bench.set_defaults(func=_cmd_bench_verify)
 
     catalog = sub.add_parser("catalog", help="write the Phase 1 error catalog as Markdown")
     catalog.add_argument("--out", default="docs/error-catalog.md")

@@ -1,0 +1,75 @@
+"""The Phase 1 outbound report layouts (spec section 5), one declarative module per report.
+
+For each inbound submission type the EDGE server answers with three reports: the file
+accept/reject (ESFAR, file code ``XH``), a detail error report (``XD``) and a summary (``XS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edge_pipeline.edge.layouts.outbound.esdee import ESDEE
+from edge_pipeline.edge.layouts.outbound.esdmce import ESDMCE
+from edge_pipeline.edge.layouts.outbound.esdpce import ESDPCE
+from edge_pipeline.edge.layouts.outbound.esdsfe import ESDSFE
+from edge_pipeline.edge.layouts.outbound.esesar import ESESAR
+from edge_pipeline.edge.layouts.outbound.esfar import ESFAR
+from edge_pipeline.edge.layouts.outbound.esmcsar import ESMCSAR
+from edge_pipeline.edge.layouts.outbound.espcsar import ESPCSAR
+from edge_pipeline.edge.layouts.outbound.essfsar import ESSFSAR
+from edge_pipeline.edge.layouts.outbound.model import (
+    DetailLayout,
+    FileStatusLayout,
+    OutboundLayout,
+    SummaryLayout,
+)
+
+DETAIL_LAYOUTS: tuple[DetailLayout, ...] = (ESDEE, ESDMCE, ESDPCE, ESDSFE)
+SUMMARY_LAYOUTS: tuple[SummaryLayout, ...] = (ESESAR, ESMCSAR, ESPCSAR, ESSFSAR)
+OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (ESFAR, *DETAIL_LAYOUTS, *SUMMARY_LAYOUTS)
+OUTBOUND_BY_ROOT: dict[str, OutboundLayout] = {layout.root: layout for layout in OUTBOUND_LAYOUTS}
+OUTBOUND_BY_NAME: dict[str, OutboundLayout] = {layout.name: layout for layout in OUTBOUND_LAYOUTS}
+
+
+@dataclass(frozen=True)
+class Phase1Reports:
+    """The three reports answering one inbound submission type, with their file codes."""
+
+    submission_type: str
+    file_status: FileStatusLayout
+    detail: DetailLayout
+    summary: SummaryLayout
+
+    @property
+    def file_status_code(self) -> str:
+        return self.file_status.file_codes[self.submission_type]
+
+
+#: Submission type (E, M, P, S) -> its Phase 1 reports.
+PHASE1_REPORTS: dict[str, Phase1Reports] = {
+    detail.submission_type: Phase1Reports(detail.submission_type, ESFAR, detail, summary)
+    for detail, summary in zip(DETAIL_LAYOUTS, SUMMARY_LAYOUTS, strict=True)
+}
+
+__all__ = [
+    "DETAIL_LAYOUTS",
+    "ESDEE",
+    "ESDMCE",
+    "ESDPCE",
+    "ESDSFE",
+    "ESESAR",
+    "ESFAR",
+    "ESMCSAR",
+    "ESPCSAR",
+    "ESSFSAR",
+    "OUTBOUND_BY_NAME",
+    "OUTBOUND_BY_ROOT",
+    "OUTBOUND_LAYOUTS",
+    "PHASE1_REPORTS",
+    "SUMMARY_LAYOUTS",
+    "DetailLayout",
+    "FileStatusLayout",
+    "OutboundLayout",
+    "Phase1Reports",
+    "SummaryLayout",
+]

@@ -1,0 +1,45 @@
+"""ESDMCE, the medical claim detail error report (spec section 5): issuer > plan > claim > line."""
+
+from __future__ import annotations
+
+from edge_pipeline.edge.layouts.outbound.model import DetailLayout, ResultLevel
+
+SERVICE_LINE = ResultLevel(
+    element="includedClaimServiceLineProcessingResult",
+    level="line",
+    record_identifier="medicalClaimServiceLineRecordIdentifier",
+)
+
+CLAIM = ResultLevel(
+    element="includedClaimProcessingResult",
+    level="claim",
+    record_identifier="medicalClaimRecordIdentifier",
+    key="medicalClaimIdentifier",
+    children=(SERVICE_LINE,),
+    rejects_whole_group=True,
+    doc="a failed service line rejects the claim and all its lines (spec section 4)",
+)
+
+PLAN = ResultLevel(
+    element="includedPlanProcessingResult",
+    level="plan",
+    record_identifier="planRecordIdentifier",
+    key="insurancePlanIdentifier",
+    children=(CLAIM,),
+)
+
+ESDMCE = DetailLayout(
+    name="ESDMCE",
+    root="issuerPlanMedicalClaimDetail",
+    submission_type="M",
+    file_code="MD",
+    issuer=ResultLevel(
+        element="includedIssuerProcessingResult",
+        level="issuer",
+        record_identifier="issuerRecordIdentifier",
+        key="issuerIdentifier",
+        children=(PLAN,),
+        max_occurs=1,
+    ),
+    doc="processing result of every plan, claim and service line of an ESMCS file",
+)

@@ -1,0 +1,77 @@
+"""The medical claim summary accept/reject report of an ESMCS file (spec section 5).
+
+Root ``medicalClaimSummaryAcceptReject`` (assumed, as are all names below the common blocks):
+header; counts of the file, issuer, plans, claims and service lines; the issuer and each plan
+with claim counts per year, month and form type; error code frequencies.
+
+A claim's year and month are those of its ``statementCoverFromDate`` (assumed); a claim whose
+date cannot be read is counted under year 0000, month 00, so the rollup always adds up to the
+claim counts.
+"""
+
+from __future__ import annotations
+
+from edge_pipeline.edge.layouts.outbound.common import FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS
+from edge_pipeline.edge.layouts.outbound.model import (
+    CountsBlock,
+    FormTypeCounts,
+    Rollup,
+    RollupSource,
+    ScopeSummary,
+    SummaryLayout,
+)
+
+CLAIM_COUNTS = CountsBlock("claimHeaderCounts", "claim")
+LINE_COUNTS = CountsBlock("claimServiceLineCounts", "line")
+
+ESMCSAR = SummaryLayout(
+    name="ESMCSAR",
+    root="medicalClaimSummaryAcceptReject",
+    submission_type="M",
+    file_code="MS",
+    counts=(FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS, CLAIM_COUNTS, LINE_COUNTS),
+    issuer=ScopeSummary(
+        element="includedIssuerSummary",
+        scope_level="issuer",
+        record_identifier="issuerRecordIdentifier",
+        key="issuerIdentifier",
+        counts=(),
+        rollup=Rollup(
+            "includedIssuerYear",
+            "issuerYear",
+            "includedIssuerMonth",
+            "issuerMonth",
+            FormTypeCounts(
+                "includedIssuerFormType",
+                "formTypeCode",
+                CountsBlock("includedIssuerClaimCounts", "claim"),
+            ),
+        ),
+        max_occurs=1,
+    ),
+    plan=ScopeSummary(
+        element="includedPlanSummary",
+        scope_level="plan",
+        record_identifier="planRecordIdentifier",
+        key="planIdentifier",
+        counts=(),
+        rollup=Rollup(
+            "includedPlanYear",
+            "planYear",
+            "includedPlanMonth",
+            "planMonth",
+            FormTypeCounts(
+                "includedPlanFormType",
+                "formTypeCode",
+                CountsBlock("includedPlanClaimCounts", "claim"),
+            ),
+        ),
+    ),
+    source=RollupSource(
+        level="claim",
+        table="medical_claim",
+        date_column="statement_cover_from_date",
+        form_type_column="form_type_code",
+    ),
+    doc="medical claim summary: counts per level, claims per year, month and form type",
+)

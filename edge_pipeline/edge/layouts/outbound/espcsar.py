@@ -1,0 +1,64 @@
+"""The pharmacy claim summary accept/reject report of an ESPCS file (spec section 5).
+
+Root ``pharmacyClaimSummaryAcceptReject`` (assumed, as are all names below the common blocks):
+header; counts of the file, issuer, plans and claims; the issuer and each plan with claim
+counts per year and month; error code frequencies.
+
+A claim's year and month are those of its ``prescriptionFillDate`` (assumed); a claim whose
+date cannot be read is counted under year 0000, month 00.
+"""
+
+from __future__ import annotations
+
+from edge_pipeline.edge.layouts.outbound.common import FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS
+from edge_pipeline.edge.layouts.outbound.model import (
+    CountsBlock,
+    MonthCounts,
+    Rollup,
+    RollupSource,
+    ScopeSummary,
+    SummaryLayout,
+)
+
+CLAIM_COUNTS = CountsBlock("includedRecordCounts", "claim")
+
+ESPCSAR = SummaryLayout(
+    name="ESPCSAR",
+    root="pharmacyClaimSummaryAcceptReject",
+    submission_type="P",
+    file_code="PS",
+    counts=(FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS, CLAIM_COUNTS),
+    issuer=ScopeSummary(
+        element="includedIssuerSummary",
+        scope_level="issuer",
+        record_identifier="issuerRecordIdentifier",
+        key="issuerIdentifier",
+        counts=(),
+        rollup=Rollup(
+            "includedIssuerYear",
+            "issuerYear",
+            "includedIssuerMonth",
+            "issuerMonth",
+            MonthCounts(CountsBlock("includedIssuerMonthCounts", "claim")),
+        ),
+        max_occurs=1,
+    ),
+    plan=ScopeSummary(
+        element="includedPlanSummary",
+        scope_level="plan",
+        record_identifier="planRecordIdentifier",
+        key="planIdentifier",
+        counts=(),
+        rollup=Rollup(
+            "includedPlanYear",
+            "planCalendarYear",
+            "includedPlanMonth",
+            "planMonth",
+            MonthCounts(CountsBlock("includedPlanMonthCounts", "claim")),
+        ),
+    ),
+    source=RollupSource(
+        level="claim", table="pharmacy_claim", date_column="prescription_fill_date"
+    ),
+    doc="pharmacy claim summary: counts per level, claims per year and month",
+)

@@ -1,0 +1,37 @@
+"""Phase 1 outbound reports (spec section 5): write them from ``shadow_*``, read them into
+``reported_*``.  Pure domain core: no Dagster here.
+
+* :func:`write_phase1_reports` -- ESFAR + detail + summary of one inbound file, as XML.
+* :func:`load_outbound_file` / :func:`load_outbound_paths` -- reports into ``reported_*`` and
+  the ``outbound_file`` registry, one transaction per file.
+* :func:`ensure_reported_tables` -- DDL of ``reported_*`` and ``outbound_file``, derived from
+  the verification engine's ``shadow_*`` DDL.
+"""
+
+from __future__ import annotations
+
+from edge_pipeline.edge.outbound.load import (
+    OutboundLoadResult,
+    load_outbound_file,
+    load_outbound_paths,
+)
+from edge_pipeline.edge.outbound.read import OutboundReportReader, read_outbound_header
+from edge_pipeline.edge.outbound.tables import (
+    REPORTED_TABLES,
+    SHADOW_TABLES,
+    ensure_reported_tables,
+)
+from edge_pipeline.edge.outbound.write import EdgeServerInfo, write_phase1_reports
+
+__all__ = [
+    "REPORTED_TABLES",
+    "SHADOW_TABLES",
+    "EdgeServerInfo",
+    "OutboundLoadResult",
+    "OutboundReportReader",
+    "ensure_reported_tables",
+    "load_outbound_file",
+    "load_outbound_paths",
+    "read_outbound_header",
+    "write_phase1_reports",
+]

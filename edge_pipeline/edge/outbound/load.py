@@ -1,0 +1,290 @@
+"""Load Phase 1 outbound reports into ``reported_*``: one transaction per file.
+
+The outcome of every attempt that changes something lands in ``outbound_file``:
+
+* ``loaded``    the report's rows are in the reported tables;
+* ``unchanged`` (nothing written) the same outboundFileIdentifier with the same bytes is
+  already loaded: a re-delivery changes nothing;
+* ``refused``   a different file reuses an outboundFileIdentifier already loaded (the loaded
+  report stays authoritative; the conflict is on record);
+* ``failed``    the report could not be read; the row names file, line and element, and no row
+  of the report is in any reported table.
+
+Mirrors the inbound loader (:mod:`edge_pipeline.edge.warehouse.load`) on purpose, so both
+registries read the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import pyarrow as pa
+
+from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
+from edge_pipeline.edge.outbound.naming import parse_edge_datetime, parse_outbound_file_name
+from edge_pipeline.edge.outbound.read import (
+    OutboundReportReader,
+    ReportHeader,
+    read_outbound_header,
+)
+from edge_pipeline.edge.outbound.tables import arrow_schema, ensure_reported_tables
+
+log = logging.getLogger(__name__)
+
+#: Rows buffered per table before they are inserted.
+BATCH_ROWS = 50_000
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass
+class OutboundLoadResult:
+    """What happened to one report file; safe to log (no member data)."""
+
+    status: str  # loaded | unchanged | refused | failed
+    path: str
+    file_name: str
+    size_bytes: int
+    sha256: str
+    outbound_load_id: int | None = None
+    outbound_file_identifier: str | None = None
+    report_type: str | None = None
+    inbound_file_identifier: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("loaded", "unchanged")
+
+
+class _HashingReader:
+    """File wrapper hashing exactly the bytes the parser reads (to detect a file that changes
+    between the hash taken up front and the parse)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(size)
+        self.digest.update(chunk)
+        return chunk
+
+    def finish(self) -> str:
+        while chunk := self.raw.read(_HASH_CHUNK):
+            self.digest.update(chunk)
+        return self.digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_outbound_file(
+    con: duckdb.DuckDBPyConnection, path: Path | str, batch_rows: int = BATCH_ROWS
+) -> OutboundLoadResult:
+    """Load one outbound report in one transaction and record the outcome (see module doc)."""
+    started = time.perf_counter()
+    path = Path(path).resolve()
+    ensure_reported_tables(con)
+    result = OutboundLoadResult(
+        status="failed",
+        path=str(path),
+        file_name=path.name,
+        size_bytes=path.stat().st_size,
+        sha256=_sha256(path),
+    )
+    header: ReportHeader | None = None
+    try:
+        header = read_outbound_header(path)
+        result.outbound_file_identifier = header.outbound_file_identifier
+        result.report_type = header.report_type
+        result.inbound_file_identifier = header.inbound_file_identifier
+        previous = con.execute(
+            "SELECT sha256 FROM outbound_file "
+            "WHERE status = 'loaded' AND outbound_file_identifier = ?",
+            [header.outbound_file_identifier],
+        ).fetchall()
+        if any(sha == result.sha256 for (sha,) in previous):
+            result.status = "unchanged"
+        elif previous:
+            result.status = "refused"
+            result.error = (
+                f"file {path.name}: outboundFileIdentifier is already loaded from a different "
+                f"file (sha256 {previous[0][0][:12]}…); the loaded report is kept"
+            )
+            result.outbound_load_id = _insert_file_row(con, path, result, header, "refused")
+        else:
+            _load(con, path, header, result, batch_rows, started)
+            result.status = "loaded"
+    except InboundFormatError as exc:
+        result.error = str(exc)
+        result.outbound_load_id = _insert_file_row(con, path, result, header, "failed", exc)
+    except Exception as exc:
+        # Not the file's fault: record it so the report is not silently lost, then propagate.
+        result.error = f"file {path.name}: internal error while loading: {exc}"
+        result.outbound_load_id = _insert_file_row(con, path, result, header, "failed")
+        raise
+    finally:
+        result.seconds = time.perf_counter() - started
+        log.info(
+            "%s %s: %s (%d rows, %.1f s)",
+            result.report_type or "outbound report",
+            result.file_name,
+            result.status,
+            sum(result.rows.values()),
+            result.seconds,
+        )
+    return result
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    header: ReportHeader,
+    result: OutboundLoadResult,
+    batch_rows: int,
+    started: float,
+) -> None:
+    name = parse_outbound_file_name(path.name)
+    reader = OutboundReportReader(
+        path.name, zone=name.zone if name else None, load_id=_inbound_load_id(con, header)
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result.outbound_load_id = _insert_file_row(con, path, result, header, "loaded")
+        buffers: dict[str, list[dict[str, Any]]] = {}
+        with open(path, "rb") as raw:
+            source = _HashingReader(raw)
+            for table, row in reader.rows(source):
+                buffer = buffers.setdefault(table, [])
+                buffer.append(row)
+                if len(buffer) >= batch_rows:
+                    _insert(con, table, buffer, result)
+                    buffer.clear()
+            if source.finish() != result.sha256:
+                raise FileChangedError(path, "the file changed while it was being loaded")
+        for table, buffer in buffers.items():
+            if buffer:
+                _insert(con, table, buffer, result)
+        con.execute(
+            "UPDATE outbound_file SET rows_loaded = ?, load_seconds = ? WHERE outbound_load_id = ?",
+            [sum(result.rows.values()), time.perf_counter() - started, result.outbound_load_id],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        result.rows = {}
+        result.outbound_load_id = None
+        con.execute("ROLLBACK")
+        raise
+
+
+def _inbound_load_id(con: duckdb.DuckDBPyConnection, header: ReportHeader) -> int | None:
+    """The inbound load attempt a report answers: the attempt of its inboundFileIdentifier
+    whose load time is the report's inboundFileSubmissionDateTime, else the latest loaded
+    attempt, else the latest attempt.  ``None`` when the inbound registry does not exist."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'submission_file'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return None
+    submitted = parse_edge_datetime(header.values.get("inbound_submitted_at"))
+    found = con.execute(
+        """
+        SELECT load_id FROM submission_file WHERE file_identifier = $fid
+        ORDER BY date_trunc('second', loaded_at) IS NOT DISTINCT FROM $submitted DESC,
+                 status = 'loaded' DESC, load_id DESC
+        LIMIT 1
+        """,
+        {"fid": header.inbound_file_identifier, "submitted": submitted},
+    ).fetchone()
+    return found[0] if found else None
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: list[dict[str, Any]],
+    result: OutboundLoadResult,
+) -> None:
+    """Append rows as one Arrow batch, found by DuckDB's replacement scan (see the inbound
+    loader for why it is not registered)."""
+    edge_batch = pa.Table.from_pylist(rows, schema=arrow_schema(table))
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM edge_batch")
+    result.rows[table] = result.rows.get(table, 0) + edge_batch.num_rows
+    del edge_batch
+
+
+def _insert_file_row(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    result: OutboundLoadResult,
+    header: ReportHeader | None,
+    status: str,
+    exc: InboundFormatError | None = None,
+) -> int:
+    name = parse_outbound_file_name(path.name)
+    values: dict[str, object] = {
+        "path": result.path,
+        "file_name": result.file_name,
+        "size_bytes": result.size_bytes,
+        "sha256": result.sha256,
+        "loaded_at": datetime.now(),
+        "status": status,
+        "error": result.error,
+        "execution_zone": name.zone if name else None,
+    }
+    if header is not None:
+        values.update(
+            outbound_file_identifier=header.outbound_file_identifier,
+            report_type=header.report_type,
+            file_type_code=header.values.get("file_type_code"),
+            inbound_file_identifier=header.inbound_file_identifier,
+            issuer_id=header.values.get("issuer_id"),
+            generated_at=header.generated_at,
+        )
+    if exc is not None:
+        values.update(error_line=exc.line, error_element=exc.element)
+    names = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    row = con.execute(
+        f"INSERT INTO outbound_file (outbound_load_id, {names}) "
+        f"VALUES (nextval('outbound_file_load_id'), {marks}) RETURNING outbound_load_id",
+        list(values.values()),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def outbound_paths(paths: Iterable[Path | str]) -> Iterator[Path]:
+    """Expand directories into their ``*.xml`` files (sorted, so loads are reproducible)."""
+    for item in map(Path, paths):
+        if item.is_dir():
+            yield from sorted(p for p in item.glob("*.xml") if p.is_file())
+        else:
+            yield item
+
+
+def load_outbound_paths(
+    paths: Iterable[Path | str], warehouse: Path | str
+) -> list[OutboundLoadResult]:
+    """Load every report named (directories mean their ``*.xml``); each file is independent."""
+    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    try:
+        return [load_outbound_file(con, path) for path in outbound_paths(paths)]
+    finally:
+        con.close()

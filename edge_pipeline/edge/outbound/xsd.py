@@ -1,0 +1,187 @@
+"""XSDs of the Phase 1 outbound reports, generated from their layout declarations.
+
+Mirrors :mod:`edge_pipeline.edge.xsd` (the inbound schemas): the layouts in
+:mod:`edge_pipeline.edge.layouts.outbound` are the single source of truth, the XSDs shipped in
+``edge_pipeline/xsd/`` are rendered from them (``python -m edge_pipeline.edge.outbound.xsd``),
+and a test keeps shipped and rendered identical.
+
+The schemas are structural, like the inbound ones, with one difference: every integer the
+warehouse links or sums on (record identifiers, counts, years, months) must be digits, because a
+report whose numbers cannot be read cannot be reconciled.  Names, values and codes stay strings:
+the report is kept as EDGE wrote it.  Every name the public spec does not state is annotated
+"(assumed)".
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from lxml import etree
+
+from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
+from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_NAME, OUTBOUND_LAYOUTS, OutboundLayout
+from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, Node
+from edge_pipeline.edge.layouts.outbound.tree import tree
+from edge_pipeline.edge.xsd import TNS, XS_NAMESPACE, XSD_FOLDER, XSD_PACKAGE, default_xsd_dir
+
+#: Digits only, as the reader converts them (``+5`` or ``5.0`` would link or sum ambiguously).
+INTEGER_TYPE = "NonNegativeIntegerDigitsType"
+
+_XS = f"{{{XS_NAMESPACE}}}"
+
+
+def xsd_filename(layout: OutboundLayout) -> str:
+    """File name of a report's XSD, e.g. ``ESDMCE.xsd``."""
+    return f"{layout.name}.xsd"
+
+
+def _annotate(parent: etree._Element, text: str) -> None:
+    annotation = etree.SubElement(parent, f"{_XS}annotation")
+    etree.SubElement(annotation, f"{_XS}documentation").text = text
+
+
+def _occurs(node: etree._Element, item: Node) -> None:
+    node.set("minOccurs", str(item.min_occurs))
+    node.set("maxOccurs", "unbounded" if item.max_occurs is None else str(item.max_occurs))
+
+
+def _documentation(item: Node) -> str:
+    parts = [f"kind: {item.kind}"] if isinstance(item, Leaf) else []
+    if item.doc:
+        parts.append(item.doc)
+    text = "; ".join(parts)
+    if item.assumed:
+        text = f"{text} (assumed)" if text else "(assumed)"
+    return text
+
+
+def _signature(group: Group) -> tuple[object, ...]:
+    """What makes two groups the same complexType: their children as declared."""
+    return tuple(
+        (c.name, c.min_occurs, c.max_occurs, c.kind if isinstance(c, Leaf) else c.xsd_type)
+        for c in group.children
+    )
+
+
+def _complex_types(root: Group) -> list[Group]:
+    """Every group that needs a complexType, depth first, each type once.
+
+    Two different groups may not share a type name: the layout would be ambiguous, so that is
+    refused here rather than rendered as whichever came first.
+    """
+    found: dict[str, Group] = {}
+    order: list[Group] = []
+
+    def visit(group: Group) -> None:
+        seen = found.get(group.xsd_type)
+        if seen is not None:
+            if _signature(seen) != _signature(group):
+                raise ValueError(f"two different blocks are both typed {group.xsd_type}")
+            return
+        found[group.xsd_type] = group
+        order.append(group)
+        for child in group.children:
+            if isinstance(child, Group):
+                visit(child)
+
+    visit(root)
+    return order
+
+
+def render_xsd(layout: OutboundLayout) -> str:
+    """The XSD 1.0 document of an outbound layout, byte-for-byte deterministic."""
+    root = tree(layout)
+    schema = etree.Element(
+        f"{_XS}schema",
+        nsmap={"xs": XS_NAMESPACE, TNS: EDGE_NAMESPACE},
+        targetNamespace=EDGE_NAMESPACE,
+        elementFormDefault="qualified",
+    )
+    _annotate(
+        schema,
+        f"{layout.name}, Phase 1 outbound report: {layout.doc}. Structural schema: names, order, "
+        "nesting and repetition are enforced, and record identifiers, counts, years and months "
+        "must be digits; other values are strings kept as written. Names marked (assumed) are "
+        "this project's where the public specification is silent.",
+    )
+    element = etree.SubElement(
+        schema, f"{_XS}element", name=root.name, type=f"{TNS}:{root.xsd_type}"
+    )
+    _annotate(element, f"root of the {layout.name} report" + (" (assumed)" if root.assumed else ""))
+    for group in _complex_types(root):
+        complex_type = etree.SubElement(schema, f"{_XS}complexType", name=group.xsd_type)
+        sequence = etree.SubElement(complex_type, f"{_XS}sequence")
+        for child in group.children:
+            if isinstance(child, Leaf):
+                kind = f"{TNS}:{INTEGER_TYPE}" if child.kind == "integer" else "xs:string"
+            else:
+                kind = f"{TNS}:{child.xsd_type}"
+            node = etree.SubElement(sequence, f"{_XS}element", name=child.name, type=kind)
+            _occurs(node, child)
+            text = _documentation(child)
+            if text:
+                _annotate(node, text)
+    simple = etree.SubElement(schema, f"{_XS}simpleType", name=INTEGER_TYPE)
+    _annotate(simple, "unsigned decimal digits: identifiers and counts the warehouse reads")
+    restriction = etree.SubElement(simple, f"{_XS}restriction", base="xs:nonNegativeInteger")
+    etree.SubElement(restriction, f"{_XS}pattern", value="[0-9]+")
+
+    body = etree.tostring(schema, pretty_print=True, encoding="unicode")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<!-- Generated from edge_pipeline.edge.layouts.outbound ({layout.name}) by "
+        "`python -m edge_pipeline.edge.outbound.xsd`. Do not edit: change the layout and "
+        "regenerate. -->\n"
+        f"{body}"
+    )
+
+
+def shipped_xsd(layout: OutboundLayout) -> str:
+    """Text of the XSD shipped in the package for this report."""
+    resource = resources.files(XSD_PACKAGE).joinpath(XSD_FOLDER, xsd_filename(layout))
+    return resource.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _load_schema(name: str) -> etree.XMLSchema:
+    layout = OUTBOUND_BY_NAME[name]
+    resource = resources.files(XSD_PACKAGE).joinpath(XSD_FOLDER, xsd_filename(layout))
+    return etree.XMLSchema(etree.fromstring(resource.read_bytes()))
+
+
+def load_schema(layout: OutboundLayout) -> etree.XMLSchema:
+    """Compiled schema of the SHIPPED XSD, cached per report (one thread per cached object)."""
+    return _load_schema(layout.name)
+
+
+def write_xsds(out_dir: Path, layouts: Sequence[OutboundLayout] = OUTBOUND_LAYOUTS) -> list[Path]:
+    """Render every outbound layout into ``out_dir`` (created if missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for layout in layouts:
+        path = out_dir / xsd_filename(layout)
+        path.write_text(render_xsd(layout), encoding="utf-8", newline="\n")
+        written.append(path)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate the outbound XSDs: ``python -m edge_pipeline.edge.outbound.xsd [OUT_DIR]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m edge_pipeline.edge.outbound.xsd",
+        description="Render the Phase 1 outbound report XSDs from the layout declarations.",
+    )
+    parser.add_argument("out_dir", nargs="?", type=Path, default=default_xsd_dir())
+    args = parser.parse_args(argv)
+    for path in write_xsds(args.out_dir):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
