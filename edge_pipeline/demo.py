@@ -139,8 +139,8 @@ def forget_superseded_demo_loads(paths: DemoPaths, staged: StagedIssuer) -> int:
     that did not come from the demo is touched.
     """
     from edge_pipeline.defs.resources import warehouse_resource
+    from edge_pipeline.edge.digest import sha256_file
     from edge_pipeline.edge.warehouse.forget import forget_files
-    from edge_pipeline.edge.warehouse.load import sha256_file
     from edge_pipeline.edge.warehouse.schema import ensure_schema
 
     if not staged.previous_identifiers or not paths.warehouse.exists():

@@ -181,26 +181,37 @@ def render_xsd(layout: FileLayout) -> str:
     _record_types(schema, layout.issuer)
     _record_identifier_type(schema)
 
+    return generated_document(
+        schema, f"edge_pipeline.edge.layouts ({layout.name})", "python -m edge_pipeline.edge.xsd"
+    )
+
+
+def shipped_text(filename: str) -> str:
+    """Text of an XSD shipped in the package (inbound or outbound)."""
+    return resources.files(XSD_PACKAGE).joinpath(XSD_FOLDER, filename).read_text("utf-8")
+
+
+@functools.cache
+def compile_shipped(filename: str) -> etree.XMLSchema:
+    """The compiled schema of a shipped XSD, cached per file."""
+    resource = resources.files(XSD_PACKAGE).joinpath(XSD_FOLDER, filename)
+    return etree.XMLSchema(etree.fromstring(resource.read_bytes()))
+
+
+def generated_document(schema: etree._Element, source: str, command: str) -> str:
+    """Serialize a rendered schema with the banner saying where it came from."""
     body = etree.tostring(schema, pretty_print=True, encoding="unicode")
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<!-- Generated from edge_pipeline.edge.layouts ({layout.name}) by "
-        "`python -m edge_pipeline.edge.xsd`. Do not edit: change the layout and regenerate. -->\n"
+        f"<!-- Generated from {source} by `{command}`. "
+        "Do not edit: change the layout and regenerate. -->\n"
         f"{body}"
     )
 
 
 def shipped_xsd(layout: FileLayout) -> str:
     """Text of the XSD shipped in the package for this layout."""
-    resource = resources.files(XSD_PACKAGE).joinpath(XSD_FOLDER, xsd_filename(layout))
-    return resource.read_text(encoding="utf-8")
-
-
-@functools.cache
-def _load_schema(name: str) -> etree.XMLSchema:
-    layout = next(candidate for candidate in INBOUND_LAYOUTS if candidate.name == name)
-    resource = resources.files(XSD_PACKAGE).joinpath(XSD_FOLDER, xsd_filename(layout))
-    return etree.XMLSchema(etree.fromstring(resource.read_bytes()))
+    return shipped_text(xsd_filename(layout))
 
 
 def load_schema(layout: FileLayout) -> etree.XMLSchema:
@@ -209,7 +220,7 @@ def load_schema(layout: FileLayout) -> etree.XMLSchema:
     Validating against the shipped file means the pipeline checks exactly what is published.
     The cached object keeps its ``error_log`` per instance, so share it within one thread only.
     """
-    return _load_schema(layout.name)
+    return compile_shipped(xsd_filename(layout))
 
 
 def write_xsds(out_dir: Path, layouts: Sequence[FileLayout] = INBOUND_LAYOUTS) -> list[Path]:

@@ -16,18 +16,18 @@ registries read the same way.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.edge.digest import HashingReader, sha256_file
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
 from edge_pipeline.edge.outbound.naming import parse_edge_datetime, parse_outbound_file_name
 from edge_pipeline.edge.outbound.read import (
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 #: Rows buffered per table before they are inserted.
 BATCH_ROWS = 50_000
-_HASH_CHUNK = 1 << 20
 
 
 @dataclass
@@ -66,33 +65,6 @@ class OutboundLoadResult:
         return self.status in ("loaded", "unchanged")
 
 
-class _HashingReader:
-    """File wrapper hashing exactly the bytes the parser reads (to detect a file that changes
-    between the hash taken up front and the parse)."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
-        self.digest = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.raw.read(size)
-        self.digest.update(chunk)
-        return chunk
-
-    def finish(self) -> str:
-        while chunk := self.raw.read(_HASH_CHUNK):
-            self.digest.update(chunk)
-        return self.digest.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        while chunk := source.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def load_outbound_file(
     con: duckdb.DuckDBPyConnection, path: Path | str, batch_rows: int = BATCH_ROWS
 ) -> OutboundLoadResult:
@@ -105,7 +77,7 @@ def load_outbound_file(
         path=str(path),
         file_name=path.name,
         size_bytes=path.stat().st_size,
-        sha256=_sha256(path),
+        sha256=sha256_file(path),
     )
     header: ReportHeader | None = None
     try:
@@ -168,7 +140,7 @@ def _load(
         result.outbound_load_id = _insert_file_row(con, path, result, header, "loaded")
         buffers: dict[str, list[dict[str, Any]]] = {}
         with open(path, "rb") as raw:
-            source = _HashingReader(raw)
+            source = HashingReader(raw)
             for table, row in reader.rows(source):
                 buffer = buffers.setdefault(table, [])
                 buffer.append(row)

@@ -15,19 +15,24 @@ the report is kept as EDGE wrote it.  Every name the public spec does not state 
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from lxml import etree
 
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
-from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_NAME, OUTBOUND_LAYOUTS, OutboundLayout
+from edge_pipeline.edge.layouts.outbound import OUTBOUND_LAYOUTS, OutboundLayout
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, Node
 from edge_pipeline.edge.layouts.outbound.tree import tree
-from edge_pipeline.edge.xsd import TNS, XS_NAMESPACE, XSD_FOLDER, XSD_PACKAGE, default_xsd_dir
+from edge_pipeline.edge.xsd import (
+    TNS,
+    XS_NAMESPACE,
+    compile_shipped,
+    default_xsd_dir,
+    generated_document,
+    shipped_text,
+)
 
 #: Digits only, as the reader converts them (``+5`` or ``5.0`` would link or sum ambiguously).
 INTEGER_TYPE = "NonNegativeIntegerDigitsType"
@@ -131,32 +136,21 @@ def render_xsd(layout: OutboundLayout) -> str:
     restriction = etree.SubElement(simple, f"{_XS}restriction", base="xs:nonNegativeInteger")
     etree.SubElement(restriction, f"{_XS}pattern", value="[0-9]+")
 
-    body = etree.tostring(schema, pretty_print=True, encoding="unicode")
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<!-- Generated from edge_pipeline.edge.layouts.outbound ({layout.name}) by "
-        "`python -m edge_pipeline.edge.outbound.xsd`. Do not edit: change the layout and "
-        "regenerate. -->\n"
-        f"{body}"
+    return generated_document(
+        schema,
+        f"edge_pipeline.edge.layouts.outbound ({layout.name})",
+        "python -m edge_pipeline.edge.outbound.xsd",
     )
 
 
 def shipped_xsd(layout: OutboundLayout) -> str:
     """Text of the XSD shipped in the package for this report."""
-    resource = resources.files(XSD_PACKAGE).joinpath(XSD_FOLDER, xsd_filename(layout))
-    return resource.read_text(encoding="utf-8")
-
-
-@functools.cache
-def _load_schema(name: str) -> etree.XMLSchema:
-    layout = OUTBOUND_BY_NAME[name]
-    resource = resources.files(XSD_PACKAGE).joinpath(XSD_FOLDER, xsd_filename(layout))
-    return etree.XMLSchema(etree.fromstring(resource.read_bytes()))
+    return shipped_text(xsd_filename(layout))
 
 
 def load_schema(layout: OutboundLayout) -> etree.XMLSchema:
     """Compiled schema of the SHIPPED XSD, cached per report (one thread per cached object)."""
-    return _load_schema(layout.name)
+    return compile_shipped(xsd_filename(layout))
 
 
 def write_xsds(out_dir: Path, layouts: Sequence[OutboundLayout] = OUTBOUND_LAYOUTS) -> list[Path]:

@@ -17,20 +17,19 @@ messages never depend on which path ran.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.edge.digest import HashingReader, file_digests
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
 from edge_pipeline.edge.readers.header import InboundHeader, read_header
 from edge_pipeline.edge.readers.parallel import (
@@ -71,50 +70,6 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return self.status in ("loaded", "unchanged")
-
-
-class _HashingReader:
-    """File wrapper that hashes exactly the bytes the parser consumes."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
-        self.digest = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.raw.read(size)
-        self.digest.update(chunk)
-        return chunk
-
-    def finish(self) -> str:
-        """Hash whatever the parser left unread (trailing whitespace) and return the digest."""
-        while chunk := self.raw.read(_HASH_CHUNK):
-            self.digest.update(chunk)
-        return self.digest.hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    return file_digests(path)[0]
-
-
-def file_digests(path: Path, cuts: tuple[int, ...] = ()) -> tuple[str, tuple[int, ...]]:
-    """The file's SHA-256 and, in the same pass, the CRC-32 of each byte range between the
-    offsets in ``cuts`` (what the parallel workers report for the bytes they parsed)."""
-    digest = hashlib.sha256()
-    crcs: list[int] = []
-    crc = position = 0
-    pending = list(cuts)
-    with open(path, "rb") as source:
-        while chunk := source.read(_HASH_CHUNK):
-            digest.update(chunk)
-            if not cuts:
-                continue
-            while pending and position + len(chunk) >= pending[0]:
-                cut = pending.pop(0)
-                crcs.append(zlib.crc32(chunk[: cut - position], crc))
-                chunk, crc, position = chunk[cut - position :], 0, cut
-            crc = zlib.crc32(chunk, crc)
-            position += len(chunk)
-    return digest.hexdigest(), (*crcs, crc) if cuts else ()
 
 
 def connect(warehouse: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -261,7 +216,7 @@ class _SerialSource:
 
     def batches(self) -> Iterator[tuple[str, pa.Table]]:
         with open(self.path, "rb") as raw:
-            source = _HashingReader(raw)
+            source = HashingReader(raw)
             yield from self.reader.batches(source)
             if source.finish() != self.sha256:
                 raise FileChangedError(self.path, "the file changed while it was being loaded")
