@@ -58,6 +58,79 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _find_registry(paths: Sequence[str], given: str | None) -> Path:
+    """The plan registry: as given, else a ``plan_registry.csv`` beside the inbound files (where
+    the synthetic generator writes it)."""
+    if given:
+        if not Path(given).is_file():
+            raise BadInput(f"no such plan registry: {given}")
+        return Path(given)
+    for item in map(Path, paths):
+        candidate = (item if item.is_dir() else item.parent) / "plan_registry.csv"
+        if candidate.is_file():
+            return candidate
+    raise BadInput("no plan_registry.csv beside the inbound files; pass --plan-registry CSV")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from edge_pipeline.edge.outbound import write_phase1_reports
+    from edge_pipeline.edge.verification import load_reference_tables, verify_all
+    from edge_pipeline.edge.warehouse.load import connect, inbound_paths, load_file
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise BadInput(f"no such file or directory: {missing[0]}")
+    files = list(inbound_paths(args.paths))
+    if not files:
+        raise BadInput("no *.xml files found in the given paths")
+    registry = _find_registry(args.paths, args.plan_registry)
+    code_lists = [Path(d) for d in args.code_lists] or [registry.parent]
+    generated_at = (
+        datetime.fromisoformat(args.generated_at) if args.generated_at else datetime.now()
+    ).replace(microsecond=0)
+    out = Path(args.out)
+    con = connect(Path(args.warehouse))
+    try:
+        loads = [load_file(con, path) for path in files]
+        load_reference_tables(con, registry, code_lists)
+        results = {r.load_id: r for r in verify_all(con)}
+        for index, load in enumerate(loads):
+            verified = results.get(load.load_id) if load.load_id is not None else None
+            if load.file_identifier is None or verified is None:
+                print(f"{load.status:9} {load.file_name}: not verified ({load.error})")
+                continue
+            # report names carry a timestamp to the second: one second per file keeps them apart
+            stamp = generated_at + timedelta(seconds=index)
+            reports = write_phase1_reports(
+                con, load.file_identifier, out, stamp, load_id=load.load_id
+            )
+            rejected = sum(n for level, n in verified.rejected.items() if level != "file")
+            print(
+                f"{verified.status} {verified.layout or '?':5} {load.file_name}: "
+                f"{rejected} records rejected, {verified.errors} errors -> "
+                + ", ".join(p.name for p in reports)
+            )
+    finally:
+        con.close()
+    return EXIT_OK
+
+
+def _cmd_load_outbound(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.outbound import load_outbound_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise BadInput(f"no such file or directory: {missing[0]}")
+    results = load_outbound_paths(args.paths, Path(args.warehouse))
+    if not results:
+        raise BadInput("no *.xml files found in the given paths")
+    for r in results:
+        print(f"{r.status:9} {r.report_type or '?':7} {r.file_name}: {r.error or ''}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_BAD_INPUT
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from edge_pipeline.demo import run_demo
 
@@ -102,6 +175,26 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", help="files, or directories meaning their *.xml")
     ingest.add_argument("--warehouse", required=True, help="DuckDB file")
     ingest.set_defaults(func=_cmd_ingest)
+
+    validate = sub.add_parser(
+        "validate", help="ingest, run the shadow Phase 1 verification, write its reports"
+    )
+    validate.add_argument("paths", nargs="+", help="inbound files, or directories of *.xml")
+    validate.add_argument("--warehouse", required=True, help="DuckDB file")
+    validate.add_argument("--out", required=True, help="folder for the Phase 1 reports")
+    validate.add_argument("--plan-registry", help="issuer plan registry CSV")
+    validate.add_argument(
+        "--code-lists", action="append", default=[], help="folder of code_list_*.csv (repeat)"
+    )
+    validate.add_argument("--generated-at", help="report timestamp YYYY-MM-DDTHH:MM:SS")
+    validate.set_defaults(func=_cmd_validate)
+
+    outbound = sub.add_parser(
+        "load-outbound", help="load EDGE Phase 1 outbound reports into the reported_* tables"
+    )
+    outbound.add_argument("paths", nargs="+", help="report files, or directories of *.xml")
+    outbound.add_argument("--warehouse", required=True, help="DuckDB file")
+    outbound.set_defaults(func=_cmd_load_outbound)
 
     demo = sub.add_parser("demo", help="synthetic issuer → Dagster materializations → summary")
     demo.add_argument("--enrollees", type=int, default=2000)

@@ -1,0 +1,86 @@
+"""The ``edge-pipeline`` command line: real subprocesses, real files, the documented exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from lxml import etree
+
+from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_NAME
+from edge_pipeline.edge.outbound import read_outbound_header
+from edge_pipeline.edge.outbound.xsd import load_schema
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edge_pipeline.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "in"
+    done = run(
+        "synth", "--out", str(out), "--enrollees", "120", "--seed", "3", "--error-rate", "0.05"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "injected defects" in done.stdout
+    return out
+
+
+def test_synth_rejects_bad_arguments_with_exit_2(tmp_path: Path) -> None:
+    done = run("synth", "--out", str(tmp_path), "--enrollees", "0", "--seed", "1")
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "--enrollees" in done.stderr
+
+
+def test_ingest_exit_codes(tmp_path: Path, issuer: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    assert run("ingest", str(issuer), "--warehouse", str(warehouse)).returncode == 0
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<not-edge/>")
+    done = run("ingest", str(bad), "--warehouse", str(warehouse))
+    assert done.returncode == 2 and "bad.xml" in done.stdout
+    done = run("ingest", str(tmp_path / "missing.xml"), "--warehouse", str(warehouse))
+    assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_validate_writes_xsd_valid_reports_that_load_back(tmp_path: Path, issuer: Path) -> None:
+    warehouse, out = tmp_path / "w.duckdb", tmp_path / "out"
+    done = run(
+        "validate", str(issuer), "--warehouse", str(warehouse), "--out", str(out),
+        "--generated-at", "2026-05-01T09:00:00",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    inbound = sorted(issuer.glob("*.xml"))
+    reports = sorted(out.glob("*.xml"))
+    assert len(reports) == 3 * len(inbound)  # ESFAR, detail and summary per inbound file
+    for report in reports:
+        header = read_outbound_header(report)
+        schema = load_schema(OUTBOUND_BY_NAME[header.layout.name])
+        assert schema.validate(etree.parse(str(report))), schema.error_log
+    loaded = run("load-outbound", str(out), "--warehouse", str(warehouse))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    con = duckdb.connect(str(warehouse), read_only=True)
+    linked = con.execute(
+        "SELECT count(DISTINCT file_identifier) FROM reported_file_status "
+        "WHERE file_identifier IN (SELECT file_identifier FROM submission_file)"
+    ).fetchone()[0]
+    assert linked == len(inbound)
+
+
+def test_validate_without_a_plan_registry_is_bad_input(tmp_path: Path, issuer: Path) -> None:
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()
+    first = sorted(issuer.glob("*.xml"))[0]
+    (lonely / first.name).write_bytes(first.read_bytes())
+    done = run("validate", str(lonely), "--warehouse", str(tmp_path / "w"), "--out", str(tmp_path))
+    assert done.returncode == 2
+    assert "plan_registry.csv" in done.stderr
