@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from edge_pipeline.defs import inbound
+from edge_pipeline.defs import inbound, phase1, reference
 from edge_pipeline.defs import resources as shared
 
 defs = dg.Definitions.merge(
     shared.defs,
     inbound.defs,
+    reference.defs,
+    phase1.defs,
 )

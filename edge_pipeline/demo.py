@@ -1,8 +1,13 @@
-"""``make demo``: a synthetic issuer's four files, ingested through Dagster, then a summary.
+"""``make demo``: a synthetic issuer's files ingested through Dagster, then Phase 1.
+
+Steps: generate the issuer, ingest its files (one run per partition), load the reference
+tables from its plan registry and code lists, verify every file and write its shadow reports,
+simulate the EDGE server's answer (the shadow reports copied into the outbox, said so in the
+output), then load that answer and reconcile it (``demo_phase1.py``).
 
 The runs go through the persistent Dagster instance in ``data/dagster_home`` (the one
 ``make dev`` uses), so after the demo the UI shows every partition and run it made.  The
-output names files, types, statuses and row counts only: no member data.
+output names files, types, statuses, levels, codes and row counts only: no member data.
 """
 
 from __future__ import annotations
@@ -37,11 +42,21 @@ class DemoPaths:
     synthetic: Path
     warehouse: Path
     dagster_home: Path
+    issuer: Path
+    shadow_reports: Path
+    outbox: Path
 
     @classmethod
     def for_root(cls, root: Path | None) -> DemoPaths:
-        """Paths of a checkout; with no ``root``, ``$EDGE_INBOX``/``$EDGE_WAREHOUSE`` apply."""
+        """Paths of a checkout; with no ``root``, ``$EDGE_INBOX``, ``$EDGE_WAREHOUSE``,
+        ``$EDGE_SHADOW_REPORTS`` and ``$EDGE_OUTBOX`` apply.  The issuer folder is always
+        ``data/issuer``: the demo writes its synthetic registry there and must never overwrite
+        a real one that ``$EDGE_PLAN_REGISTRY`` points at."""
         from edge_pipeline.defs.inbound.resources import default_inbox_path
+        from edge_pipeline.defs.phase1.resources import (
+            default_outbox_path,
+            default_shadow_reports_path,
+        )
         from edge_pipeline.defs.resources import data_dir, default_warehouse_path
 
         data = data_dir(root)
@@ -51,6 +66,9 @@ class DemoPaths:
             synthetic=data / "synthetic",
             warehouse=data / "warehouse.duckdb" if root else default_warehouse_path(),
             dagster_home=data / "dagster_home",
+            issuer=data / "issuer",
+            shadow_reports=data / "shadow_reports" if root else default_shadow_reports_path(),
+            outbox=data / "outbox" if root else default_outbox_path(),
         )
 
 
@@ -288,8 +306,58 @@ def print_summary(outcomes: list[FileOutcome], paths: DemoPaths, seconds: float)
             print(f"  {o.file_name}: {o.status}: {o.error}")
     else:
         print("Failures: none")
-    print(f"Warehouse: {paths.warehouse}")
-    print(f"Dagster runs recorded in {paths.dagster_home}; browse them with `make dev`.")
+
+
+def phase1_through_dagster(
+    instance: dg.DagsterInstance,
+    paths: DemoPaths,
+    staged: StagedIssuer,
+    outcomes: list[FileOutcome],
+) -> bool:
+    """Reference tables, shadow verification, simulated EDGE answer, reconciliation; prints
+    the Phase 1 summary.  True when every run succeeded and every check passed."""
+    from edge_pipeline.defs.inbound import INBOX_KEY
+    from edge_pipeline.defs.inbound.resources import InboxResource
+    from edge_pipeline.defs.phase1 import OUTBOX_KEY, SHADOW_REPORTS_KEY
+    from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
+    from edge_pipeline.defs.reference import ISSUER_REFERENCE_KEY
+    from edge_pipeline.defs.reference.resources import issuer_reference_resource
+    from edge_pipeline.defs.resources import WAREHOUSE_KEY, warehouse_resource
+    from edge_pipeline.demo_phase1 import (
+        clean_phase1_outputs,
+        load_reference,
+        print_phase1_summary,
+        run_reported,
+        run_shadow,
+        simulate_edge_server,
+        stage_issuer_reference,
+    )
+
+    started = time.perf_counter()
+    keys = list(dict.fromkeys(o.partition_key for o in outcomes if o.success))
+    clean_phase1_outputs(
+        paths.shadow_reports, paths.outbox, staged.previous_identifiers | set(keys)
+    )
+    stage_issuer_reference(paths.synthetic, paths.issuer)
+    resources = {
+        WAREHOUSE_KEY: warehouse_resource(paths.warehouse),
+        INBOX_KEY: InboxResource(path=str(paths.inbox)),
+        ISSUER_REFERENCE_KEY: issuer_reference_resource(
+            paths.issuer / "plan_registry.csv", paths.issuer
+        ),
+        SHADOW_REPORTS_KEY: ShadowReportsResource(path=str(paths.shadow_reports)),
+        # the simulated answer was just copied: nothing is still landing
+        OUTBOX_KEY: OutboxResource(path=str(paths.outbox), settle_seconds=0),
+    }
+    error = load_reference(instance, resources)
+    if error is not None:
+        print(f"\nReference tables FAILED: {error}")
+        return False
+    phase1 = run_shadow(instance, resources, keys)
+    copied = simulate_edge_server(paths.shadow_reports, paths.outbox, keys)
+    run_reported(instance, resources, phase1)
+    print_phase1_summary(phase1, paths.outbox, copied, time.perf_counter() - started)
+    return all(o.ok for o in phase1.values())
 
 
 def run_demo(
@@ -298,7 +366,8 @@ def run_demo(
     seed: int = 20250101,
     error_rate: float = 0.02,
 ) -> int:
-    """Generate, ingest through Dagster, summarise. Exit code 0 when every file ingested."""
+    """Generate, ingest, verify, reconcile through Dagster, summarise.  Exit code 0 when every
+    file ingested and every Phase 1 run and check succeeded."""
     paths = DemoPaths.for_root(root)
     prepare_dagster_home(paths.dagster_home)
     started = time.perf_counter()
@@ -321,10 +390,14 @@ def run_demo(
         if freed:
             print(f"Freed {freed} warehouse pool slot(s) left by interrupted runs.")
         outcomes = ingest_through_dagster(instance, paths, _ordered_inbox(paths))
-    for outcome in outcomes:
-        outcome.note = staged.notes.get(outcome.file_name, "")
-    print_summary(outcomes, paths, time.perf_counter() - started)
-    return 0 if outcomes and all(o.success for o in outcomes) else 1
+        for outcome in outcomes:
+            outcome.note = staged.notes.get(outcome.file_name, "")
+        print_summary(outcomes, paths, time.perf_counter() - started)
+        phase1_ok = phase1_through_dagster(instance, paths, staged, outcomes)
+    print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.")
+    print(f"Warehouse: {paths.warehouse}")
+    print(f"Dagster runs recorded in {paths.dagster_home}; browse them with `make dev`.")
+    return 0 if outcomes and all(o.success for o in outcomes) and phase1_ok else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,32 @@
+"""The per-file Phase 1 jobs (partition = fileIdentifier), in-process like the ingest job."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from edge_pipeline.defs.phase1.checks import (
+    PHASE1_RECONCILIATION,
+    REPORTED_ESFAR,
+    REPORTED_PHASE1_DETAIL,
+    SHADOW_PHASE1,
+    SHADOW_PHASE1_REPORTS,
+)
+
+#: Verify one file and write the reports EDGE should send.  The reference tables are not in
+#: it (``refresh_reference_tables`` loads them once for every file).
+phase1_shadow = dg.define_asset_job(
+    name="phase1_shadow",
+    selection=dg.AssetSelection.assets(SHADOW_PHASE1, SHADOW_PHASE1_REPORTS),
+    executor_def=dg.in_process_executor,
+    description="Shadow Phase 1 verification of one inbound file, and its shadow reports.",
+)
+
+#: Load what EDGE reported about one file and reconcile it with the shadow verdict.
+phase1_reported = dg.define_asset_job(
+    name="phase1_reported",
+    selection=dg.AssetSelection.assets(
+        REPORTED_ESFAR, REPORTED_PHASE1_DETAIL, PHASE1_RECONCILIATION
+    ),
+    executor_def=dg.in_process_executor,
+    description="Load one file's Phase 1 reports from the outbox and reconcile them.",
+)

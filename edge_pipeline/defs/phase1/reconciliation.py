@@ -1,0 +1,113 @@
+"""``phase1_reconciliation``: the shadow verdict of a file against what EDGE reported about it.
+
+Refreshes the file's rows of ``phase1_reconciliation`` (one per disagreeing record, plus the
+file row when the ESFAR disagrees) and ``phase1_reconciliation_file`` (the verdict), and
+evaluates ``shadow_matches_reported`` with the differing records as table and markdown
+metadata: record identifier, level, statuses and codes, never a member identifier.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
+from collections.abc import Iterator
+
+import dagster as dg
+
+from edge_pipeline.defs.inbound.partitions import inbound_files
+from edge_pipeline.defs.phase1.checks import (
+    PHASE1_RECONCILIATION,
+    REPORTED_PHASE1_DETAIL,
+    SHADOW_MATCHES_REPORTED,
+    SHADOW_PHASE1,
+    shadow_matches_reported,
+)
+from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.edge.reconciliation import (
+    DIFFERENCE_KINDS,
+    RECONCILIATION_DDL,
+    ReportsMissing,
+    ShadowMissing,
+    refresh_phase1_reconciliation,
+)
+
+GROUP = "phase1"
+DIFF_COLUMNS = (
+    "record_identifier",
+    "level",
+    "shadow_status",
+    "reported_status",
+    "shadow_codes",
+    "reported_codes",
+    "difference",
+)
+
+
+@dg.asset(
+    key=PHASE1_RECONCILIATION,
+    partitions_def=inbound_files,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    deps=[REPORTED_PHASE1_DETAIL, SHADOW_PHASE1],
+    check_specs=[shadow_matches_reported],
+    description=(
+        "Record-by-record comparison of the shadow verdict with EDGE's Phase 1 reports for the "
+        "file: statuses and error codes of the file and of every record. Differences: "
+        + "; ".join(f"{kind} = {text}" for kind, text in DIFFERENCE_KINDS.items())
+        + "."
+    ),
+    metadata={"warehouse_tables": ", ".join(RECONCILIATION_DDL)},
+)
+def phase1_reconciliation(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Refresh the file's reconciliation and say whether EDGE and the shadow agree."""
+    key = context.partition_key
+    with warehouse.get_connection() as con:
+        try:
+            result = refresh_phase1_reconciliation(con, key)
+        except (ShadowMissing, ReportsMissing) as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    reports = result.reports
+    differences = result.differences
+    context.log.info(
+        "%s (load %d): shadow %s, reported %s, %d records compared, %d difference(s)",
+        key,
+        reports.load_id,
+        result.shadow_status,
+        reports.reported_status,
+        result.records_compared,
+        differences.num_rows,
+    )
+    yield dg.MaterializeResult(
+        metadata={
+            "load_id": reports.load_id,
+            "shadow_file_status": result.shadow_status or "unknown",
+            "reported_file_status": reports.reported_status or "unknown",
+            "records_compared": result.records_compared,
+            "differences": differences.num_rows,
+            **{f"differences/{kind}": n for kind, n in sorted(result.by_kind.items())},
+            "reports_compared": ", ".join(reports.outbound_file_identifiers),
+            "records_compared_with": reports.detail or "none (file level only)",
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name=SHADOW_MATCHES_REPORTED,
+        passed=result.agrees,
+        metadata={
+            "differences": differences.num_rows,
+            **(
+                {
+                    "differing_records": arrow_table_metadata(differences, DIFF_COLUMNS),
+                    "differing_records_md": dg.MetadataValue.md(
+                        arrow_markdown(differences, DIFF_COLUMNS)
+                    ),
+                }
+                if differences.num_rows
+                else {}
+            ),
+        },
+        description=None
+        if result.agrees
+        else f"{differences.num_rows} difference(s); all rows in phase1_reconciliation",
+    )

@@ -1,0 +1,165 @@
+"""Folders of the Phase 1 domain: the outbox EDGE answers into, and where the shadow reports go.
+
+The outbox is found by reading report headers (cheap: parsing stops after
+``includedFileHeader``), never by trusting file names: an outbound name carries no
+fileIdentifier, only issuer, report code, time and zone, so the report's
+``inboundFileIdentifier`` is the only link to a partition.  The outbox is searched
+recursively, so reports may be filed in sub-folders (per download, or per file as the demo's
+simulated EDGE server does, since two files of one issuer answered in the same second would
+otherwise get the same outbound name).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from edge_pipeline.defs.resources import data_dir
+from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.edge.outbound import read_outbound_header
+from edge_pipeline.edge.reconciliation.reports import report_role
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def default_outbox_path() -> Path:
+    """``$EDGE_OUTBOX`` if set, else ``<repo>/data/outbox``."""
+    configured = os.environ.get("EDGE_OUTBOX")
+    return Path(configured) if configured else data_dir() / "outbox"
+
+
+def default_shadow_reports_path() -> Path:
+    """``$EDGE_SHADOW_REPORTS`` if set, else ``<repo>/data/shadow_reports``."""
+    configured = os.environ.get("EDGE_SHADOW_REPORTS")
+    return Path(configured) if configured else data_dir() / "shadow_reports"
+
+
+def partition_folder_name(partition_key: str) -> str:
+    """A folder name for a partition key: a fileIdentifier comes from a file header, so any
+    character that could make a path (``/``, ``..``) is replaced."""
+    return _UNSAFE.sub("_", partition_key) or "_"
+
+
+@dataclass(frozen=True)
+class OutboxReport:
+    """One report file in the outbox, as its header describes it."""
+
+    path: Path
+    report_type: str
+    role: str  # file_status | detail | summary
+    inbound_file_identifier: str
+    outbound_file_identifier: str | None
+
+
+class OutboxResource(dg.ConfigurableResource):
+    """The folder the EDGE server's Phase 1 outbound reports land in (``*.xml``, recursive)."""
+
+    path: str = Field(description="Folder (searched recursively) EDGE outbound reports land in.")
+    settle_seconds: float = Field(
+        default=5.0,
+        description=(
+            "A report is picked up only when it has not been modified for this long and its "
+            "size did not change since the previous sensor tick (a copy still in progress)."
+        ),
+    )
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.path)
+
+    def xml_files(self) -> list[Path]:
+        """The ``*.xml`` files under the outbox, sorted; hidden files and folders (a writer's
+        partial output) are not reports yet."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.folder.rglob("*.xml")
+            if p.is_file() and not any(part.startswith(".") for part in self.relative(p).parts)
+        )
+
+    def relative(self, path: Path) -> Path:
+        """``path`` relative to the outbox (the sensor's cursor key)."""
+        return path.relative_to(self.folder)
+
+    def report(self, path: Path, warn: bool = True) -> OutboxReport | None:
+        """What the report is and which inbound file it answers; ``None`` when its header cannot
+        be read (it cannot be linked to any partition)."""
+        try:
+            header = read_outbound_header(path)
+        except (InboundFormatError, OSError, ValueError) as exc:
+            # Deliberately broad: one bad report must not stop the others from being seen.
+            if warn:
+                log.warning("%s: outbound header unreadable, not linked: %s", path.name, exc)
+            return None
+        inbound = (header.inbound_file_identifier or "").strip()
+        if not inbound:
+            return None
+        return OutboxReport(
+            path=path,
+            report_type=header.report_type,
+            role=report_role(header.report_type),
+            inbound_file_identifier=inbound,
+            outbound_file_identifier=header.outbound_file_identifier,
+        )
+
+    def is_settled(self, path: Path, now: float | None = None) -> bool:
+        """Not modified for ``settle_seconds``: a report still being copied is not read yet."""
+        try:
+            modified = path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return (now if now is not None else time.time()) - modified >= self.settle_seconds
+
+    def reports_for(
+        self, partition_key: str, roles: tuple[str, ...] | None = None
+    ) -> tuple[list[OutboxReport], int]:
+        """The settled outbox reports answering the inbound file ``partition_key`` (optionally
+        only the given roles), in outbox order, and how many other files were skipped because
+        they are still being written (their header cannot tell yet whose they are)."""
+        found = []
+        landing = 0
+        now = time.time()
+        for path in self.xml_files():
+            if not self.is_settled(path, now):
+                landing += 1
+                continue
+            report = self.report(path, warn=False)
+            if report is None or report.inbound_file_identifier != partition_key:
+                continue
+            if roles is None or report.role in roles:
+                found.append(report)
+        return found, landing
+
+
+class ShadowReportsResource(dg.ConfigurableResource):
+    """Where the shadow's own Phase 1 reports (what EDGE should have sent) are written: one
+    sub-folder per inbound file, replaced as a whole each time its reports are rewritten."""
+
+    path: str = Field(description="Folder of the shadow Phase 1 reports, one sub-folder per file.")
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.path)
+
+    def partition_folder(self, partition_key: str) -> Path:
+        return self.folder / partition_folder_name(partition_key)
+
+
+def outbox_resource(path: Path | str | None = None, settle_seconds: float = 5.0) -> OutboxResource:
+    """The outbox at ``path`` (default: :func:`default_outbox_path`)."""
+    return OutboxResource(path=str(path or default_outbox_path()), settle_seconds=settle_seconds)
+
+
+def shadow_reports_resource(path: Path | str | None = None) -> ShadowReportsResource:
+    """The shadow reports folder at ``path`` (default: :func:`default_shadow_reports_path`)."""
+    return ShadowReportsResource(path=str(path or default_shadow_reports_path()))

@@ -1,0 +1,113 @@
+"""Watch the outbox: start a ``phase1_reported`` run for every inbound file EDGE answered.
+
+Same rules as the inbox sensor (and the same cursor): headers only, never DuckDB; a report
+still being written (modified less than ``settle_seconds`` ago, or grown since the last tick)
+waits; a report is requested once per ``mtime:size``.  The partition key is the report's
+``inboundFileIdentifier``, registered when new.  The reports of one file that become complete
+in the same tick share one run (EDGE drops three per file), keyed by the file and the
+signatures of those reports.  A report whose header cannot be read links to no file: it is
+logged and skipped until it changes.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
+import hashlib
+import time
+
+import dagster as dg
+
+from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
+from edge_pipeline.defs.inbound.sensors import InboxCursor
+from edge_pipeline.defs.phase1.jobs import phase1_reported
+from edge_pipeline.defs.phase1.resources import OutboxResource
+
+#: Bound one tick's work; reports beyond it are picked up by the next tick.
+MAX_REPORTS_PER_TICK = 300
+#: Run tag naming how many reports the sensor saw land for the run's file.
+OUTBOX_REPORTS_TAG = "edge/outbox_reports"
+
+
+def run_key(partition_key: str, signatures: list[str]) -> str:
+    """One key per file and set of report versions: a replaced report gets a new key."""
+    digest = hashlib.sha256("\n".join(sorted(signatures)).encode()).hexdigest()[:16]
+    return f"{partition_key}:{digest}"
+
+
+@dg.sensor(
+    name="outbox_sensor",
+    job=phase1_reported,
+    minimum_interval_seconds=10,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Starts a phase1_reported run (partition = the report's inboundFileIdentifier, "
+        "registered when new) for every inbound file with new complete Phase 1 reports in the "
+        "outbox; a replaced report runs again."
+    ),
+)
+def outbox_sensor(context: dg.SensorEvaluationContext, outbox: OutboxResource) -> dg.SensorResult:
+    """One tick: group the outbox's new complete reports by file and request their runs."""
+    previous = InboxCursor.parse(context.cursor)
+    cursor = InboxCursor()
+    now = time.time()
+    by_key: dict[str, list[str]] = {}
+    waiting = unreadable = taken = 0
+
+    for path in outbox.xml_files():
+        name = outbox.relative(path).as_posix()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed between listing and stat
+            continue
+        signature = f"{stat.st_mtime_ns}:{stat.st_size}"
+        if previous.requested.get(name) == signature:
+            cursor.requested[name] = signature
+            continue
+        still_written = now - stat.st_mtime < outbox.settle_seconds or (
+            previous.sizes.get(name, stat.st_size) != stat.st_size
+        )
+        if still_written or taken >= MAX_REPORTS_PER_TICK:
+            cursor.sizes[name] = stat.st_size
+            waiting += 1
+            continue
+        report = outbox.report(path)
+        cursor.requested[name] = signature
+        taken += 1
+        if report is None:
+            unreadable += 1
+            continue
+        by_key.setdefault(report.inbound_file_identifier, []).append(f"{name}:{signature}")
+
+    if waiting:
+        context.log.info("%d outbox report(s) still being written or deferred", waiting)
+    if unreadable:
+        context.log.warning(
+            "%d outbox file(s) are not readable Phase 1 reports (no inboundFileIdentifier); "
+            "skipped until they change",
+            unreadable,
+        )
+    if not by_key:
+        return dg.SensorResult(
+            skip_reason="no new complete reports in the outbox", cursor=cursor.dump()
+        )
+    new_keys = [
+        key
+        for key in by_key
+        if not context.instance.has_dynamic_partition(INBOUND_FILES_PARTITIONS_NAME, key)
+    ]
+    context.log.info("requesting Phase 1 reconciliation of %d file(s)", len(by_key))
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=run_key(key, signatures),
+                partition_key=key,
+                tags={OUTBOX_REPORTS_TAG: str(len(signatures))},
+            )
+            for key, signatures in by_key.items()
+        ],
+        dynamic_partitions_requests=(
+            [dg.AddDynamicPartitionsRequest(INBOUND_FILES_PARTITIONS_NAME, new_keys)]
+            if new_keys
+            else []
+        ),
+        cursor=cursor.dump(),
+    )

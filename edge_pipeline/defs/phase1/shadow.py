@@ -1,0 +1,168 @@
+"""The shadow side of Phase 1, per inbound file: verify it, then write what EDGE should send.
+
+``shadow_phase1`` runs the verification engine on the partition's file (spec section 4) and
+checks conservation; ``shadow_phase1_reports`` renders that verdict as the three Phase 1 XML
+reports (spec section 5), so a person can diff them with what EDGE really sent.  Both open the
+warehouse, so both run in the ``duckdb_writer`` pool.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+
+import dagster as dg
+import duckdb
+import pyarrow.compute as pc
+
+from edge_pipeline.defs.inbound.assets import SUBMISSION_FILE, TABLE_GROUP_ASSETS
+from edge_pipeline.defs.inbound.partitions import inbound_files
+from edge_pipeline.defs.phase1.checks import (
+    PHASE1_CONSERVATION,
+    SHADOW_PHASE1,
+    SHADOW_PHASE1_REPORTS,
+    phase1_conservation,
+)
+from edge_pipeline.defs.phase1.metadata import arrow_table_metadata, verification_metadata
+from edge_pipeline.defs.phase1.resources import ShadowReportsResource
+from edge_pipeline.defs.reference import REFERENCE_TABLES
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.edge.outbound import write_phase1_reports
+from edge_pipeline.edge.reconciliation import (
+    ShadowMissing,
+    conservation_violations,
+    phase1_load_id,
+)
+from edge_pipeline.edge.reconciliation.reports import first_row
+from edge_pipeline.edge.verification import ReferenceTablesMissing, verify_file
+from edge_pipeline.edge.verification.schema import SHADOW_DDL
+
+GROUP = "phase1"
+CONSERVATION_COLUMNS = ("level", "received", "accepted", "rejected")
+
+
+@dg.asset(
+    key=SHADOW_PHASE1,
+    partitions_def=inbound_files,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    deps=[
+        REFERENCE_TABLES,
+        SUBMISSION_FILE,
+        *(dg.AssetKey(group.key) for group in TABLE_GROUP_ASSETS),
+    ],
+    check_specs=[phase1_conservation],
+    description=(
+        "Phase 1 shadow verification of the partition's file: what the EDGE server should "
+        "have said (four checks, rejection cascade; docs/error-catalog.md). Replaces the "
+        "file's rows of the shadow tables in one transaction."
+    ),
+    metadata={"warehouse_tables": ", ".join(SHADOW_DDL)},
+)
+def shadow_phase1(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Verify the file; report its status, counts per level and errors per code."""
+    key = context.partition_key
+    with warehouse.get_connection() as con:
+        try:
+            result = verify_file(con, key)
+        except KeyError as exc:
+            raise dg.Failure(
+                description=f"{key}: no load attempt to verify ({exc}); ingest it first",
+                allow_retries=False,
+            ) from exc
+        except ReferenceTablesMissing as exc:
+            raise dg.Failure(
+                description=f"{exc}; materialize the reference_tables asset first",
+                allow_retries=False,
+            ) from exc
+        violations = conservation_violations(con, key, sides=("shadow",))
+    # this attempt's verdict only: an earlier attempt's counts are that attempt's business
+    violations = violations.filter(pc.equal(violations["load_id"], result.load_id))
+    context.log.info(
+        "shadow verdict of %s (load %d): %s, %d records, %d errors",
+        key,
+        result.load_id,
+        result.status,
+        result.records,
+        result.errors,
+    )
+    yield dg.MaterializeResult(metadata=verification_metadata(result))
+    yield dg.AssetCheckResult(
+        check_name=PHASE1_CONSERVATION,
+        passed=violations.num_rows == 0,
+        metadata={
+            "load_id": result.load_id,
+            "violations": violations.num_rows,
+            **(
+                {"violating_levels": arrow_table_metadata(violations, CONSERVATION_COLUMNS)}
+                if violations.num_rows
+                else {}
+            ),
+        },
+    )
+
+
+def _generated_at(con: duckdb.DuckDBPyConnection, load_id: int) -> datetime:
+    """The reports' generation time: the inbound file's submission (load) time.
+
+    A simulated EDGE answers at once; tying the time to the submission rather than to the
+    clock makes the reports of an unchanged verdict byte-identical on every rewrite, so a
+    re-delivery of them is recognised as such (``unchanged``) by the outbound loader.
+    """
+    row = first_row(
+        con,
+        "SELECT coalesce(f.loaded_at, s.verified_at) FROM shadow_file_status s "
+        "LEFT JOIN submission_file f ON f.load_id = s.load_id WHERE s.load_id = ?",
+        [load_id],
+    )
+    stamp = row[0] if row and row[0] else datetime.now()
+    return stamp.replace(microsecond=0)
+
+
+@dg.asset(
+    key=SHADOW_PHASE1_REPORTS,
+    partitions_def=inbound_files,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"xml"},
+    deps=[SHADOW_PHASE1],
+    description=(
+        "The Phase 1 reports the EDGE server should have sent for the file (ESFAR, detail, "
+        "summary), written from the shadow verdict into <shadow_reports>/<fileIdentifier>/. "
+        "The folder is replaced as a whole, so it never mixes two verdicts."
+    ),
+)
+def shadow_phase1_reports(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    shadow_reports: ShadowReportsResource,
+) -> dg.MaterializeResult:
+    """Write the three reports into a staging folder, then swap it in for the old one."""
+    key = context.partition_key
+    target = shadow_reports.partition_folder(key)
+    staging = target.with_name(f".{target.name}.writing")
+    shutil.rmtree(staging, ignore_errors=True)
+    with warehouse.get_connection() as con:
+        try:
+            load_id = phase1_load_id(con, key)
+        except ShadowMissing as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        generated_at = _generated_at(con, load_id)
+        paths = write_phase1_reports(con, key, staging, generated_at, load_id=load_id)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    names = [path.name for path in paths]
+    context.log.info("shadow reports of %s: %s", key, ", ".join(names))
+    return dg.MaterializeResult(
+        metadata={
+            "folder": str(target),
+            "files": ", ".join(names),
+            "load_id": load_id,
+            "generated_at": generated_at.isoformat(),
+            "size_bytes": sum((target / name).stat().st_size for name in names),
+        }
+    )

@@ -1,0 +1,19 @@
+"""Reference domain: the issuer's plan registry and code lists → DuckDB reference tables."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from edge_pipeline.defs.reference.assets import REFERENCE_TABLES, reference_tables
+from edge_pipeline.defs.reference.jobs import refresh_reference_tables
+from edge_pipeline.defs.reference.resources import issuer_reference_resource
+
+ISSUER_REFERENCE_KEY = "issuer_reference"
+
+defs = dg.Definitions(
+    assets=[reference_tables],
+    jobs=[refresh_reference_tables],
+    resources={ISSUER_REFERENCE_KEY: issuer_reference_resource()},
+)
+
+__all__ = ["ISSUER_REFERENCE_KEY", "REFERENCE_TABLES", "defs"]

@@ -1,0 +1,79 @@
+"""The reference tables the referential checks join against, as one unpartitioned asset.
+
+One asset for the four tables (plan registry, ICD-10-CM, NDC, CPT/HCPCS) because
+``load_reference_tables`` replaces them together in one transaction: they are one snapshot.
+Its data version is a digest of the issuer's input files, so the UI tells when a reload
+changed nothing.  Metadata: row counts and source paths, no member data (there is none in
+reference data).
+"""
+
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
+import hashlib
+from pathlib import Path
+
+import dagster as dg
+
+from edge_pipeline.defs.reference.resources import IssuerReferenceResource
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.edge.digest import sha256_file
+from edge_pipeline.edge.verification import load_reference_tables
+from edge_pipeline.edge.verification.reference_tables import REFERENCE_DDL
+
+GROUP = "reference"
+REFERENCE_TABLES = dg.AssetKey("reference_tables")
+
+
+@dg.asset(
+    key=REFERENCE_TABLES,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    description=(
+        "Reference tables of the Phase 1 referential checks: ref_plan (the issuer's HIOS plan "
+        "registry), ref_icd10cm, ref_ndc and ref_hcpcs (DIY tables plus the issuer's extra "
+        "code lists), and ref_source (what was loaded). Replaced together in one transaction; "
+        "materialize again when the issuer's registry or code lists change."
+    ),
+    metadata={"warehouse_tables": ", ".join(REFERENCE_DDL)},
+)
+def reference_tables(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    issuer_reference: IssuerReferenceResource,
+) -> dg.MaterializeResult:
+    """Load the reference tables from the configured issuer folder."""
+    registry = issuer_reference.registry_path
+    if not registry.is_file():
+        raise dg.Failure(
+            description=(
+                f"no plan registry at {registry}: point EDGE_PLAN_REGISTRY (or the "
+                "issuer_reference resource) at the issuer's plan_registry.csv; `make demo` "
+                "copies the synthetic issuer's there"
+            ),
+            allow_retries=False,
+        )
+    code_lists = issuer_reference.code_list_files()
+    with warehouse.get_connection() as con:
+        loaded = load_reference_tables(con, registry, [issuer_reference.code_list_dir])
+    context.log.info(
+        "reference tables loaded: %s",
+        ", ".join(f"{table} {rows}" for table, rows in loaded.rows.items()),
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **{f"rows/{table}": rows for table, rows in loaded.rows.items()},
+            "benefit_years": ", ".join(map(str, loaded.benefit_years)),
+            "plan_registry": str(registry),
+            "code_lists": ", ".join(p.name for p in code_lists) or "none",
+        },
+        data_version=dg.DataVersion(_inputs_digest([registry, *code_lists])),
+    )
+
+
+def _inputs_digest(paths: list[Path]) -> str:
+    """One digest over the issuer's input files (names and contents)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(f"{path.name}:{sha256_file(path)}\n".encode())
+    return digest.hexdigest()
