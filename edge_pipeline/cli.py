@@ -214,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="Phase 1 verification records/s against plain ingest"
     )
     verify_bench.add_argument("--workdir", default="bench/verify")
-    verify_bench.add_argument("--enrollees", type=int, default=100_000)
+    # 150,000 enrollees give an ESMCS of just over 500 MB, with an ESES it can be checked against
+    verify_bench.add_argument("--enrollees", type=int, default=150_000)
     verify_bench.add_argument("--seed", type=int, default=7)
     verify_bench.set_defaults(func=_cmd_bench_verify)
 

@@ -37,6 +37,11 @@ def run_verify_benchmark(
     started = time.perf_counter()
     manifest = generate_issuer(out, enrollees, seed=seed, error_rate=0.01)
     print(f"  generated {len(manifest.files)} files in {time.perf_counter() - started:.1f} s")
+    claims_mb = (
+        max((out / f.path).stat().st_size for f in manifest.files if f.submission_type == "M")
+        / 2**20
+    )
+    print(f"  largest ESMCS      {claims_mb:>10.1f} MB (with its enrollment, plans and codes)")
 
     started = time.perf_counter()
     loads = load_paths([out], warehouse)
