@@ -19,9 +19,10 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from lxml import etree
 
@@ -30,6 +31,7 @@ from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE, Element, FileLayout
 
 XS_NAMESPACE = "http://www.w3.org/2001/XMLSchema"
 #: Prefix bound to the EDGE namespace inside the XSDs, to reference the named types.
+T = TypeVar("T")
 RECORD_IDENTIFIER_TYPE = "RecordIdentifierType"
 TNS = "tns"
 
@@ -223,15 +225,22 @@ def load_schema(layout: FileLayout) -> etree.XMLSchema:
     return compile_shipped(xsd_filename(layout))
 
 
-def write_xsds(out_dir: Path, layouts: Sequence[FileLayout] = INBOUND_LAYOUTS) -> list[Path]:
-    """Render every layout into ``out_dir`` (created if missing); returns the written paths."""
+def write_rendered(
+    out_dir: Path, items: Sequence[T], filename: Callable[[T], str], render: Callable[[T], str]
+) -> list[Path]:
+    """Render each item into ``out_dir`` (created if missing); returns the written paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for layout in layouts:
-        path = out_dir / xsd_filename(layout)
-        path.write_text(render_xsd(layout), encoding="utf-8", newline="\n")
+    for item in items:
+        path = out_dir / filename(item)
+        path.write_text(render(item), encoding="utf-8", newline="\n")
         written.append(path)
     return written
+
+
+def write_xsds(out_dir: Path, layouts: Sequence[FileLayout] = INBOUND_LAYOUTS) -> list[Path]:
+    """Render every inbound layout into ``out_dir``; returns the written paths."""
+    return write_rendered(out_dir, layouts, xsd_filename, render_xsd)
 
 
 def default_xsd_dir() -> Path:
@@ -239,12 +248,9 @@ def default_xsd_dir() -> Path:
     return Path(__file__).resolve().parents[1] / XSD_FOLDER
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the XSDs: ``python -m edge_pipeline.edge.xsd [OUT_DIR]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m edge_pipeline.edge.xsd",
-        description="Render the inbound EDGE XSDs from the layout declarations.",
-    )
+def regenerate(argv: Sequence[str] | None, prog: str, description: str, write) -> int:
+    """The ``python -m`` entry of an XSD module: render into OUT_DIR (default: the package)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument(
         "out_dir",
         nargs="?",
@@ -253,9 +259,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="output folder (default: the package's xsd folder)",
     )
     args = parser.parse_args(argv)
-    for path in write_xsds(args.out_dir):
+    for path in write(args.out_dir):
         print(path)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate the XSDs: ``python -m edge_pipeline.edge.xsd [OUT_DIR]``."""
+    return regenerate(
+        argv,
+        "python -m edge_pipeline.edge.xsd",
+        "Render the inbound EDGE XSDs from the layout declarations.",
+        write_xsds,
+    )
 
 
 if __name__ == "__main__":

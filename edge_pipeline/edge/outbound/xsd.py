@@ -14,7 +14,6 @@ the report is kept as EDGE wrote it.  Every name the public spec does not state 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,9 +28,10 @@ from edge_pipeline.edge.xsd import (
     TNS,
     XS_NAMESPACE,
     compile_shipped,
-    default_xsd_dir,
     generated_document,
+    regenerate,
     shipped_text,
+    write_rendered,
 )
 
 #: Digits only, as the reader converts them (``+5`` or ``5.0`` would link or sum ambiguously).
@@ -155,26 +155,17 @@ def load_schema(layout: OutboundLayout) -> etree.XMLSchema:
 
 def write_xsds(out_dir: Path, layouts: Sequence[OutboundLayout] = OUTBOUND_LAYOUTS) -> list[Path]:
     """Render every outbound layout into ``out_dir`` (created if missing)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for layout in layouts:
-        path = out_dir / xsd_filename(layout)
-        path.write_text(render_xsd(layout), encoding="utf-8", newline="\n")
-        written.append(path)
-    return written
+    return write_rendered(out_dir, layouts, xsd_filename, render_xsd)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Regenerate the outbound XSDs: ``python -m edge_pipeline.edge.outbound.xsd [OUT_DIR]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m edge_pipeline.edge.outbound.xsd",
-        description="Render the Phase 1 outbound report XSDs from the layout declarations.",
+    return regenerate(
+        argv,
+        "python -m edge_pipeline.edge.outbound.xsd",
+        "Render the Phase 1 outbound report XSDs from the layout declarations.",
+        write_xsds,
     )
-    parser.add_argument("out_dir", nargs="?", type=Path, default=default_xsd_dir())
-    args = parser.parse_args(argv)
-    for path in write_xsds(args.out_dir):
-        print(path)
-    return 0
 
 
 if __name__ == "__main__":
