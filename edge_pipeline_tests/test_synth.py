@@ -25,6 +25,12 @@ from edge_pipeline.edge.layouts import BY_NAME, EDGE_NAMESPACE, ESES, ESMCS, Fil
 from edge_pipeline.edge.synth import Manifest, generate_issuer, write_bench_esmcs
 from edge_pipeline.edge.synth.defects import DEFECT_CLASSES, MISSING_REQUIRED, RECORD_SEQUENCE
 from edge_pipeline.edge.synth.ids import npi_is_valid
+from edge_pipeline.edge.verification.code_sets import (
+    DISCHARGE_STATUS_CODES,
+    MAINTENANCE_TYPE_CODES,
+    PLACE_OF_SERVICE_CODES,
+    REVENUE_CODES,
+)
 from edge_pipeline.edge.writers import total_rules
 
 NS = f"{{{EDGE_NAMESPACE}}}"
@@ -238,6 +244,27 @@ def test_enrollment_has_families_gaps_renewals_and_an_age_mix(
     assert renewals and gaps and mid_year
 
 
+def test_premium_is_on_the_subscribers_periods_only(docs: dict[str, etree._Element]) -> None:
+    """Spec section 3: the policy premium on the subscriber's period, 0 for dependents."""
+    for period in docs["ESES"].iter(f"{NS}includedInsuredMemberProfile"):
+        premium = Decimal(period.findtext(f"{NS}insurancePlanPremiumAmount"))
+        if period.findtext(f"{NS}subscriberIndicator") == "S":
+            assert premium > 0
+        else:
+            assert premium == 0
+
+
+def test_clean_codes_are_in_the_verification_code_sets(docs: dict[str, etree._Element]) -> None:
+    for name, code_set, root in (
+        ("enrollmentMaintenanceTypeCode", MAINTENANCE_TYPE_CODES, docs["ESES"]),
+        ("dischargeStatusCode", DISCHARGE_STATUS_CODES, docs["ESMCS"]),
+        ("revenueCode", REVENUE_CODES, docs["ESMCS"]),
+        ("serviceFacilityTypeCode", PLACE_OF_SERVICE_CODES, docs["ESMCS"]),
+    ):
+        written = set(texts(root, name))
+        assert written and written <= code_set.codes, (name, written - code_set.codes)
+
+
 # -- structure of clean files -------------------------------------------------------------------
 
 
@@ -327,9 +354,13 @@ def test_clean_service_dates_are_inside_coverage_and_in_the_claims_plan(
     for claim in docs["ESPCS"].iter(f"{NS}includedPharmacyClaimDetail"):
         periods = coverage[claim.findtext(f"{NS}insuredMemberIdentifier")]
         assert covered(periods, claim.findtext(f"{NS}prescriptionFillDate"))
-    for record in docs["ESSFS"].iter(f"{NS}includedSupplementalDiagnosisDetail"):
-        periods = coverage[record.findtext(f"{NS}insuredMemberIdentifier")]
-        assert covered(periods, record.findtext(f"{NS}serviceFromDate"))
+    for plan in docs["ESSFS"].iter(f"{NS}includedSupplementalDiagnosisPlan"):
+        plan_id = plan.findtext(f"{NS}insurancePlanIdentifier")
+        for record in plan.iter(f"{NS}includedSupplementalDiagnosisDetail"):
+            periods = coverage[record.findtext(f"{NS}insuredMemberIdentifier")]
+            in_plan = [p for p in periods if p[2] == plan_id]
+            assert covered(in_plan, record.findtext(f"{NS}serviceFromDate"))
+            assert covered(in_plan, record.findtext(f"{NS}serviceToDate"))
 
 
 def test_claims_draw_on_the_diy_code_sets_and_beyond(docs: dict[str, etree._Element]) -> None:

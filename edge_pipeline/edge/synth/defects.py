@@ -14,8 +14,10 @@ are not in the manifest:
 
 Selection: each eligible record is hit with probability ``error_rate``; additionally, while a
 defect class has not been used yet, every other eligible record is hit with an unused class, so
-every class appears at least once when the file has enough records.  Classes and their
-variants are used in least-used-first order.
+every class appears at least once when the file has enough records.  A record the roll hits
+gets a variant never used yet when one applies to it (so variants that apply to few records,
+such as those for replacements or voids, still appear); otherwise classes and their variants
+are used in least-used-first order.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ MISSING_REQUIRED = "missing_required"
 BAD_FORMAT = "bad_format"
 UNKNOWN_REFERENCE = "unknown_reference"
 LOGICAL_DATE = "logical_date"
+LOGICAL_VALUE = "logical_value"  # a value inconsistent with another one (not a date)
 RECORD_SEQUENCE = "record_sequence"
 CONTROL_TOTAL = "control_total"
 DUPLICATE_ENROLLEE = "duplicate_enrollee"
@@ -52,6 +55,7 @@ DEFECT_CLASSES = (
     BAD_FORMAT,
     UNKNOWN_REFERENCE,
     LOGICAL_DATE,
+    LOGICAL_VALUE,
     RECORD_SEQUENCE,
     CONTROL_TOTAL,
     DUPLICATE_ENROLLEE,
@@ -165,6 +169,10 @@ class DefectPlanner:
                 return hit
         if roll >= self.rate:
             return None
+        unused = [i for i in self.injectors if self.variant_uses[i.variant] == 0]
+        hit = self._apply(unused, unit)
+        if hit is not None:
+            return hit
         order = sorted(self.classes, key=lambda c: (self.class_uses[c], self.classes.index(c)))
         return self._try(order, unit)
 
@@ -172,12 +180,19 @@ class DefectPlanner:
         for defect_class in classes:
             variants = [i for i in self.injectors if i.defect_class == defect_class]
             variants.sort(key=lambda i: self.variant_uses[i.variant])
-            for injector in variants:
-                hit = injector.apply(unit, self.rng)
-                if hit is not None:
-                    self.class_uses[defect_class] += 1
-                    self.variant_uses[injector.variant] += 1
-                    return hit
+            hit = self._apply(variants, unit)
+            if hit is not None:
+                return hit
+        return None
+
+    def _apply(self, injectors: list[Injector], unit: Unit) -> Hit | None:
+        """The first of ``injectors`` that applies to ``unit``, counted as used."""
+        for injector in injectors:
+            hit = injector.apply(unit, self.rng)
+            if hit is not None:
+                self.class_uses[injector.defect_class] += 1
+                self.variant_uses[injector.variant] += 1
+                return hit
         return None
 
     def resolve(self, hit: Hit, record_identifier: int) -> DefectEntry:

@@ -1,7 +1,8 @@
 """Defect variants of the claim files: ESMCS claims and lines, ESPCS claims, ESSFS records.
 
 Spec section 4: in an ESMCS a failure on a service line rejects the whole claim, so line
-defects (class ``line_failure``) carry the effect ``claim_rejected`` like header defects.
+defects (class ``line_failure``, or ``bad_format`` for a value outside its code set) carry the
+effect ``claim_rejected`` like header defects.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ from edge_pipeline.edge.synth.inject_common import (
 )
 
 LINES = "line"
+#: Of the element's format but outside its code set (verification/code_sets.py): discharge
+#: status 10-19 is unassigned by the NUBC, revenue codes 0002-0021 are reserved, place of
+#: service 82-98 is unassigned by CMS.
+BAD_DISCHARGE_STATUS = "10"
+BAD_REVENUE_CODE = "0009"
+BAD_PLACE_OF_SERVICE = "98"
 
 # (variant, defect class, check, column, new value); None omits the element.
 _MEDICAL_HEADER: list[tuple[str, str, str, str, NewValue]] = [
@@ -54,6 +61,8 @@ _MEDICAL_HEADER: list[tuple[str, str, str, str, NewValue]] = [
     ("billing_npi_bad_check_digit", BAD_FORMAT, "face", "billing_provider_identifier",
      flip_check_digit),
     ("processed_without_time", BAD_FORMAT, "face", "claim_processed_datetime", drop_time),
+    ("discharge_status_not_nubc", BAD_FORMAT, "face", "discharge_status_code",
+     BAD_DISCHARGE_STATUS),
     ("enrollee_not_on_file", UNKNOWN_REFERENCE, "referential", "insured_member_identifier",
      unknown_member),
     ("icd10_not_existing", UNKNOWN_REFERENCE, "referential", "diagnosis_code",
@@ -91,6 +100,17 @@ _SUPPLEMENTAL: list[tuple[str, str, str, str, NewValue]] = [
 ]  # fmt: skip
 
 
+def _supplemental_outside_coverage(unit: Unit, rng: random.Random) -> Hit | None:
+    """Move the record's service dates to a day the enrollee is not covered."""
+    text = uncovered_day("", unit)
+    unit.values["service_from_date"] = text
+    unit.values["service_to_date"] = text
+    return Hit(
+        "service_outside_coverage", LOGICAL_DATE, "logical", "supplemental", "service_from_date",
+        text, RECORD_REJECTED, note="both service dates moved to a day without coverage",
+    )  # fmt: skip
+
+
 def _claim_outside_coverage(unit: Unit, rng: random.Random) -> Hit | None:
     """Move every service date of the claim to a day the enrollee is not covered."""
     text = uncovered_day("", unit)
@@ -121,9 +141,17 @@ def _line_to_before_from(_current: str, line: dict[str, Any]) -> str:
 
 
 def on_line(
-    variant: str, check: str, column: str, new: NewValue, needs: str | None = None
+    variant: str,
+    check: str,
+    column: str,
+    new: NewValue,
+    needs: str | None = None,
+    defect_class: str = LINE_FAILURE,
 ) -> Injector:
-    """A failure on one service line (``new`` gets the current value and the line)."""
+    """A failure on one service line (``new`` gets the current value and the line).
+
+    Its class is ``line_failure`` unless another class describes it better (a code-set value
+    is ``bad_format``); either way the whole claim is rejected."""
 
     def apply(unit: Unit, rng: random.Random) -> Hit | None:
         lines = unit.values[LINES]
@@ -135,9 +163,9 @@ def on_line(
         unit.values[LINES] = lines
         value = new(lines[i].get(column), lines[i]) if callable(new) else new
         lines[i][column] = value
-        return Hit(variant, LINE_FAILURE, check, "line", column, value, CLAIM_REJECTED, child=i)
+        return Hit(variant, defect_class, check, "line", column, value, CLAIM_REJECTED, child=i)
 
-    return Injector(LINE_FAILURE, variant, apply)
+    return Injector(defect_class, variant, apply)
 
 
 def esmcs_injectors() -> list[Injector]:
@@ -179,6 +207,22 @@ def esmcs_injectors() -> list[Injector]:
             needs="service_code",
         ),
         on_line("line_to_before_from", "logical", "service_to_date", _line_to_before_from),
+        on_line(
+            "line_revenue_code_not_nubc",
+            "face",
+            "revenue_code",
+            BAD_REVENUE_CODE,
+            needs="revenue_code",
+            defect_class=BAD_FORMAT,
+        ),
+        on_line(
+            "line_place_of_service_not_cms",
+            "face",
+            "service_facility_type_code",
+            BAD_PLACE_OF_SERVICE,
+            needs="service_facility_type_code",
+            defect_class=BAD_FORMAT,
+        ),
     ]
 
 
@@ -214,5 +258,6 @@ def essfs_injectors() -> list[Injector]:
             None,
             when=is_void_supplemental,
         ),
+        Injector(LOGICAL_DATE, "service_outside_coverage", _supplemental_outside_coverage),
         sequence_skip("supplemental", RECORD_REJECTED, "record_identifier_skipped"),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from edge_pipeline.edge.synth.defects import (
@@ -10,6 +11,7 @@ from edge_pipeline.edge.synth.defects import (
     DUPLICATE_ENROLLEE,
     ENROLLEE_REJECTED,
     LOGICAL_DATE,
+    LOGICAL_VALUE,
     MISSING_REQUIRED,
     RECORD_REJECTED,
     UNKNOWN_REFERENCE,
@@ -29,6 +31,9 @@ from edge_pipeline.edge.synth.inject_common import (
 from edge_pipeline.edge.synth.plans import unknown_plan_id
 
 PERIODS = "enrollment_period"
+PREMIUM = "insurance_plan_premium_amount"
+#: A 6-digit maintenance code outside the 834 code set: the two halves of 021028 swapped.
+BAD_MAINTENANCE_CODE = "028021"
 
 
 def _period_effect(unit: Unit) -> str:
@@ -79,6 +84,25 @@ def _start_after_end(unit: Unit, rng: random.Random) -> Hit | None:
     )  # fmt: skip
 
 
+def _premium(subscriber: bool, variant: str) -> Callable[[Unit, random.Random], Hit | None]:
+    """The policy premium where it does not belong: 0 on the subscriber's period, or an
+    amount on a dependent's period (spec section 3: "0 for dependents")."""
+
+    def apply(unit: Unit, rng: random.Random) -> Hit | None:
+        if (unit.subject.relation == "subscriber") != subscriber:
+            return None
+        periods = _periods(unit)
+        i = rng.randrange(len(periods))
+        value = "0.00" if subscriber else f"{rng.randint(120, 900)}.{rng.randint(0, 99):02d}"
+        periods[i][PREMIUM] = value
+        return Hit(
+            variant, LOGICAL_VALUE, "logical", PERIODS, PREMIUM, value, _period_effect(unit),
+            child=i,
+        )  # fmt: skip
+
+    return apply
+
+
 def _duplicate(unit: Unit, rng: random.Random) -> Hit | None:
     return Hit(
         "enrollee_repeated", DUPLICATE_ENROLLEE, "logical", "enrollee",
@@ -107,6 +131,13 @@ def eses_injectors() -> list[Injector]:
             three_decimals,
         ),
         (
+            "maintenance_code_not_in_834_set",
+            BAD_FORMAT,
+            "face",
+            "enrollment_maintenance_type_code",
+            BAD_MAINTENANCE_CODE,
+        ),
+        (
             "plan_not_in_registry",
             UNKNOWN_REFERENCE,
             "referential",
@@ -125,6 +156,16 @@ def eses_injectors() -> list[Injector]:
         *(on_record("enrollee", ENROLLEE_REJECTED, *spec) for spec in enrollee),
         *(on_period(*spec) for spec in period),
         Injector(LOGICAL_DATE, "period_start_after_end", _start_after_end),
+        Injector(
+            LOGICAL_VALUE,
+            "subscriber_premium_zero",
+            _premium(True, "subscriber_premium_zero"),
+        ),
+        Injector(
+            LOGICAL_VALUE,
+            "dependent_premium_not_zero",
+            _premium(False, "dependent_premium_not_zero"),
+        ),
         sequence_skip("enrollee", ENROLLEE_REJECTED, "enrollee_identifier_skipped"),
         _period_sequence(),
         Injector(DUPLICATE_ENROLLEE, "enrollee_repeated", _duplicate),

@@ -112,6 +112,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _e("E217", E, EP, "insurancePlanPremiumAmount", "insurancePlanPremiumAmount is not an amount with at most two decimals"),
     _e("E218", E, EP, "rateAreaIdentifier", "rateAreaIdentifier is not 3 digits"),
     _e("E219", E, EP, "subscriberIdentifier", "subscriberIdentifier is longer than 50 characters"),
+    _e("E220", E, EP, "enrollmentMaintenanceTypeCode", "enrollmentMaintenanceTypeCode is not an 834 maintenance type and reason code (see the code sets)"),
     _e("E311", E, EP, "insurancePlanIdentifier", "the plan is not in the plan registry for the coverage start date"),
     _e("E312", E, EP, "rateAreaIdentifier", "the plan is not offered in this rating area"),
     _e("E313", E, EP, "subscriberIdentifier", "subscriberIdentifier names no enrollee of this file"),
@@ -121,6 +122,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _e("E414", E, EP, "coverageStartDate", "the period overlaps an earlier period of the enrollee"),
     _e("E415", E, EP, "insurancePlanPremiumAmount", "insurancePlanPremiumAmount is negative"),
     _e("E416", E, EP, "insurancePlanIdentifier", "the plan id's issuer part is not the file's issuerIdentifier"),
+    _e("E417", E, EP, "insurancePlanPremiumAmount", "insurancePlanPremiumAmount is 0 on the subscriber's period (the policy premium must be greater than 0)"),
+    _e("E418", E, EP, "insurancePlanPremiumAmount", "insurancePlanPremiumAmount is greater than 0 on a dependent's period (dependents carry 0)"),
     # -- ESMCS claim header --------------------------------------------------------------------
     _e("M101", M, CL, "insuredMemberIdentifier", "insuredMemberIdentifier is missing"),
     _e("M102", M, CL, "formTypeCode", "formTypeCode is missing"),
@@ -158,6 +161,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _e("M216", M, CL, "allowedTotalAmount", "allowedTotalAmount is not an amount with at most two decimals"),
     _e("M217", M, CL, "policyPaidTotalAmount", "policyPaidTotalAmount is not an amount with at most two decimals"),
     _e("M218", M, CL, "derivedServiceClaimIndicator", "derivedServiceClaimIndicator is not Y or N"),
+    _e("M219", M, CL, "dischargeStatusCode", "dischargeStatusCode is not a NUBC patient discharge status code (see the code sets)"),
     _e("M301", M, CL, "insuredMemberIdentifier", "the enrollee is not in the accepted active enrollment"),
     _e("M302", M, CL, "diagnosisCode", "diagnosisCode is not a valid ICD-10-CM code on the service date"),
     _e("M401", M, CL, "claimIdentifier", "the claim is already stored (accepted in an earlier file)"),
@@ -202,6 +206,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _e("M231", M, LN, "allowedAmount", "allowedAmount is not an amount with at most two decimals"),
     _e("M232", M, LN, "policyPaidAmount", "policyPaidAmount is not an amount with at most two decimals"),
     _e("M233", M, LN, "derivedServiceClaimIndicator", "derivedServiceClaimIndicator is not Y or N"),
+    _e("M234", M, LN, "revenueCode", "revenueCode is not a NUBC revenue code (see the code sets)"),
+    _e("M235", M, LN, "serviceFacilityTypeCode", "serviceFacilityTypeCode is not a CMS place-of-service code (see the code sets)"),
     _e("M321", M, LN, "serviceCode", "serviceCode is not in the CPT/HCPCS list"),
     _e("M421", M, LN, "serviceToDate", "serviceToDate is before serviceFromDate"),
     _e("M422", M, LN, "revenueCode", "revenueCode on a professional claim"),
@@ -285,6 +291,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _e("S407", S, SU, "originalSupplementalDetailID", "originalSupplementalDetailID names a record already voided, or a void"),
     _e("S408", S, SU, "detailRecordProcessedDateTime", "detailRecordProcessedDateTime is later than the file's generationDateTime"),
     _e("S409", S, SU, "originalSupplementalDetailID", "originalSupplementalDetailID names a record of another enrollee"),
+    _e("S410", S, SU, "serviceFromDate", "the service dates are not covered by an accepted enrollment period of the enrollee in the record's plan"),
 )  # fmt: skip
 
 #: How the shadow verification applies the catalog (rendered into docs/error-catalog.md).
@@ -297,11 +304,20 @@ SEMANTICS = """\
   (unreadable) H207; neither has records.
 * A header or file-total error rejects the file; its records are all rejected
   (`header_rejected`) and not checked further.
-* Enrollment for claim checks (M301, M411, P301, P407, S301) is the accepted active enrollment:
-  the accepted periods of the latest ESES loaded earlier whose header and issuer record were
-  accepted (full replacement).  An ESES whose issuer record is rejected replaces nothing.
+* Enrollment for claim checks (M301, M411, P301, P407, S301, S410) is the accepted active
+  enrollment: the accepted periods of the latest ESES loaded earlier whose header and issuer
+  record were accepted (full replacement).  An ESES whose issuer record is rejected replaces
+  nothing.
 * Claim coverage (M411, P407): the claim's first service date (statementCoverFromDate,
   prescriptionFillDate) lies in an accepted period of the enrollee in the claim's plan.
+  Supplemental coverage (S410): serviceFromDate and serviceToDate each lie in an accepted
+  period of the enrollee in the record's plan (whether or not the record is linked to a claim).
+  Like M411 and P407, it is not reported for an enrollee unknown to the enrollment (S301).
+* Premium (E417, E418): the subscriber's period (subscriberIndicator S) carries the policy
+  premium, greater than 0; a dependent's period (subscriberIdentifier given) carries 0.  A
+  negative premium is E415 only; a period with both or neither indicator is E411 / E111 only.
+* Code sets (E220, M219, M234, M235): a value of the element's format (E216, M210, M224, M228)
+  that is not in the element's code set (below); a malformed value fails its format check only.
 * Duplicates: an enrollee id repeated in one ESES (E401) and a claim or supplemental id
   repeated in one file (M402, P402, S402): the first occurrence is kept.  An id accepted in an
   earlier file (M401, P401, S401) is a duplicate of a stored record.
@@ -318,6 +334,11 @@ SEMANTICS = """\
   landing tables keep no byte position), so two sibling records whose identifiers are swapped
   are not reported."""
 
+#: Introduction of the code-set table (rendered into docs/error-catalog.md).
+CODE_SETS_INTRO = """\
+Face-validity code sets (E220, M219, M234, M235), declared in
+`edge_pipeline/edge/verification/code_sets.py` with their sources.  Ranges are inclusive."""
+
 BY_CODE: dict[str, CatalogEntry] = {entry.code: entry for entry in CATALOG}
 
 
@@ -328,6 +349,7 @@ def entry(code: str) -> CatalogEntry:
 
 def render_catalog_markdown() -> str:
     """The catalog as Markdown, the text of ``docs/error-catalog.md``."""
+    from edge_pipeline.edge.verification.code_sets import render_code_sets_markdown
     from edge_pipeline.edge.verification.reference_tables import ICD10CM_RULE
 
     lines = [
@@ -356,6 +378,7 @@ def render_catalog_markdown() -> str:
         element = f"`{item.element}`" if item.element == "*" else item.element
         lines.append(f"| {item.code} | {item.check} | {types} | {level} | {element} | {message} |")
     lines += ["", "## How the checks are applied", "", SEMANTICS]
+    lines += ["", "## Code sets", "", CODE_SETS_INTRO, "", render_code_sets_markdown()]
     lines += ["", "## ICD-10-CM validity on a service date", "", ICD10CM_RULE, ""]
     return "\n".join(lines)
 

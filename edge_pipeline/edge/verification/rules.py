@@ -24,6 +24,13 @@ from dataclasses import dataclass
 
 from edge_pipeline.edge.layouts import BY_NAME, FileLayout
 from edge_pipeline.edge.layouts.model import Element
+from edge_pipeline.edge.verification.code_sets import (
+    DISCHARGE_STATUS_CODES,
+    MAINTENANCE_TYPE_CODES,
+    PLACE_OF_SERVICE_CODES,
+    REVENUE_CODES,
+    CodeSet,
+)
 from edge_pipeline.edge.verification.sql import (
     ICD10_RE,
     PLAN_ID_RE,
@@ -44,6 +51,7 @@ from edge_pipeline.edge.verification.sql import (
     lit,
     matches,
     not_in,
+    not_in_runs,
     present,
     too_long,
 )
@@ -82,6 +90,11 @@ NDC_RE = r"\d{11}"
 
 def _fid(alias: str) -> str:
     return f"{alias}.file_identifier = @fid"
+
+
+def bad_code(c: str, code_set: CodeSet) -> str:
+    """Of the code set's format but not one of its codes (see ``code_sets.py``)."""
+    return not_in_runs(c, code_set.width, code_set.runs())
 
 
 # -- control totals -----------------------------------------------------------------------------
@@ -255,6 +268,7 @@ _PERIOD_RULES = (
     Rule("E217", bad_amount("insurance_plan_premium_amount")),
     Rule("E218", bad_format("rate_area_identifier", r"\d{3}")),
     Rule("E219", too_long("subscriber_identifier")),
+    Rule("E220", bad_code("enrollment_maintenance_type_code", MAINTENANCE_TYPE_CODES)),
     Rule(
         "E311",
         f"{present('insurance_plan_identifier')} AND (NOT _registered OR "
@@ -275,6 +289,14 @@ _PERIOD_RULES = (
         "E416",
         f"{matches('insurance_plan_identifier', PLAN_ID_RE)} "
         "AND substr(insurance_plan_identifier, 1, 5) <> @issuer",
+    ),
+    Rule(
+        "E417",
+        f"subscriber_indicator = 'S' AND {blank('subscriber_identifier')} AND _premium = 0",
+    ),
+    Rule(
+        "E418",
+        f"{blank('subscriber_indicator')} AND {present('subscriber_identifier')} AND _premium > 0",
     ),
 )
 
@@ -410,6 +432,7 @@ _MEDICAL_CLAIM_RULES = (
     Rule("M216", bad_amount("allowed_total_amount")),
     Rule("M217", bad_amount("policy_paid_total_amount")),
     Rule("M218", not_in("derived_service_claim_indicator", ("Y", "N"))),
+    Rule("M219", bad_code("discharge_status_code", DISCHARGE_STATUS_CODES)),
     Rule(
         "M407",
         f"{blank('void_replace_code')} AND {matches('bill_type_code', BILL_TYPE_RE)} "
@@ -500,6 +523,8 @@ _LINE_RULES = (
     Rule("M231", bad_amount("allowed_amount")),
     Rule("M232", bad_amount("policy_paid_amount")),
     Rule("M233", not_in("derived_service_claim_indicator", ("Y", "N"))),
+    Rule("M234", bad_code("revenue_code", REVENUE_CODES)),
+    Rule("M235", bad_code("service_facility_type_code", PLACE_OF_SERVICE_CODES)),
     Rule("M321", f"{matches('service_code', r'[A-Z0-9]{5}')} AND NOT _code_known"),
     Rule("M421", "_to < _from"),
     Rule("M422", f"_form = 'P' AND {present('revenue_code')}"),
@@ -568,21 +593,35 @@ _PHARMACY_CLAIM_RULES = (
 # -- ESSFS --------------------------------------------------------------------------------------
 
 _SUPPLEMENTAL_SQL = f"""
-SELECT t.*, {as_date("t.service_from_date")} AS _from, {as_date("t.service_to_date")} AS _to,
-  {as_timestamp("t.detail_record_processed_datetime")} AS _processed,
-  CASE WHEN {present("t.supplemental_diagnosis_detail_record_identifier")}
-    THEN row_number() OVER (PARTITION BY t.supplemental_diagnosis_detail_record_identifier
-                            ORDER BY t.record_identifier) END AS _occurrence,
-  m.member_id IS NOT NULL AS _member_known, s.detail_id IS NOT NULL AS _stored, d._diagnoses
-FROM supplemental_record t
-LEFT JOIN (SELECT DISTINCT member_id FROM _v_enr) m ON m.member_id = t.insured_member_identifier
+WITH r AS (
+  SELECT t.*, p.insurance_plan_identifier AS _plan,
+    {as_date("t.service_from_date")} AS _from, {as_date("t.service_to_date")} AS _to
+  FROM supplemental_record t
+  JOIN submission_plan p ON {_fid("p")} AND p.record_identifier = t.plan_record_identifier
+  WHERE {_fid("t")}
+), covered AS (
+  SELECT r.record_identifier AS rid,
+    bool_or(r._from BETWEEN e.start_date AND e.end_date) AS _from_covered,
+    bool_or(r._to BETWEEN e.start_date AND e.end_date) AS _to_covered
+  FROM r JOIN _v_enr e ON e.member_id = r.insured_member_identifier AND e.plan_id = r._plan
+  GROUP BY 1
+)
+SELECT r.*, {as_timestamp("r.detail_record_processed_datetime")} AS _processed,
+  CASE WHEN {present("r.supplemental_diagnosis_detail_record_identifier")}
+    THEN row_number() OVER (PARTITION BY r.supplemental_diagnosis_detail_record_identifier
+                            ORDER BY r.record_identifier) END AS _occurrence,
+  m.member_id IS NOT NULL AS _member_known, s.detail_id IS NOT NULL AS _stored, d._diagnoses,
+  coalesce(cv._from_covered, FALSE) AS _from_covered,
+  coalesce(cv._to_covered, FALSE) AS _to_covered
+FROM r
+LEFT JOIN (SELECT DISTINCT member_id FROM _v_enr) m ON m.member_id = r.insured_member_identifier
 LEFT JOIN (SELECT DISTINCT detail_id FROM _v_stored_supp) s
-  ON s.detail_id = t.supplemental_diagnosis_detail_record_identifier
+  ON s.detail_id = r.supplemental_diagnosis_detail_record_identifier
 LEFT JOIN (
   SELECT record_identifier AS rid, count(*) AS _diagnoses FROM supplemental_diagnosis
   WHERE {_fid("supplemental_diagnosis")} AND {present("supplemental_diagnosis_code")} GROUP BY 1
-) d ON d.rid = t.record_identifier
-WHERE {_fid("t")}
+) d ON d.rid = r.record_identifier
+LEFT JOIN covered cv ON cv.rid = r.record_identifier
 """
 
 _DETAIL_ID = "supplemental_diagnosis_detail_record_identifier"
@@ -621,6 +660,11 @@ _SUPPLEMENTAL_RULES = (
     ),
     Rule("S406", "_to < _from"),
     Rule("S408", "_processed > @generated"),
+    Rule(
+        "S410",
+        f"{present('insured_member_identifier')} AND _member_known AND _from IS NOT NULL "
+        "AND NOT (_from_covered AND (_to IS NULL OR _to_covered))",
+    ),
 )
 
 

@@ -95,6 +95,16 @@ def not_in(c: str, codes: tuple[str, ...]) -> str:
     return f"({present(c)} AND {c} NOT IN ({listed}))"
 
 
+def not_in_runs(c: str, width: int, runs: tuple[tuple[str, str], ...]) -> str:
+    """``width`` digits (the format check's job otherwise) but in none of the inclusive
+    ``(first, last)`` runs of a code set (fixed width, so text order is numeric order)."""
+    inside = " OR ".join(
+        f"{c} = {lit(a)}" if a == b else f"{c} BETWEEN {lit(a)} AND {lit(b)}" for a, b in runs
+    )
+    digits = r"\d{" + str(width) + "}"
+    return f"({matches(c, digits)} AND NOT ({inside or 'FALSE'}))"
+
+
 def too_long(c: str, n: int = 50) -> str:
     return f"({present(c)} AND length({c}) > {n})"
 
