@@ -2,6 +2,11 @@
 
 Files here are small (a few MB) and the parallel path is forced, so the tests exercise the real
 worker processes, the byte-level split and the serial fallback quickly.
+
+``record_position`` cannot be equal on both paths: the second worker cannot know how many
+records precede its half (the first is still counting them), so it numbers from
+``SECOND_WORKER_POSITIONS``.  The tables are therefore compared without it, and the document
+order it gives (every record by position, across tables) is compared instead.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from edge_pipeline.edge.layouts import ESMCS
 from edge_pipeline.edge.readers import parallel
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.readers.parallel import (
+    SECOND_WORKER_POSITIONS,
     ParallelReader,
     WorkerFailedError,
     plan_split,
@@ -55,19 +61,34 @@ def serial_digest(serial_load: tuple[dict, int]) -> dict[str, tuple]:
     return serial_load[0]
 
 
+POSITIONED = tuple(t for t, columns in TABLES.items() if "record_position" in columns)
+
+
 def _digest(warehouse: Path) -> dict[str, tuple]:
-    """Row count and an order-independent hash of every landing table."""
+    """Row count and an order-independent hash of every landing table (but record_position),
+    and the records' order by record_position (see the module doc)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {
-            table: tuple(
-                con.execute(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {table}").fetchall()[0]
-            )
-            for table in TABLES
-            if table != "submission_file"
-        }
+        digest = {}
+        for table, columns in TABLES.items():
+            if table != "submission_file":
+                hashed = ", ".join(c for c in columns if c != "record_position")
+                query = f"SELECT count(*), sum(hash({hashed})) FROM {table}"
+                digest[table] = tuple(con.execute(query).fetchall()[0])
+        digest["document order"] = tuple((t, rid) for t, rid, _ in _by_position(con))
+        return digest
     finally:
         con.close()
+
+
+def _by_position(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
+    """(table, recordIdentifier, record_position) of every record, by record_position."""
+    union = " UNION ALL ".join(
+        f"SELECT '{t}' AS t, record_identifier, record_position FROM {t}" for t in POSITIONED
+    )
+    return con.execute(
+        f"SELECT t, record_identifier, record_position FROM ({union}) ORDER BY record_position"
+    ).fetchall()
 
 
 def _load(path: Path, warehouse: Path, *, parallel: bool):
@@ -97,6 +118,30 @@ def test_parallel_rows_equal_serial_rows(
     assert FALLBACK not in caplog.text  # the workers did the reading
     assert _digest(tmp_path / "w.duckdb") == serial_load[0]
     assert result.records == serial_load[1]
+
+
+def test_positions_are_serial_before_the_split_and_offset_after_it(
+    tmp_path: Path, esmcs: Path
+) -> None:
+    assert _load(esmcs, tmp_path / "s.duckdb", parallel=False).status == "loaded"
+    assert _load(esmcs, tmp_path / "p.duckdb", parallel=True).status == "loaded"
+    rows = {}
+    for name in ("s", "p"):
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"), read_only=True)
+        rows[name] = _by_position(con)
+        con.close()
+    serial, both = rows["s"], rows["p"]
+    assert [r[:2] for r in both] == [r[:2] for r in serial]
+    first = sum(1 for r in both if r[2] < SECOND_WORKER_POSITIONS)
+    assert 0 < first < len(both)
+    # Worker 1's records (the issuer and the plan open at the split included) are the file's
+    # first records, numbered as the serial reader numbers them.
+    assert both[:first] == serial[:first]
+    assert [r[2] for r in serial] == list(range(1, len(serial) + 1))
+    # Worker 2 numbers its own document: the inherited issuer and plan (not emitted), then
+    # the records after the split.
+    second = [r[2] - SECOND_WORKER_POSITIONS for r in both[first:]]
+    assert second == list(range(2, 2 + len(second)))
 
 
 def test_split_lands_on_a_claim_start_tag_and_heads_reopen_the_ancestors(esmcs: Path) -> None:

@@ -30,6 +30,14 @@ Why that cannot change what is loaded:
 * Each worker checksums the bytes it owns; the loader compares them with the checksums it took
   while hashing the file, so a file that changes during the load is caught.
 
+Document positions (``record_position``, see ``stream.py``): worker 1 numbers from 1 like the
+serial reader, and its records (the inherited issuer and X included) are exactly the serial
+reader's first records, so their positions are the serial ones.  Worker 2 cannot know how many
+records precede the split (worker 1 is still counting), so it numbers from
+``SECOND_WORKER_POSITIONS``: its positions are greater than any of worker 1's and in document
+order, but not the serial values.  Positions order records; they are not contiguous and not
+comparable across loads.
+
 Any failure in a worker (a bad file, an unsafe split, a crash) raises ``WorkerFailedError``;
 the loader then rolls back and reads the file serially, so what is loaded and every error
 message are exactly the serial reader's.  A bad file therefore costs a second read; a good one
@@ -76,6 +84,8 @@ _FRAME = struct.Struct("<cHQ")
 _BATCH, _DONE, _ERROR = b"B", b"D", b"E"
 #: Frames the calling process may hold before a worker waits (bounds memory).
 _QUEUE_FRAMES = 4
+#: Worker 2's first document position: above any position worker 1 can reach.
+SECOND_WORKER_POSITIONS = 1 + (1 << 40)
 
 
 class WorkerFailedError(Exception):
@@ -103,6 +113,7 @@ class WorkerSpec:
     pieces: tuple[Piece, ...]
     inherited: tuple[str, ...] = ()
     boundary_line: int = 0
+    first_position: int = 1  # document position of the first record this worker reads
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -167,6 +178,7 @@ def plan_split(
         ),
         inherited=(NS + issuer.element, NS + x.element),
         boundary_line=boundary_line,
+        first_position=SECOND_WORKER_POSITIONS,
     )
     return SplitPlan(size=size, split=split, workers=(first, second))
 
@@ -506,6 +518,7 @@ def run_worker(spec: WorkerSpec, out: IO[bytes]) -> None:
         spec.batch_rows,
         inherited=frozenset(spec.inherited),
         boundary_line=spec.boundary_line,
+        first_position=spec.first_position,
     )
     source = _PieceReader(spec.path, spec.pieces)
     try:

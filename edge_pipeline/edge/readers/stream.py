@@ -28,6 +28,21 @@ Why the hot path looks the way it does (it runs once per record, millions of tim
 A record must sit directly in its parent record (or in the parent's declared container, as
 ESMCS service lines sit in ``includedDetailServiceLine``); anywhere else the file is refused,
 as it would be by the XSD.  ``readers/parallel.py`` relies on that to split files safely.
+
+Document position (``record_position``): every record row carries the ordinal of its start tag
+among the file's record start tags (pre-order, 1-based from ``first_position``), because the
+landing tables otherwise keep no order and the spec's recordIdentifier sequence is defined in
+document order.  The parser reports only end events, and a record ends after its descendants,
+so positions are handed out from one counter at the moment each start is known to be the next:
+
+* a record that contains a streamed record gets its position when the first record inside it
+  ends: the ancestor walk that caches identifiers for a new parent (``_ancestor_ids``) meets it
+  then, outermost first, before anything inside it has been numbered;
+* any other record (no streamed record inside: a claim, an empty plan) gets its position when
+  it ends, and its inline children right after it, in document order.
+
+That is exact because a record's children are read inline only if *all* its child records are
+(see ``InboundStreamReader.__init__``), so nothing streamed can sit between inline siblings.
 """
 
 from __future__ import annotations
@@ -49,6 +64,8 @@ from edge_pipeline.edge.readers.xmlparse import iterparse, refuse_doctype, synta
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 RID_TAG = NS + RECORD_IDENTIFIER.name
+#: Column of every record table holding the record's document position (see module doc).
+POSITION_COLUMN = "record_position"
 DEFAULT_BATCH_ROWS = 65_536
 #: Python rows buffered before they are converted to (compact) Arrow record batches.
 CHUNK_ROWS = 4_096
@@ -64,10 +81,12 @@ Getter = Callable[[Sequence[Any]], tuple]
 
 def record_columns(record: Record, ancestors: tuple[Record, ...]) -> list[tuple[str, pa.DataType]]:
     """Columns of a record's table as the reader emits them (``file_identifier`` is added by
-    the loader): the record's own identifier, its ancestors' identifiers, then the raw values."""
+    the loader): the record's own identifier, its ancestors' identifiers, the raw values, then
+    the record's document position (last, where an older warehouse gains it)."""
     columns: list[tuple[str, pa.DataType]] = [(RECORD_IDENTIFIER.column, pa.int64())]
     columns += [(a.parent_key, pa.int64()) for a in ancestors]
     columns += [(f.column, pa.string()) for f in record.value_fields if f is not RECORD_IDENTIFIER]
+    columns.append((POSITION_COLUMN, pa.int64()))
     return columns
 
 
@@ -93,7 +112,8 @@ class _Plan(NamedTuple):
     """How to read a record whose children have one particular tag signature.
 
     The getters index the record's *slots*: its children's texts, then ``None`` (what an
-    absent element reads as), the ancestors' identifiers and the record's own identifier.
+    absent element reads as), the ancestors' identifiers, the record's own identifier and its
+    document position.
     """
 
     rid: int  # index of recordIdentifier among the children
@@ -168,6 +188,10 @@ class _RecordReader:
     #: Child records read when this record ends, by the tag of the element holding them (the
     #: container, or the record itself): no parse event, no tree surgery of their own.
     inline: dict[str, _RecordReader] = field(default_factory=dict)
+    #: The element of this type that was given a document position before it ended (because
+    #: a record inside it ended first), and that position.
+    opened: Any = None
+    position: int = 0
 
     @classmethod
     def compile(
@@ -213,6 +237,7 @@ class InboundStreamReader:
         *,
         inherited: frozenset[str] = frozenset(),
         boundary_line: int = 0,
+        first_position: int = 1,
     ) -> None:
         self.layout = layout
         self.name = name
@@ -224,8 +249,10 @@ class InboundStreamReader:
         }
         self.streamed = dict(self.readers)  # records the parser reports (the rest are inline)
         for reader in self.readers.values():
-            for child in reader.record.children:
-                if len(reader.ancestors) >= 2 and not child.children:
+            children = reader.record.children
+            # All or none: document positions assume no streamed record among inline siblings.
+            if len(reader.ancestors) >= 2 and children and not any(c.children for c in children):
+                for child in children:
                     tag = NS + child.element
                     reader.inline[NS + (child.container or child.element)] = self.readers[tag]
                     del self.streamed[tag]
@@ -233,6 +260,8 @@ class InboundStreamReader:
             self.readers[tag].inherited = True
         self.boundary_line = boundary_line
         self.records_read = 0
+        #: Hands out document positions (see the module doc), in start-tag order.
+        self._positions = count(first_position)
 
     def batches(self, source: IO[bytes]) -> Iterator[tuple[str, pa.Table]]:
         """Parse ``source`` to the end, yielding full batches as they fill and the rest last."""
@@ -270,13 +299,15 @@ class InboundStreamReader:
         plan, raw, rid = self._leaves(reader, elem, kids)
         parent = elem.getparent()
         if parent is not reader.parent:
-            self._enter(reader, elem, parent)
+            self._enter(reader, elem, parent)  # numbers the ancestors not numbered yet
+        # Numbered already if a record inside it ended first; else its start is the next one.
+        position = reader.position if reader.opened is elem else next(self._positions)
         if reader.inherited:
             del kids
             self._check_inherited(reader, elem)
             full = False
         else:
-            full = self._emit(reader, plan, raw, rid, reader.tail)
+            full = self._emit(reader, plan, raw, rid, reader.tail, position)
             if plan.inline:
                 full |= self._read_inline(reader, elem, kids, plan, rid)
             del kids  # child proxies must be gone before clear(), or lxml relocates each child
@@ -296,11 +327,14 @@ class InboundStreamReader:
             return plan, raw, int(text)
         return plan, raw, self._identifier(reader, elem, text)
 
-    def _emit(self, reader: _RecordReader, plan: _Plan, raw: list, rid: int, tail: tuple) -> bool:
+    def _emit(
+        self, reader: _RecordReader, plan: _Plan, raw: list, rid: int, tail: tuple, position: int
+    ) -> bool:
         """Buffer one record's row and repeated values; ``tail`` holds its ancestors' ids."""
         slots = list(map(_EMPTY_IF_NONE, raw, raw)) if None in raw else raw
         slots += tail
         slots.append(rid)
+        slots.append(position)
         buffer = reader.buffer
         buffer.values += plan.row(slots)
         full = len(buffer.values) >= buffer.limit
@@ -323,6 +357,7 @@ class InboundStreamReader:
         full = False
         leaves = self._leaves
         emit = self._emit
+        positions = self._positions
         for index, child_reader in plan.inline:
             holder = kids[index]
             records = list(holder) if child_reader.container else [holder]
@@ -331,7 +366,7 @@ class InboundStreamReader:
                 if record.tag != tag:
                     self._fail(reader, elem, str(rid), record.tag, "unexpected element")
                 child_plan, raw, child_rid = leaves(child_reader, record, list(record))
-                full |= emit(child_reader, child_plan, raw, child_rid, tail)
+                full |= emit(child_reader, child_plan, raw, child_rid, tail, next(positions))
         return full
 
     def _plan(self, reader: _RecordReader, elem: Any, kids: list, tags: tuple) -> _Plan:
@@ -361,9 +396,10 @@ class InboundStreamReader:
         absent = len(tags)
         ancestors = len(reader.ancestors)
         key = [absent + 1 + ancestors, *range(absent + 1, absent + 1 + ancestors)]
+        values = [positions.get(t, [absent])[0] for t in reader.value_tags]
         plan = _Plan(
             rid=positions[RID_TAG][0],
-            row=_getter([*key, *(positions.get(t, [absent])[0] for t in reader.value_tags)]),
+            row=_getter([*key, *values, absent + 2 + ancestors]),
             key=_getter(key),
             repeated=tuple(
                 (i, _getter(positions[t]))
@@ -408,7 +444,11 @@ class InboundStreamReader:
         own = self._identifier(owner_reader, owner, None if rid is None else rid.text)
         grand = owner.getparent()
         if grand is not owner_reader.parent:
-            self._enter(owner_reader, owner, grand)
+            self._enter(owner_reader, owner, grand)  # numbers the owner's ancestors first
+        if owner_reader.opened is not owner:
+            # The first record ending inside ``owner``: nothing after its start is numbered.
+            owner_reader.opened = owner
+            owner_reader.position = next(self._positions)
         return (*owner_reader.parent_ids, own)
 
     def _misplaced(self, reader: _RecordReader, elem: Any, expected: str) -> None:

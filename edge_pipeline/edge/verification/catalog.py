@@ -330,9 +330,11 @@ SEMANTICS = """\
   rejected (`all_children_rejected`, applied to plans of all three claim files), then an
   issuer whose plans or enrollees are all rejected.  `rejection_reason` names the record's own
   error first, else the outermost cause.
-* recordIdentifier sequence (X401): document order is rebuilt from the record tree (the
-  landing tables keep no byte position), so two sibling records whose identifiers are swapped
-  are not reported."""
+* recordIdentifier sequence (X401): records are taken in document order (`record_position`,
+  the order of their start tags, stored by the loader), so swapped or decreasing identifiers
+  are reported on the first record that breaks the +1 sequence.  Rows loaded by a release
+  without `record_position` fall back to the order of the record tree, where two swapped
+  sibling records are not reported."""
 
 #: Introduction of the code-set table (rendered into docs/error-catalog.md).
 CODE_SETS_INTRO = """\

@@ -3,14 +3,20 @@ cascade and ``shadow_record_status``.
 
 Columns: ``record_identifier``, ``level``, ``depth`` (1 issuer, 2 plan or enrollee, 3 claim,
 period or supplemental, 4 service line), ``parent_record_identifier``, ``record_key`` (the
-business id the detail reports echo) and ``k1``..``k4``, the identifiers of the record's
-ancestors and itself by depth (NULL below its own depth).
+business id the detail reports echo), ``k1``..``k4``, the identifiers of the record's
+ancestors and itself by depth (NULL below its own depth), and ``record_position``, the
+record's document position as the reader numbered it.
 
-Document order: the landing tables keep no byte position, so the order is rebuilt from the
-tree, which is exact for every file whose siblings are numbered in increasing order: sorting
-by (k1, k2, k3, k4) with NULLs first is the pre-order walk of issuer > plan > claim > line.
-Two siblings whose identifiers are swapped are therefore not detected as a sequence break
-(only their parents' and children's numbering is).
+Document order (the X401 sequence check): ``record_position`` orders the records by their
+start tags across all record types, so any break of the +1 numbering is seen where it occurs,
+two siblings with swapped identifiers included.  Positions are not contiguous (a file read by
+two workers jumps at the split) and mean nothing across files; only their order is used.
+
+Rows loaded by a release that did not record positions have ``record_position`` NULL; their
+order is rebuilt from the tree instead, which is exact only for files whose siblings are
+numbered in increasing order: sorting by (k1, k2, k3, k4) with NULLs first is the pre-order
+walk of issuer > plan > claim > line, so swapped siblings go undetected there.  A file is
+loaded by one release, so its rows are either all positioned or none.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import duckdb
 
 from edge_pipeline.edge.layouts import BY_NAME
+from edge_pipeline.edge.readers.stream import POSITION_COLUMN
 from edge_pipeline.edge.verification.rules import Rule, Source
 from edge_pipeline.edge.verification.sql import lit
 
@@ -45,20 +52,22 @@ def build_inventory(con: duckdb.DuckDBPyConnection, layout_name: str, fid: str) 
         columns = ", ".join(f"{k} AS k{i + 1}" for i, k in enumerate(keys))
         parts.append(
             f"SELECT record_identifier, '{record.level}' AS level, {depth} AS depth, "
-            f"{parent} AS parent_record_identifier, {key} AS record_key, {columns} "
-            f"FROM {record.table} WHERE file_identifier = {lit(fid)}"
+            f"{parent} AS parent_record_identifier, {key} AS record_key, {columns}, "
+            f"{POSITION_COLUMN} FROM {record.table} WHERE file_identifier = {lit(fid)}"
         )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _v_rec AS {' UNION ALL '.join(parts)}")
 
 
-#: X401: the first record whose identifier breaks the +1 sequence (any record type).
+#: X401: a record whose identifier is not one more than the preceding record's (any record
+#: type), in document order: ``record_position``, else (older loads) the tree order.
 SEQUENCE_SOURCE = Source(
     "record_sequence",
     "*",
     "*",
-    """
+    f"""
 SELECT record_identifier, level, lag(record_identifier) OVER (
-  ORDER BY k1 NULLS FIRST, k2 NULLS FIRST, k3 NULLS FIRST, k4 NULLS FIRST) AS _previous
+  ORDER BY {POSITION_COLUMN} NULLS LAST,
+    k1 NULLS FIRST, k2 NULLS FIRST, k3 NULLS FIRST, k4 NULLS FIRST) AS _previous
 FROM _v_rec
 """,
     (

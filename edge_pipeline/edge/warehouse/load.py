@@ -39,7 +39,7 @@ from edge_pipeline.edge.readers.parallel import (
     plan_split,
 )
 from edge_pipeline.edge.readers.stream import DEFAULT_BATCH_ROWS, InboundStreamReader
-from edge_pipeline.edge.warehouse.schema import TABLES, ensure_schema
+from edge_pipeline.edge.warehouse.schema import ensure_schema, stored_columns
 
 log = logging.getLogger(__name__)
 
@@ -276,9 +276,10 @@ def _load_in_transaction(
     con.execute("BEGIN TRANSACTION")
     try:
         result.load_id = _insert_file_row(con, result, header, status="loaded")
+        stored = stored_columns(con)
         with closing(source.batches()) as batches:  # closing stops parallel workers at once
             for table, batch in batches:
-                _insert_batch(con, table, batch, header.file_identifier)
+                _insert_batch(con, table, stored[table], batch, header.file_identifier)
                 result.rows[table] = result.rows.get(table, 0) + batch.num_rows
         result.records = source.records_read
         con.execute(
@@ -295,23 +296,30 @@ def _load_in_transaction(
 
 
 def _insert_batch(
-    con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, file_identifier: str | None
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[tuple[str, str]],
+    batch: pa.Table,
+    file_identifier: str | None,
 ) -> None:
     """Append one Arrow batch, columns matched by name, ``file_identifier`` added.
 
     Through a relation rather than ``con.register``: a registered object stays alive until the
     transaction ends, which would hold every batch of a multi-GB file in memory until commit.
+    A relation inserts by position, so it is projected onto the table's stored ``columns``
+    (an older warehouse keeps the columns added since at the end, not where ``TABLES`` has
+    them); stored columns the batch lacks are NULL.
     """
     present = set(batch.column_names)
-    columns = [
+    projection = [
         duckdb.ConstantExpression(file_identifier).alias(name)
         if name == "file_identifier"
         else duckdb.ColumnExpression(name)
         if name in present
         else duckdb.ConstantExpression(None).cast(duckdb.sqltype(sql_type)).alias(name)
-        for name, sql_type in TABLES[table].items()
+        for name, sql_type in columns
     ]
-    con.from_arrow(batch).project(*columns).insert_into(table)
+    con.from_arrow(batch).project(*projection).insert_into(table)
 
 
 def _insert_file_row(

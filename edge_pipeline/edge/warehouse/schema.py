@@ -71,6 +71,21 @@ def _table_columns(layouts: tuple[FileLayout, ...]) -> dict[str, dict[str, str]]
 TABLES: dict[str, dict[str, str]] = _table_columns(INBOUND_LAYOUTS)
 
 
+def stored_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """Table name -> (column, DuckDB type) in the order the warehouse stores them.
+
+    That order is ``TABLES``'s for a warehouse created by this release; in an older one, the
+    columns ``ensure_schema`` added come last.  Positional inserts must follow it.
+    """
+    stored: dict[str, list[tuple[str, str]]] = {}
+    for table, column, sql_type in con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+    ).fetchall():
+        stored.setdefault(table, []).append((column, sql_type))
+    return stored
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing landing tables and add columns a newer release declares (idempotent;
     safe to call at the start of every load, so an existing warehouse keeps working)."""
