@@ -7,7 +7,14 @@ issuer code uses for these blocks, so each of our XSDs spells a shared block the
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts.outbound.model import CountsBlock, Group, Leaf
+from edge_pipeline.edge.layouts.outbound.model import (
+    CountsBlock,
+    Group,
+    Leaf,
+    Measure,
+    Rollup,
+    ScopeSummary,
+)
 
 #: ``includedFileHeader``: identifies the report and the inbound file it is about.
 FILE_HEADER = Group(
@@ -131,3 +138,32 @@ ERROR_CODE_FREQUENCY = Group(
 FILE_COUNTS = CountsBlock("includedFileRecordCounts", "file")
 ISSUER_COUNTS = CountsBlock("includedIssuerRecordCounts", "issuer")
 PLAN_COUNTS = CountsBlock("includedPlanRecordCounts", "plan")
+
+
+def issuer_rollup_summary(measure: Measure) -> ScopeSummary:
+    """The issuer block of a claim or supplemental summary: its counts per year and month
+    (assumed names, shared by ESMCSAR, ESPCSAR and ESSFSAR)."""
+    return ScopeSummary(
+        element="includedIssuerSummary",
+        scope_level="issuer",
+        record_identifier="issuerRecordIdentifier",
+        key="issuerIdentifier",
+        counts=(),
+        rollup=Rollup(
+            "includedIssuerYear", "issuerYear", "includedIssuerMonth", "issuerMonth", measure
+        ),
+        max_occurs=1,
+    )
+
+
+def plan_rollup_summary(measure: Measure, year: str = "planYear") -> ScopeSummary:
+    """Each plan's block of a claim or supplemental summary (assumed names; ``year`` differs
+    where public issuer code showed another name)."""
+    return ScopeSummary(
+        element="includedPlanSummary",
+        scope_level="plan",
+        record_identifier="planRecordIdentifier",
+        key="planIdentifier",
+        counts=(),
+        rollup=Rollup("includedPlanYear", year, "includedPlanMonth", "planMonth", measure),
+    )

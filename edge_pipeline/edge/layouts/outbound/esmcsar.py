@@ -11,13 +11,17 @@ claim counts.
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts.outbound.common import FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS
+from edge_pipeline.edge.layouts.outbound.common import (
+    FILE_COUNTS,
+    ISSUER_COUNTS,
+    PLAN_COUNTS,
+    issuer_rollup_summary,
+    plan_rollup_summary,
+)
 from edge_pipeline.edge.layouts.outbound.model import (
     CountsBlock,
     FormTypeCounts,
-    Rollup,
     RollupSource,
-    ScopeSummary,
     SummaryLayout,
 )
 
@@ -30,42 +34,19 @@ ESMCSAR = SummaryLayout(
     submission_type="M",
     file_code="MS",
     counts=(FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS, CLAIM_COUNTS, LINE_COUNTS),
-    issuer=ScopeSummary(
-        element="includedIssuerSummary",
-        scope_level="issuer",
-        record_identifier="issuerRecordIdentifier",
-        key="issuerIdentifier",
-        counts=(),
-        rollup=Rollup(
-            "includedIssuerYear",
-            "issuerYear",
-            "includedIssuerMonth",
-            "issuerMonth",
-            FormTypeCounts(
-                "includedIssuerFormType",
-                "formTypeCode",
-                CountsBlock("includedIssuerClaimCounts", "claim"),
-            ),
-        ),
-        max_occurs=1,
+    issuer=issuer_rollup_summary(
+        FormTypeCounts(
+            "includedIssuerFormType",
+            "formTypeCode",
+            CountsBlock("includedIssuerClaimCounts", "claim"),
+        )
     ),
-    plan=ScopeSummary(
-        element="includedPlanSummary",
-        scope_level="plan",
-        record_identifier="planRecordIdentifier",
-        key="planIdentifier",
-        counts=(),
-        rollup=Rollup(
-            "includedPlanYear",
-            "planYear",
-            "includedPlanMonth",
-            "planMonth",
-            FormTypeCounts(
-                "includedPlanFormType",
-                "formTypeCode",
-                CountsBlock("includedPlanClaimCounts", "claim"),
-            ),
-        ),
+    plan=plan_rollup_summary(
+        FormTypeCounts(
+            "includedPlanFormType",
+            "formTypeCode",
+            CountsBlock("includedPlanClaimCounts", "claim"),
+        )
     ),
     source=RollupSource(
         level="claim",

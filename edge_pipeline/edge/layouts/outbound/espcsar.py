@@ -10,13 +10,17 @@ date cannot be read is counted under year 0000, month 00.
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts.outbound.common import FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS
+from edge_pipeline.edge.layouts.outbound.common import (
+    FILE_COUNTS,
+    ISSUER_COUNTS,
+    PLAN_COUNTS,
+    issuer_rollup_summary,
+    plan_rollup_summary,
+)
 from edge_pipeline.edge.layouts.outbound.model import (
     CountsBlock,
     MonthCounts,
-    Rollup,
     RollupSource,
-    ScopeSummary,
     SummaryLayout,
 )
 
@@ -28,34 +32,9 @@ ESPCSAR = SummaryLayout(
     submission_type="P",
     file_code="PS",
     counts=(FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS, CLAIM_COUNTS),
-    issuer=ScopeSummary(
-        element="includedIssuerSummary",
-        scope_level="issuer",
-        record_identifier="issuerRecordIdentifier",
-        key="issuerIdentifier",
-        counts=(),
-        rollup=Rollup(
-            "includedIssuerYear",
-            "issuerYear",
-            "includedIssuerMonth",
-            "issuerMonth",
-            MonthCounts(CountsBlock("includedIssuerMonthCounts", "claim")),
-        ),
-        max_occurs=1,
-    ),
-    plan=ScopeSummary(
-        element="includedPlanSummary",
-        scope_level="plan",
-        record_identifier="planRecordIdentifier",
-        key="planIdentifier",
-        counts=(),
-        rollup=Rollup(
-            "includedPlanYear",
-            "planCalendarYear",
-            "includedPlanMonth",
-            "planMonth",
-            MonthCounts(CountsBlock("includedPlanMonthCounts", "claim")),
-        ),
+    issuer=issuer_rollup_summary(MonthCounts(CountsBlock("includedIssuerMonthCounts", "claim"))),
+    plan=plan_rollup_summary(
+        MonthCounts(CountsBlock("includedPlanMonthCounts", "claim")), year="planCalendarYear"
     ),
     source=RollupSource(
         level="claim", table="pharmacy_claim", date_column="prescription_fill_date"

@@ -10,13 +10,17 @@ cannot be read is counted under year 0000, month 00.
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts.outbound.common import FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS
+from edge_pipeline.edge.layouts.outbound.common import (
+    FILE_COUNTS,
+    ISSUER_COUNTS,
+    PLAN_COUNTS,
+    issuer_rollup_summary,
+    plan_rollup_summary,
+)
 from edge_pipeline.edge.layouts.outbound.model import (
     CountsBlock,
     MonthCounts,
-    Rollup,
     RollupSource,
-    ScopeSummary,
     SummaryLayout,
 )
 
@@ -28,35 +32,10 @@ ESSFSAR = SummaryLayout(
     submission_type="S",
     file_code="SS",
     counts=(FILE_COUNTS, ISSUER_COUNTS, PLAN_COUNTS, SUPPLEMENTAL_COUNTS),
-    issuer=ScopeSummary(
-        element="includedIssuerSummary",
-        scope_level="issuer",
-        record_identifier="issuerRecordIdentifier",
-        key="issuerIdentifier",
-        counts=(),
-        rollup=Rollup(
-            "includedIssuerYear",
-            "issuerYear",
-            "includedIssuerMonth",
-            "issuerMonth",
-            MonthCounts(CountsBlock("includedIssuerMonthCounts", "supplemental")),
-        ),
-        max_occurs=1,
+    issuer=issuer_rollup_summary(
+        MonthCounts(CountsBlock("includedIssuerMonthCounts", "supplemental"))
     ),
-    plan=ScopeSummary(
-        element="includedPlanSummary",
-        scope_level="plan",
-        record_identifier="planRecordIdentifier",
-        key="planIdentifier",
-        counts=(),
-        rollup=Rollup(
-            "includedPlanYear",
-            "planYear",
-            "includedPlanMonth",
-            "planMonth",
-            MonthCounts(CountsBlock("includedPlanMonthCounts", "supplemental")),
-        ),
-    ),
+    plan=plan_rollup_summary(MonthCounts(CountsBlock("includedPlanMonthCounts", "supplemental"))),
     source=RollupSource(
         level="supplemental", table="supplemental_record", date_column="service_from_date"
     ),
