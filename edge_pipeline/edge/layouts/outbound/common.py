@@ -12,6 +12,7 @@ from edge_pipeline.edge.layouts.outbound.model import (
     Group,
     Leaf,
     Measure,
+    ResultLevel,
     Rollup,
     ScopeSummary,
 )
@@ -166,4 +167,29 @@ def plan_rollup_summary(measure: Measure, year: str = "planYear") -> ScopeSummar
         key="planIdentifier",
         counts=(),
         rollup=Rollup("includedPlanYear", year, "includedPlanMonth", "planMonth", measure),
+    )
+
+
+def issuer_result(child: ResultLevel, assumed: bool = False) -> ResultLevel:
+    """The issuer level every detail error report opens with (spec section 5)."""
+    return ResultLevel(
+        element="includedIssuerProcessingResult",
+        level="issuer",
+        record_identifier="issuerRecordIdentifier",
+        key="issuerIdentifier",
+        children=(child,),
+        max_occurs=1,
+        assumed=assumed,
+    )
+
+
+def plan_result(child: ResultLevel, assumed: bool = False) -> ResultLevel:
+    """The plan level of the claim and supplemental detail error reports (spec section 5)."""
+    return ResultLevel(
+        element="includedPlanProcessingResult",
+        level="plan",
+        record_identifier="planRecordIdentifier",
+        key="insurancePlanIdentifier",
+        children=(child,),
+        assumed=assumed,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edge_pipeline.edge.layouts.outbound.common import issuer_result
 from edge_pipeline.edge.layouts.outbound.model import DetailLayout, ResultLevel
 
 ENROLLMENT_PERIOD = ResultLevel(
@@ -23,13 +24,6 @@ ESDEE = DetailLayout(
     root="issuerPlanEnrollmentDetail",
     submission_type="E",
     file_code="ED",
-    issuer=ResultLevel(
-        element="includedIssuerProcessingResult",
-        level="issuer",
-        record_identifier="issuerRecordIdentifier",
-        key="issuerIdentifier",
-        children=(ENROLLEE,),
-        max_occurs=1,
-    ),
+    issuer=issuer_result(ENROLLEE),
     doc="processing result of every enrollee and enrollment period of an ESES file",
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edge_pipeline.edge.layouts.outbound.common import issuer_result, plan_result
 from edge_pipeline.edge.layouts.outbound.model import DetailLayout, ResultLevel
 
 SERVICE_LINE = ResultLevel(
@@ -20,26 +21,13 @@ CLAIM = ResultLevel(
     doc="a failed service line rejects the claim and all its lines (spec section 4)",
 )
 
-PLAN = ResultLevel(
-    element="includedPlanProcessingResult",
-    level="plan",
-    record_identifier="planRecordIdentifier",
-    key="insurancePlanIdentifier",
-    children=(CLAIM,),
-)
+PLAN = plan_result(CLAIM)
 
 ESDMCE = DetailLayout(
     name="ESDMCE",
     root="issuerPlanMedicalClaimDetail",
     submission_type="M",
     file_code="MD",
-    issuer=ResultLevel(
-        element="includedIssuerProcessingResult",
-        level="issuer",
-        record_identifier="issuerRecordIdentifier",
-        key="issuerIdentifier",
-        children=(PLAN,),
-        max_occurs=1,
-    ),
+    issuer=issuer_result(PLAN),
     doc="processing result of every plan, claim and service line of an ESMCS file",
 )

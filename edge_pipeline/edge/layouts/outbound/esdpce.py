@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edge_pipeline.edge.layouts.outbound.common import issuer_result, plan_result
 from edge_pipeline.edge.layouts.outbound.model import DetailLayout, ResultLevel
 
 CLAIM = ResultLevel(
@@ -11,26 +12,13 @@ CLAIM = ResultLevel(
     key="pharmacyClaimIdentifier",
 )
 
-PLAN = ResultLevel(
-    element="includedPlanProcessingResult",
-    level="plan",
-    record_identifier="planRecordIdentifier",
-    key="insurancePlanIdentifier",
-    children=(CLAIM,),
-)
+PLAN = plan_result(CLAIM)
 
 ESDPCE = DetailLayout(
     name="ESDPCE",
     root="issuerPlanPharmacyClaimDetail",
     submission_type="P",
     file_code="PD",
-    issuer=ResultLevel(
-        element="includedIssuerProcessingResult",
-        level="issuer",
-        record_identifier="issuerRecordIdentifier",
-        key="issuerIdentifier",
-        children=(PLAN,),
-        max_occurs=1,
-    ),
+    issuer=issuer_result(PLAN),
     doc="processing result of every plan and claim of an ESPCS file",
 )

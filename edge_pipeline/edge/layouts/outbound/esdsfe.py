@@ -4,6 +4,7 @@ ESDPCE (assumed)."""
 
 from __future__ import annotations
 
+from edge_pipeline.edge.layouts.outbound.common import issuer_result, plan_result
 from edge_pipeline.edge.layouts.outbound.model import DetailLayout, ResultLevel
 
 SUPPLEMENTAL = ResultLevel(
@@ -14,29 +15,14 @@ SUPPLEMENTAL = ResultLevel(
     doc="key: the issuer's supplementalDiagnosisDetailRecordIdentifier",
 )
 
-PLAN = ResultLevel(
-    element="includedPlanProcessingResult",
-    level="plan",
-    record_identifier="planRecordIdentifier",
-    key="insurancePlanIdentifier",
-    children=(SUPPLEMENTAL,),
-    assumed=True,
-)
+PLAN = plan_result(SUPPLEMENTAL, assumed=True)
 
 ESDSFE = DetailLayout(
     name="ESDSFE",
     root="issuerPlanSupplementalDiagnosisDetail",
     submission_type="S",
     file_code="SD",
-    issuer=ResultLevel(
-        element="includedIssuerProcessingResult",
-        level="issuer",
-        record_identifier="issuerRecordIdentifier",
-        key="issuerIdentifier",
-        children=(PLAN,),
-        max_occurs=1,
-        assumed=True,
-    ),
+    issuer=issuer_result(PLAN, assumed=True),
     doc="processing result of every plan and supplemental record of an ESSFS file",
     assumed_root=True,
 )
