@@ -30,6 +30,7 @@ dev: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/edge-pipeline bench ingest
 	$(BIN)/edge-pipeline bench verify
+	$(BIN)/edge-pipeline bench score
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -158,6 +158,33 @@ def _cmd_bench_verify(args: argparse.Namespace) -> int:
     return run_verify_benchmark(Path(args.workdir), enrollees=args.enrollees, seed=args.seed)
 
 
+def _cmd_score_diy(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.risk.diy_io import DiyInputError, score_diy_files
+    from edge_pipeline.edge.risk.diy_tables import DiyTableError
+
+    if not Path(args.input).is_dir():
+        raise BadInput(f"no such input directory: {args.input}")
+    try:
+        count = score_diy_files(Path(args.input), args.benefit_year, Path(args.output))
+    except (DiyInputError, DiyTableError) as exc:
+        raise BadInput(str(exc)) from exc
+    print(f"scored {count} enrollees -> {args.output}")
+    return EXIT_OK
+
+
+def _cmd_bench_score(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.risk.bench import run_score_benchmark
+
+    if args.enrollees < 1 or args.baseline_sample < 1:
+        raise BadInput("--enrollees and --baseline-sample must be at least 1")
+    return run_score_benchmark(
+        enrollees=args.enrollees,
+        baseline_sample=args.baseline_sample,
+        seed=args.seed,
+        benefit_year=args.benefit_year,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge-pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -218,6 +245,22 @@ def build_parser() -> argparse.ArgumentParser:
     verify_bench.add_argument("--enrollees", type=int, default=150_000)
     verify_bench.add_argument("--seed", type=int, default=7)
     verify_bench.set_defaults(func=_cmd_bench_verify)
+    score_bench = bench_sub.add_parser(
+        "score", help="HHS-HCC scoring enrollees/s against a per-enrollee Python baseline"
+    )
+    score_bench.add_argument("--enrollees", type=int, default=1_000_000)
+    score_bench.add_argument("--baseline-sample", type=int, default=20_000)
+    score_bench.add_argument("--seed", type=int, default=7)
+    score_bench.add_argument("--benefit-year", type=int, default=2025)
+    score_bench.set_defaults(func=_cmd_bench_score)
+
+    score_diy = sub.add_parser(
+        "score-diy", help="score DIY input CSVs (PERSON, DIAGNOSES, NDC, HCPCS) with the DIY tables"
+    )
+    score_diy.add_argument("--benefit-year", type=int, required=True)
+    score_diy.add_argument("--input", required=True, help="folder of the DIY input CSV files")
+    score_diy.add_argument("--output", required=True, help="CSV: ID,SCORE_RAW,SCORE_CSR_ADJUSTED")
+    score_diy.set_defaults(func=_cmd_score_diy)
 
     catalog = sub.add_parser("catalog", help="write the Phase 1 error catalog as Markdown")
     catalog.add_argument("--out", default="docs/error-catalog.md")

@@ -20,13 +20,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import dagster as dg
 
 #: Run tag marking runs the demo launched (lets a later demo clean up after an interrupted one).
 LAUNCHED_BY_TAG = "edge/launched_by"
+#: The benefit year the demo's synthetic issuer is generated for and scored in.
+BENEFIT_YEAR = 2025
 #: Names of the files the last demo put in the inbox, so the next one removes only those.
 DEMO_FILES_RECORD = "demo_inbox_files.json"
 #: Load order for readability: enrollment first, as an issuer submits.
@@ -132,7 +134,11 @@ def stage_synthetic_issuer(
     paths.inbox.mkdir(parents=True, exist_ok=True)
 
     manifest = generate_issuer(
-        paths.synthetic, enrollees=enrollees, seed=seed, error_rate=error_rate
+        paths.synthetic,
+        enrollees=enrollees,
+        seed=seed,
+        error_rate=error_rate,
+        benefit_year=BENEFIT_YEAR,
     )
     staged = StagedIssuer(notes={}, identifiers={}, previous_identifiers=set(previous.values()))
     for entry in manifest.files:
@@ -308,6 +314,28 @@ def print_summary(outcomes: list[FileOutcome], paths: DemoPaths, seconds: float)
         print("Failures: none")
 
 
+def demo_resources(paths: DemoPaths) -> dict[str, Any]:
+    """The resources every demo run binds: the demo's own folders, not the environment's."""
+    from edge_pipeline.defs.inbound import INBOX_KEY
+    from edge_pipeline.defs.inbound.resources import InboxResource
+    from edge_pipeline.defs.phase1 import OUTBOX_KEY, SHADOW_REPORTS_KEY
+    from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
+    from edge_pipeline.defs.reference import ISSUER_REFERENCE_KEY
+    from edge_pipeline.defs.reference.resources import issuer_reference_resource
+    from edge_pipeline.defs.resources import WAREHOUSE_KEY, warehouse_resource
+
+    return {
+        WAREHOUSE_KEY: warehouse_resource(paths.warehouse),
+        INBOX_KEY: InboxResource(path=str(paths.inbox)),
+        ISSUER_REFERENCE_KEY: issuer_reference_resource(
+            paths.issuer / "plan_registry.csv", paths.issuer
+        ),
+        SHADOW_REPORTS_KEY: ShadowReportsResource(path=str(paths.shadow_reports)),
+        # the simulated answers are copied just before they are read: nothing is still landing
+        OUTBOX_KEY: OutboxResource(path=str(paths.outbox), settle_seconds=0),
+    }
+
+
 def phase1_through_dagster(
     instance: dg.DagsterInstance,
     paths: DemoPaths,
@@ -316,13 +344,6 @@ def phase1_through_dagster(
 ) -> bool:
     """Reference tables, shadow verification, simulated EDGE answer, reconciliation; prints
     the Phase 1 summary.  True when every run succeeded and every check passed."""
-    from edge_pipeline.defs.inbound import INBOX_KEY
-    from edge_pipeline.defs.inbound.resources import InboxResource
-    from edge_pipeline.defs.phase1 import OUTBOX_KEY, SHADOW_REPORTS_KEY
-    from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
-    from edge_pipeline.defs.reference import ISSUER_REFERENCE_KEY
-    from edge_pipeline.defs.reference.resources import issuer_reference_resource
-    from edge_pipeline.defs.resources import WAREHOUSE_KEY, warehouse_resource
     from edge_pipeline.demo_phase1 import (
         clean_phase1_outputs,
         load_reference,
@@ -339,16 +360,7 @@ def phase1_through_dagster(
         paths.shadow_reports, paths.outbox, staged.previous_identifiers | set(keys)
     )
     stage_issuer_reference(paths.synthetic, paths.issuer)
-    resources = {
-        WAREHOUSE_KEY: warehouse_resource(paths.warehouse),
-        INBOX_KEY: InboxResource(path=str(paths.inbox)),
-        ISSUER_REFERENCE_KEY: issuer_reference_resource(
-            paths.issuer / "plan_registry.csv", paths.issuer
-        ),
-        SHADOW_REPORTS_KEY: ShadowReportsResource(path=str(paths.shadow_reports)),
-        # the simulated answer was just copied: nothing is still landing
-        OUTBOX_KEY: OutboxResource(path=str(paths.outbox), settle_seconds=0),
-    }
+    resources = demo_resources(paths)
     error = load_reference(instance, resources)
     if error is not None:
         print(f"\nReference tables FAILED: {error}")
@@ -358,6 +370,21 @@ def phase1_through_dagster(
     run_reported(instance, resources, phase1)
     print_phase1_summary(phase1, paths.outbox, copied, time.perf_counter() - started)
     return all(o.ok for o in phase1.values())
+
+
+def phase2_through_dagster(
+    instance: dg.DagsterInstance, paths: DemoPaths, benefit_year: int
+) -> bool:
+    """Claim selection, scores, RA reports, simulated EDGE answer, reconciliation; prints the
+    Phase 2 summary.  True when every run succeeded and every check passed."""
+    from edge_pipeline.demo_phase2 import print_phase2_summary, run_phase2
+
+    started = time.perf_counter()
+    outcome, copied = run_phase2(
+        instance, demo_resources(paths), paths.shadow_reports, paths.outbox, benefit_year
+    )
+    print_phase2_summary(outcome, paths.outbox, copied, time.perf_counter() - started)
+    return outcome.ok
 
 
 def run_demo(
@@ -394,10 +421,11 @@ def run_demo(
             outcome.note = staged.notes.get(outcome.file_name, "")
         print_summary(outcomes, paths, time.perf_counter() - started)
         phase1_ok = phase1_through_dagster(instance, paths, staged, outcomes)
+        phase2_ok = phase1_ok and phase2_through_dagster(instance, paths, BENEFIT_YEAR)
     print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.")
     print(f"Warehouse: {paths.warehouse}")
     print(f"Dagster runs recorded in {paths.dagster_home}; browse them with `make dev`.")
-    return 0 if outcomes and all(o.success for o in outcomes) and phase1_ok else 1
+    return 0 if outcomes and all(o.success for o in outcomes) and phase2_ok else 1
 
 
 if __name__ == "__main__":

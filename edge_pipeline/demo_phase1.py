@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from edge_pipeline.demo import LAUNCHED_BY_TAG
 
@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 #: every demo run, so nothing else in the outbox is touched).
 SIMULATED_EDGE_DIR = "simulated_edge_server"
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+class RunRecord(Protocol):
+    """What the summaries keep of a Dagster run: its checks and its failure."""
+
+    checks_passed: int
+    checks_failed: list[str]
+    errors: list[str]
 
 
 @dataclass
@@ -92,7 +100,7 @@ def simulate_edge_server(shadow_reports: Path, outbox: Path, keys: list[str]) ->
     return copied
 
 
-def _run(
+def run_job(
     instance: dg.DagsterInstance, job_name: str, resources: dict[str, Any], key: str | None
 ) -> dg.ExecuteInProcessResult:
     from edge_pipeline.definitions import defs
@@ -107,7 +115,7 @@ def _run(
     )
 
 
-def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
+def materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
     return {
         e.asset_key.to_user_string(): {
             k: getattr(v, "value", v) for k, v in e.materialization.metadata.items()
@@ -116,8 +124,8 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
     }
 
 
-def _record_run(outcome: Phase1Outcome, result: dg.ExecuteInProcessResult) -> None:
-    """Fold a run's checks and failure (if any) into the file's outcome."""
+def record_run(outcome: RunRecord, result: dg.ExecuteInProcessResult) -> None:
+    """Fold a run's checks and failure (if any) into an outcome."""
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.asset_check_evaluation_data
@@ -126,14 +134,25 @@ def _record_run(outcome: Phase1Outcome, result: dg.ExecuteInProcessResult) -> No
             else:
                 outcome.checks_failed.append(evaluation.asset_check_key.name)
     if not result.success:
-        failure = next((e for e in result.all_events if e.is_step_failure), None)
-        data = failure.step_failure_data if failure is not None else None
-        outcome.errors.append(data.error.message.strip() if data and data.error else "run failed")
+        outcome.errors.append(run_failure(result))
+
+
+def run_failure(result: dg.ExecuteInProcessResult) -> str:
+    """The first failed step's error, unwrapped to the exception the asset raised (Dagster
+    wraps it in a step-execution error that only says which op failed)."""
+    failure = next((e for e in result.all_events if e.is_step_failure), None)
+    data = failure.step_failure_data if failure is not None else None
+    error = data.error if data else None
+    if error is None:
+        return "run failed"
+    while error.cause is not None and error.cls_name == "DagsterExecutionStepExecutionError":
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}"
 
 
 def load_reference(instance: dg.DagsterInstance, resources: dict[str, Any]) -> str | None:
     """Materialize ``reference_tables``; the error text when it failed."""
-    result = _run(instance, "refresh_reference_tables", resources, None)
+    result = run_job(instance, "refresh_reference_tables", resources, None)
     if result.success:
         return None
     failure = next((e for e in result.all_events if e.is_step_failure), None)
@@ -148,8 +167,8 @@ def run_shadow(
     outcomes = {}
     for key in keys:
         outcome = Phase1Outcome(partition_key=key)
-        result = _run(instance, "phase1_shadow", resources, key)
-        meta = _metadata(result).get("shadow_phase1", {})
+        result = run_job(instance, "phase1_shadow", resources, key)
+        meta = materialization_metadata(result).get("shadow_phase1", {})
         outcome.layout = str(meta.get("layout", outcome.layout))
         outcome.shadow_status = str(meta.get("file_status", outcome.shadow_status))
         outcome.rejected = {
@@ -157,7 +176,7 @@ def run_shadow(
             for name, value in meta.items()
             if name.startswith("rejected/") and int(value)
         }
-        _record_run(outcome, result)
+        record_run(outcome, result)
         outcomes[key] = outcome
     return outcomes
 
@@ -167,12 +186,12 @@ def run_reported(
 ) -> None:
     """``phase1_reported`` (reports from the outbox, reconciliation) for every partition."""
     for key, outcome in outcomes.items():
-        result = _run(instance, "phase1_reported", resources, key)
-        meta = _metadata(result).get("phase1_reconciliation", {})
+        result = run_job(instance, "phase1_reported", resources, key)
+        meta = materialization_metadata(result).get("phase1_reconciliation", {})
         outcome.reported_status = str(meta.get("reported_file_status", outcome.reported_status))
         if "differences" in meta:
             outcome.differences = int(meta["differences"])
-        _record_run(outcome, result)
+        record_run(outcome, result)
 
 
 def print_phase1_summary(

@@ -35,7 +35,10 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     assert "SIMULATED EDGE SERVER" in first  # never mistaken for a real server's answer
     assert "Checks: 16 passed, 0 failed." in first  # 4 files x 4 checks
     assert "Phase 1 failures: none" in first
-    assert first.count("differences 0") == 4
+    assert first.count("differences 0") == 4 + 1  # the files, then the risk scores
+    # Phase 2: claims selected and scored, RA reports "sent" back and reconciled, checks green
+    assert "Risk-score reconciliation (RARSD vs shadow): differences 0; checks 3 passed" in first
+    assert "Phase 2 failures: none" in first
 
     data = tmp_path / "data"
     staged = json.loads((data / "synthetic" / DEMO_FILES_RECORD).read_text())
@@ -49,13 +52,18 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
         assert con.execute(
             "SELECT count(*), sum(differences) FROM phase1_reconciliation_file"
         ).fetchall() == [(4, 0)]
+        scored = con.execute("SELECT count(*) FROM shadow_risk_score").fetchall()[0][0]
+        assert scored > 0
+        assert con.execute("SELECT count(*) FROM reported_risk_score").fetchall() == [(scored,)]
+        assert con.execute("SELECT count(*) FROM risk_score_differences").fetchall() == [(0,)]
     finally:
         con.close()
     assert (data / "issuer" / "plan_registry.csv").exists()
     assert len(list((data / "issuer").glob("code_list_*.csv"))) == 3
-    assert sorted(p.name for p in (data / "shadow_reports").iterdir()) == sorted(staged.values())
+    shadow_folders = sorted(p.name for p in (data / "shadow_reports").iterdir())
+    assert shadow_folders == sorted([*staged.values(), "phase2"])
     simulated = sorted((data / "outbox" / "simulated_edge_server").rglob("*.xml"))
-    assert len(simulated) == 12  # ESFAR, detail and summary per file
+    assert len(simulated) == 12 + 4  # ESFAR, detail and summary per file; the 4 RA reports
 
     assert run_demo(root=tmp_path, enrollees=30, seed=3, error_rate=0.0) == 0
     second = capsys.readouterr().out
@@ -68,14 +76,14 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     assert "Removed 4 earlier demo file(s)" in third
     assert third.count(" loaded ") == 4
     assert "Checks: 16 passed, 0 failed." in third
-    assert len(list((data / "outbox" / "simulated_edge_server").rglob("*.xml"))) == 12
+    assert len(list((data / "outbox" / "simulated_edge_server").rglob("*.xml"))) == 12 + 4
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:
         # the re-runs added no report (identical answers) and forgetting the replaced files
         # took their reports and verdicts with them
         assert con.execute(
             "SELECT status, count(*) FROM outbound_file GROUP BY ALL"
-        ).fetchall() == [("loaded", 12)]
+        ).fetchall() == [("loaded", 12 + 4)]  # Phase 1 reports of 4 files, the 4 RA reports
         assert (
             con.execute("SELECT count(*) FROM reported_record_status").fetchall()
             == con.execute("SELECT count(*) FROM shadow_record_status").fetchall()

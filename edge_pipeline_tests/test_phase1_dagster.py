@@ -164,7 +164,7 @@ def test_phase1_definitions_share_partitions_pool_and_groups() -> None:
     for job in ("phase1_shadow", "phase1_reported"):
         assert defs.resolve_job_def(job).partitions_def.name == INBOUND_FILES_PARTITIONS_NAME
     sensor = defs.resolve_sensor_def("outbox_sensor")
-    assert sensor.job_name == "phase1_reported"
+    assert {target.job_name for target in sensor.targets} == {"phase1_reported", "phase2_reported"}
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 

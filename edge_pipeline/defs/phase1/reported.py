@@ -63,7 +63,7 @@ outbox_report_file = dg.AssetSpec(
 )
 
 
-def _load(
+def load_reports(
     context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, reports: list[OutboxReport]
 ) -> list[OutboundLoadResult]:
     results = []
@@ -74,7 +74,7 @@ def _load(
     return results
 
 
-def _load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
+def load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
     """Operational facts of the loads: names, statuses, rows; nothing about members."""
     metadata: dict[str, object] = {
         "files": ", ".join(r.file_name for r in results),
@@ -88,7 +88,7 @@ def _load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
     return metadata
 
 
-def _fail_on_bad_loads(results: list[OutboundLoadResult]) -> None:
+def fail_on_bad_loads(results: list[OutboundLoadResult]) -> None:
     bad = [r for r in results if not r.ok]
     if bad:
         raise dg.Failure(
@@ -143,12 +143,12 @@ def reported_esfar(
             allow_retries=False,
         )
     with warehouse.get_connection() as con:
-        results = _load(context, con, reports)
+        results = load_reports(context, con, reports)
         status = latest_reported_status(con, key)
     yield dg.MaterializeResult(
-        metadata={**_load_metadata(results), "reported_file_status": status or "unknown"}
+        metadata={**load_metadata(results), "reported_file_status": status or "unknown"}
     )
-    _fail_on_bad_loads(results)
+    fail_on_bad_loads(results)
 
 
 #: A multi-asset of one asset only because a plain ``@asset`` cannot skip: its check outputs
@@ -211,11 +211,11 @@ def reported_phase1_detail(
                     status or "unknown",
                 )
                 return
-            results = _load(context, con, reports)
+            results = load_reports(context, con, reports)
         pointers = reported_errors_without_record(con, key)
         violations = conservation_violations(con, key, sides=("reported",))
     if materialize:
-        metadata = _load_metadata(results) if results else {"files": "none"}
+        metadata = load_metadata(results) if results else {"files": "none"}
         if not has_detail:
             metadata["note"] = (
                 "no detail report: the ESFAR rejected the file, and EDGE may send only the "
@@ -250,4 +250,4 @@ def reported_phase1_detail(
                 ),
             },
         )
-    _fail_on_bad_loads(results)
+    fail_on_bad_loads(results)

@@ -23,12 +23,18 @@ from pydantic import Field
 
 from edge_pipeline.defs.resources import data_dir
 from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
 from edge_pipeline.edge.outbound import read_outbound_header
 from edge_pipeline.edge.reconciliation.reports import report_role
 
 log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+#: Role of the Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS): they answer a benefit year,
+#: not one inbound file, so they are routed to the Phase 2 partitions.
+RISK_ADJUSTMENT_ROLE = "risk_adjustment"
+_RA_REPORT_TYPES = frozenset(layout.name for layout in RA_LAYOUTS)
 
 
 def default_outbox_path() -> Path:
@@ -55,13 +61,19 @@ class OutboxReport:
 
     path: Path
     report_type: str
-    role: str  # file_status | detail | summary
+    role: str  # file_status | detail | summary | risk_adjustment
     inbound_file_identifier: str
     outbound_file_identifier: str | None
+    benefit_year: int | None = None  # RA reports: the benefit year they cover
+
+    @property
+    def is_risk_adjustment(self) -> bool:
+        return self.role == RISK_ADJUSTMENT_ROLE
 
 
 class OutboxResource(dg.ConfigurableResource):
-    """The folder the EDGE server's Phase 1 outbound reports land in (``*.xml``, recursive)."""
+    """The folder the EDGE server's outbound reports land in (``*.xml``, recursive): Phase 1
+    reports about inbound files and Phase 2 RA reports about benefit years."""
 
     path: str = Field(description="Folder (searched recursively) EDGE outbound reports land in.")
     settle_seconds: float = Field(
@@ -104,12 +116,23 @@ class OutboxResource(dg.ConfigurableResource):
         inbound = (header.inbound_file_identifier or "").strip()
         if not inbound:
             return None
+        benefit_year = None
+        if header.report_type in _RA_REPORT_TYPES:
+            year = (header.values.get("benefit_year") or "").strip()
+            if not (year.isascii() and year.isdigit()):
+                if warn:
+                    log.warning("%s: RA report without a benefit year, not linked", path.name)
+                return None
+            role, benefit_year = RISK_ADJUSTMENT_ROLE, int(year)
+        else:
+            role = report_role(header.report_type)
         return OutboxReport(
             path=path,
             report_type=header.report_type,
-            role=report_role(header.report_type),
+            role=role,
             inbound_file_identifier=inbound,
             outbound_file_identifier=header.outbound_file_identifier,
+            benefit_year=benefit_year,
         )
 
     def is_settled(self, path: Path, now: float | None = None) -> bool:
@@ -119,6 +142,21 @@ class OutboxResource(dg.ConfigurableResource):
         except FileNotFoundError:
             return False
         return (now if now is not None else time.time()) - modified >= self.settle_seconds
+
+    def ra_reports_for(self, benefit_year: int) -> tuple[list[OutboxReport], int]:
+        """The settled RA reports of ``benefit_year`` (any issuer and zone), in outbox order,
+        and how many other files are still being written."""
+        found = []
+        landing = 0
+        now = time.time()
+        for path in self.xml_files():
+            if not self.is_settled(path, now):
+                landing += 1
+                continue
+            report = self.report(path, warn=False)
+            if report is not None and report.benefit_year == benefit_year:
+                found.append(report)
+        return found, landing
 
     def reports_for(
         self, partition_key: str, roles: tuple[str, ...] | None = None
@@ -134,7 +172,9 @@ class OutboxResource(dg.ConfigurableResource):
                 landing += 1
                 continue
             report = self.report(path, warn=False)
-            if report is None or report.inbound_file_identifier != partition_key:
+            if report is None or report.is_risk_adjustment:
+                continue
+            if report.inbound_file_identifier != partition_key:
                 continue
             if roles is None or report.role in roles:
                 found.append(report)

@@ -1,4 +1,5 @@
-"""Watch the outbox: start a ``phase1_reported`` run for every inbound file EDGE answered.
+"""Watch the outbox: start a ``phase1_reported`` run for every inbound file EDGE answered, and
+a ``phase2_reported`` run for every benefit year it sent RA reports about.
 
 Same rules as the inbox sensor (and the same cursor): headers only, never DuckDB; a report
 still being written (modified less than ``settle_seconds`` ago, or grown since the last tick)
@@ -20,6 +21,7 @@ from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.sensors import InboxCursor
 from edge_pipeline.defs.phase1.jobs import phase1_reported
 from edge_pipeline.defs.phase1.resources import OutboxResource
+from edge_pipeline.defs.phase2.jobs import phase2_reported
 
 #: Bound one tick's work; reports beyond it are picked up by the next tick.
 MAX_REPORTS_PER_TICK = 300
@@ -35,13 +37,14 @@ def run_key(partition_key: str, signatures: list[str]) -> str:
 
 @dg.sensor(
     name="outbox_sensor",
-    job=phase1_reported,
+    jobs=[phase1_reported, phase2_reported],
     minimum_interval_seconds=10,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Starts a phase1_reported run (partition = the report's inboundFileIdentifier, "
         "registered when new) for every inbound file with new complete Phase 1 reports in the "
-        "outbox; a replaced report runs again."
+        "outbox, and a phase2_reported run (partition = the benefit year) for every year with "
+        "new complete RA reports; a replaced report runs again."
     ),
 )
 def outbox_sensor(context: dg.SensorEvaluationContext, outbox: OutboxResource) -> dg.SensorResult:
@@ -50,6 +53,7 @@ def outbox_sensor(context: dg.SensorEvaluationContext, outbox: OutboxResource) -
     cursor = InboxCursor()
     now = time.time()
     by_key: dict[str, list[str]] = {}
+    by_year: dict[str, list[str]] = {}
     waiting = unreadable = taken = 0
 
     for path in outbox.xml_files():
@@ -75,7 +79,10 @@ def outbox_sensor(context: dg.SensorEvaluationContext, outbox: OutboxResource) -
         if report is None:
             unreadable += 1
             continue
-        by_key.setdefault(report.inbound_file_identifier, []).append(f"{name}:{signature}")
+        if report.is_risk_adjustment:
+            by_year.setdefault(str(report.benefit_year), []).append(f"{name}:{signature}")
+        else:
+            by_key.setdefault(report.inbound_file_identifier, []).append(f"{name}:{signature}")
 
     if waiting:
         context.log.info("%d outbox report(s) still being written or deferred", waiting)
@@ -85,7 +92,7 @@ def outbox_sensor(context: dg.SensorEvaluationContext, outbox: OutboxResource) -
             "skipped until they change",
             unreadable,
         )
-    if not by_key:
+    if not by_key and not by_year:
         return dg.SensorResult(
             skip_reason="no new complete reports in the outbox", cursor=cursor.dump()
         )
@@ -94,15 +101,29 @@ def outbox_sensor(context: dg.SensorEvaluationContext, outbox: OutboxResource) -
         for key in by_key
         if not context.instance.has_dynamic_partition(INBOUND_FILES_PARTITIONS_NAME, key)
     ]
-    context.log.info("requesting Phase 1 reconciliation of %d file(s)", len(by_key))
+    context.log.info(
+        "requesting Phase 1 reconciliation of %d file(s), Phase 2 of %d benefit year(s)",
+        len(by_key),
+        len(by_year),
+    )
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
                 run_key=run_key(key, signatures),
+                job_name=phase1_reported.name,
                 partition_key=key,
                 tags={OUTBOX_REPORTS_TAG: str(len(signatures))},
             )
             for key, signatures in by_key.items()
+        ]
+        + [
+            dg.RunRequest(
+                run_key=run_key(f"BY{year}", signatures),
+                job_name=phase2_reported.name,
+                partition_key=year,
+                tags={OUTBOX_REPORTS_TAG: str(len(signatures))},
+            )
+            for year, signatures in by_year.items()
         ],
         dynamic_partitions_requests=(
             [dg.AddDynamicPartitionsRequest(INBOUND_FILES_PARTITIONS_NAME, new_keys)]

@@ -34,9 +34,9 @@ from edge_pipeline.edge.reconciliation import (
     conservation_violations,
     phase1_load_id,
 )
-from edge_pipeline.edge.reconciliation.reports import first_row
 from edge_pipeline.edge.verification import ReferenceTablesMissing, verify_file
 from edge_pipeline.edge.verification.schema import SHADOW_DDL
+from edge_pipeline.edge.warehouse.query import first_row
 
 GROUP = "phase1"
 CONSERVATION_COLUMNS = ("level", "received", "accepted", "rejected")

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import dagster as dg
 
-from edge_pipeline.defs.reference.assets import REFERENCE_TABLES, reference_tables
+from edge_pipeline.defs.reference.assets import (
+    DIY_TABLES,
+    REFERENCE_TABLES,
+    diy_tables,
+    reference_tables,
+)
 from edge_pipeline.defs.reference.jobs import refresh_reference_tables
 from edge_pipeline.defs.reference.resources import issuer_reference_resource
 
 ISSUER_REFERENCE_KEY = "issuer_reference"
 
 defs = dg.Definitions(
-    assets=[reference_tables],
+    assets=[reference_tables, diy_tables],
     jobs=[refresh_reference_tables],
     resources={ISSUER_REFERENCE_KEY: issuer_reference_resource()},
 )
 
-__all__ = ["ISSUER_REFERENCE_KEY", "REFERENCE_TABLES", "defs"]
+__all__ = ["DIY_TABLES", "ISSUER_REFERENCE_KEY", "REFERENCE_TABLES", "defs"]

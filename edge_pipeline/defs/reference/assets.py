@@ -14,9 +14,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.digest import sha256_file
+from edge_pipeline.edge.reference import diy_dir
+from edge_pipeline.edge.risk import DiyTableError, load_diy_tables
 from edge_pipeline.edge.verification import load_reference_tables
 from edge_pipeline.edge.verification.reference_tables import REFERENCE_DDL
 
@@ -77,3 +80,39 @@ def _inputs_digest(paths: list[Path]) -> str:
     for path in paths:
         digest.update(f"{path.name}:{sha256_file(path)}\n".encode())
     return digest.hexdigest()
+
+
+DIY_TABLES = dg.AssetKey("diy_tables")
+
+
+@dg.asset(
+    key=DIY_TABLES,
+    group_name=GROUP,
+    partitions_def=benefit_years,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    description=(
+        "The CMS DIY HHS-HCC tables of the benefit year (tables 1-13: ICD-10-CM to CC, "
+        "hierarchies, groups, interactions, coefficients, NDC/HCPCS to RXC, CSR factors), read "
+        "from EDGE_REFERENCE_DIR and validated; a missing or malformed table fails naming the "
+        "file. Replaced for the year in one transaction."
+    ),
+)
+def diy_tables(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Load and validate the year's DIY tables into the warehouse."""
+    year = int(context.partition_key)
+    try:
+        with warehouse.get_connection() as con:
+            loaded = load_diy_tables(con, year)
+    except (DiyTableError, FileNotFoundError) as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    context.log.info("DIY tables of BY%d loaded", year)
+    return dg.MaterializeResult(
+        metadata={
+            "reference_dir": str(diy_dir(year)),
+            **{f"rows/{table}": rows for table, rows in loaded.items()},
+        },
+        data_version=dg.DataVersion(_inputs_digest(sorted(diy_dir(year).iterdir()))),
+    )

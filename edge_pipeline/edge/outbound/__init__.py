@@ -1,9 +1,11 @@
-"""Phase 1 outbound reports (spec section 5): write them from ``shadow_*``, read them into
+"""Outbound reports (spec sections 5 and 6): write them from ``shadow_*``, read them into
 ``reported_*``.  Pure domain core: no Dagster here.
 
 * :func:`write_phase1_reports` -- ESFAR + detail + summary of one inbound file, as XML.
-* :func:`load_outbound_file` / :func:`load_outbound_paths` -- reports into ``reported_*`` and
-  the ``outbound_file`` registry, one transaction per file.
+* :func:`write_phase2_reports` -- RACSD, RACSS, RARSD, RARSS of one scoring run, as XML.
+* :func:`load_outbound_file` / :func:`load_outbound_paths` -- reports of either phase into
+  ``reported_*`` and the ``outbound_file`` registry, one transaction per file (an RA report
+  replaces its run's earlier snapshot of the same type).
 * :func:`ensure_reported_tables` -- DDL of ``reported_*`` and ``outbound_file``, derived from
   the verification engine's ``shadow_*`` DDL.
 """
@@ -15,6 +17,8 @@ from edge_pipeline.edge.outbound.load import (
     load_outbound_file,
     load_outbound_paths,
 )
+from edge_pipeline.edge.outbound.phase2_tables import RA_REPORTED_TABLES, ensure_ra_reported_tables
+from edge_pipeline.edge.outbound.phase2_write import write_phase2_reports
 from edge_pipeline.edge.outbound.read import OutboundReportReader, read_outbound_header
 from edge_pipeline.edge.outbound.tables import (
     REPORTED_TABLES,
@@ -24,14 +28,17 @@ from edge_pipeline.edge.outbound.tables import (
 from edge_pipeline.edge.outbound.write import EdgeServerInfo, write_phase1_reports
 
 __all__ = [
+    "RA_REPORTED_TABLES",
     "REPORTED_TABLES",
     "SHADOW_TABLES",
     "EdgeServerInfo",
     "OutboundLoadResult",
     "OutboundReportReader",
+    "ensure_ra_reported_tables",
     "ensure_reported_tables",
     "load_outbound_file",
     "load_outbound_paths",
     "read_outbound_header",
     "write_phase1_reports",
+    "write_phase2_reports",
 ]

@@ -1,4 +1,5 @@
-"""Load Phase 1 outbound reports into ``reported_*``: one transaction per file.
+"""Load outbound reports (Phase 1, and the Phase 2 RA reports) into ``reported_*``: one
+transaction per file.
 
 The outcome of every attempt that changes something lands in ``outbound_file``:
 
@@ -6,9 +7,12 @@ The outcome of every attempt that changes something lands in ``outbound_file``:
 * ``unchanged`` (nothing written) the same outboundFileIdentifier with the same bytes is
   already loaded: a re-delivery changes nothing;
 * ``refused``   a different file reuses an outboundFileIdentifier already loaded (the loaded
-  report stays authoritative; the conflict is on record);
+  report stays authoritative; the conflict is on record), or an RA report is older than the
+  run's snapshot already loaded;
 * ``failed``    the report could not be read; the row names file, line and element, and no row
-  of the report is in any reported table.
+  of the report is in any reported table;
+* ``replaced``  (RA reports only, set on an earlier ``loaded`` row) a newer report of the same
+  run and type replaced its rows (:mod:`edge_pipeline.edge.outbound.phase2_load`).
 
 Mirrors the inbound loader (:mod:`edge_pipeline.edge.warehouse.load`) on purpose, so both
 registries read the same way.
@@ -30,12 +34,17 @@ import pyarrow as pa
 from edge_pipeline.edge.digest import HashingReader, sha256_file
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
 from edge_pipeline.edge.outbound.naming import parse_edge_datetime, parse_outbound_file_name
+from edge_pipeline.edge.outbound.phase2_load import replace_snapshot, stale_snapshot_error
+from edge_pipeline.edge.outbound.phase2_tables import (
+    ensure_ra_reported_tables,
+    reported_arrow_schema,
+)
 from edge_pipeline.edge.outbound.read import (
     OutboundReportReader,
     ReportHeader,
     read_outbound_header,
 )
-from edge_pipeline.edge.outbound.tables import arrow_schema, ensure_reported_tables
+from edge_pipeline.edge.outbound.tables import ensure_reported_tables
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +81,7 @@ def load_outbound_file(
     started = time.perf_counter()
     path = Path(path).resolve()
     ensure_reported_tables(con)
+    ensure_ra_reported_tables(con)
     result = OutboundLoadResult(
         status="failed",
         path=str(path),
@@ -98,6 +108,10 @@ def load_outbound_file(
                 f"file {path.name}: outboundFileIdentifier is already loaded from a different "
                 f"file (sha256 {previous[0][0][:12]}…); the loaded report is kept"
             )
+            result.outbound_load_id = _insert_file_row(con, path, result, header, "refused")
+        elif (stale := stale_snapshot_error(con, path, header)) is not None:
+            result.status = "refused"
+            result.error = stale
             result.outbound_load_id = _insert_file_row(con, path, result, header, "refused")
         else:
             _load(con, path, header, result, batch_rows, started)
@@ -138,6 +152,7 @@ def _load(
     con.execute("BEGIN TRANSACTION")
     try:
         result.outbound_load_id = _insert_file_row(con, path, result, header, "loaded")
+        replace_snapshot(con, header)  # RA reports only: the run's earlier snapshot goes
         buffers: dict[str, list[dict[str, Any]]] = {}
         with open(path, "rb") as raw:
             source = HashingReader(raw)
@@ -194,7 +209,7 @@ def _insert(
 ) -> None:
     """Append rows as one Arrow batch, found by DuckDB's replacement scan (see the inbound
     loader for why it is not registered)."""
-    edge_batch = pa.Table.from_pylist(rows, schema=arrow_schema(table))
+    edge_batch = pa.Table.from_pylist(rows, schema=reported_arrow_schema(table))
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM edge_batch")
     result.rows[table] = result.rows.get(table, 0) + edge_batch.num_rows
     del edge_batch
@@ -219,6 +234,8 @@ def _insert_file_row(
         "error": result.error,
         "execution_zone": name.zone if name else None,
     }
+    if header is not None and header.values.get("execution_zone"):
+        values["execution_zone"] = header.values["execution_zone"]  # RA reports state it
     if header is not None:
         values.update(
             outbound_file_identifier=header.outbound_file_identifier,

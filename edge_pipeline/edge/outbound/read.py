@@ -1,4 +1,6 @@
 """Read Phase 1 outbound reports (ESFAR, detail, summary) into ``reported_*`` rows, streaming.
+(The Phase 2 RA reports go through the same reader, with their own handler:
+:mod:`edge_pipeline.edge.outbound.phase2_read`.)
 
 The report type comes from the root element.  Every element is checked against the layout as
 it is parsed (:mod:`edge_pipeline.edge.outbound.structure`), so a report that is not what its
@@ -44,6 +46,7 @@ from edge_pipeline.edge.layouts.outbound.model import (
     MemberMonths,
     MonthCounts,
     Node,
+    RaReportLayout,
     ResultLevel,
     ScopeSummary,
     SummaryLayout,
@@ -176,8 +179,9 @@ class OutboundReportReader:
             checker.end(elem)
             node = nodes.pop()
             depth = len(nodes)
-            if node is FILE_HEADER and depth == 1:
-                self._read_header(elem)
+            # by name: the RA reports' header is the same block with the run added
+            if depth == 1 and isinstance(node, Group) and node.name == FILE_HEADER.name:
+                self._read_header(elem, node)
                 if header_only:
                     return
                 continue
@@ -185,10 +189,10 @@ class OutboundReportReader:
         if checker is None:
             raise OutboundFormatError(self.name, "the file is empty")
 
-    def _read_header(self, elem: Any) -> None:
+    def _read_header(self, elem: Any, header: Group = FILE_HEADER) -> None:
         assert self.layout is not None
         values = {
-            column: _blank_to_none(value) for column, value in read_block(elem, FILE_HEADER).items()
+            column: _blank_to_none(value) for column, value in read_block(elem, header).items()
         }
         self.header = ReportHeader(self.layout, values)
         inbound = self.header.inbound_file_identifier
@@ -276,6 +280,11 @@ def _handler(layout: OutboundLayout, reader: OutboundReportReader) -> _Handler:
         return _FileStatusHandler(reader)
     if isinstance(layout, DetailLayout):
         return _DetailHandler(reader, layout)
+    if isinstance(layout, RaReportLayout):
+        # Phase 2 reports; imported here because that module builds on this one.
+        from edge_pipeline.edge.outbound.phase2_read import RaReportHandler
+
+        return RaReportHandler(reader, layout)
     assert isinstance(layout, SummaryLayout)
     return _SummaryHandler(reader, layout)
 

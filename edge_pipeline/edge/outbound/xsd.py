@@ -9,7 +9,9 @@ The schemas are structural, like the inbound ones, with one difference: every in
 warehouse links or sums on (record identifiers, counts, years, months) must be digits, because a
 report whose numbers cannot be read cannot be reconciled.  Names, values and codes stay strings:
 the report is kept as EDGE wrote it.  Every name the public spec does not state is annotated
-"(assumed)".
+"(assumed)".  The Phase 2 risk adjustment reports also carry typed decimals (scores,
+coefficients, member months) and dates (birth dates); their schemas constrain those too, with
+types declared only in a schema that uses them (so the Phase 1 XSDs are unchanged).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from lxml import etree
 
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
-from edge_pipeline.edge.layouts.outbound import OUTBOUND_LAYOUTS, OutboundLayout
+from edge_pipeline.edge.layouts.outbound import OUTBOUND_LAYOUTS, OutboundLayout, RaReportLayout
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, Node
 from edge_pipeline.edge.layouts.outbound.tree import tree
 from edge_pipeline.edge.xsd import (
@@ -36,6 +38,29 @@ from edge_pipeline.edge.xsd import (
 
 #: Digits only, as the reader converts them (``+5`` or ``5.0`` would link or sum ambiguously).
 INTEGER_TYPE = "NonNegativeIntegerDigitsType"
+#: Phase 2 only: a plain decimal (optional minus, digits, optional fraction; no exponent, no
+#: plus sign) and a ``YYYY-MM-DD`` date without zone, exactly what the RA reader converts.
+DECIMAL_TYPE = "DecimalDigitsType"
+DATE_TYPE = "PlainDateType"
+DECIMAL_PATTERN = "-?[0-9]+(\\.[0-9]+)?"
+DATE_PATTERN = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+#: Leaf kind -> (simpleType name, base, pattern, documentation) for the constrained kinds.
+_SIMPLE_TYPES: dict[str, tuple[str, str, str, str]] = {
+    "integer": (
+        INTEGER_TYPE,
+        "xs:nonNegativeInteger",
+        "[0-9]+",
+        "unsigned decimal digits: identifiers and counts the warehouse reads",
+    ),
+    "decimal": (
+        DECIMAL_TYPE,
+        "xs:decimal",
+        DECIMAL_PATTERN,
+        "a decimal as the warehouse stores it: optional minus, digits, optional fraction",
+    ),
+    "date": (DATE_TYPE, "xs:date", DATE_PATTERN, "a date YYYY-MM-DD, no time zone"),
+}
 
 _XS = f"{{{XS_NAMESPACE}}}"
 
@@ -107,23 +132,36 @@ def render_xsd(layout: OutboundLayout) -> str:
         targetNamespace=EDGE_NAMESPACE,
         elementFormDefault="qualified",
     )
-    _annotate(
-        schema,
-        f"{layout.name}, Phase 1 outbound report: {layout.doc}. Structural schema: names, order, "
-        "nesting and repetition are enforced, and record identifiers, counts, years and months "
-        "must be digits; other values are strings kept as written. Names marked (assumed) are "
-        "this project's where the public specification is silent.",
-    )
+    if isinstance(layout, RaReportLayout):
+        intro = (
+            f"{layout.name}, Phase 2 (risk adjustment) outbound report: {layout.doc}. Structural "
+            "schema: names, order, nesting and repetition are enforced; identifiers and counts "
+            "must be digits, scores, coefficients and member months decimals, dates YYYY-MM-DD; "
+            "other values are strings. The layout is this project's (spec section 6): names "
+            "marked (assumed) are not from a public specification."
+        )
+    else:
+        intro = (
+            f"{layout.name}, Phase 1 outbound report: {layout.doc}. Structural schema: names, "
+            "order, nesting and repetition are enforced, and record identifiers, counts, years "
+            "and months must be digits; other values are strings kept as written. Names marked "
+            "(assumed) are this project's where the public specification is silent."
+        )
+    _annotate(schema, intro)
     element = etree.SubElement(
         schema, f"{_XS}element", name=root.name, type=f"{TNS}:{root.xsd_type}"
     )
     _annotate(element, f"root of the {layout.name} report" + (" (assumed)" if root.assumed else ""))
+    used = {"integer"}  # always declared, as the Phase 1 schemas always have
     for group in _complex_types(root):
         complex_type = etree.SubElement(schema, f"{_XS}complexType", name=group.xsd_type)
         sequence = etree.SubElement(complex_type, f"{_XS}sequence")
         for child in group.children:
-            if isinstance(child, Leaf):
-                kind = f"{TNS}:{INTEGER_TYPE}" if child.kind == "integer" else "xs:string"
+            if isinstance(child, Leaf) and child.kind in _SIMPLE_TYPES:
+                used.add(child.kind)
+                kind = f"{TNS}:{_SIMPLE_TYPES[child.kind][0]}"
+            elif isinstance(child, Leaf):
+                kind = "xs:string"
             else:
                 kind = f"{TNS}:{child.xsd_type}"
             node = etree.SubElement(sequence, f"{_XS}element", name=child.name, type=kind)
@@ -131,10 +169,12 @@ def render_xsd(layout: OutboundLayout) -> str:
             text = _documentation(child)
             if text:
                 _annotate(node, text)
-    simple = etree.SubElement(schema, f"{_XS}simpleType", name=INTEGER_TYPE)
-    _annotate(simple, "unsigned decimal digits: identifiers and counts the warehouse reads")
-    restriction = etree.SubElement(simple, f"{_XS}restriction", base="xs:nonNegativeInteger")
-    etree.SubElement(restriction, f"{_XS}pattern", value="[0-9]+")
+    for leaf_kind, (name, base, pattern, doc) in _SIMPLE_TYPES.items():
+        if leaf_kind in used:
+            simple = etree.SubElement(schema, f"{_XS}simpleType", name=name)
+            _annotate(simple, doc)
+            restriction = etree.SubElement(simple, f"{_XS}restriction", base=base)
+            etree.SubElement(restriction, f"{_XS}pattern", value=pattern)
 
     return generated_document(
         schema,
@@ -163,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return regenerate(
         argv,
         "python -m edge_pipeline.edge.outbound.xsd",
-        "Render the Phase 1 outbound report XSDs from the layout declarations.",
+        "Render the Phase 1 and Phase 2 outbound report XSDs from the layout declarations.",
         write_xsds,
     )
 

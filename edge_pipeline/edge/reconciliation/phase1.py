@@ -27,12 +27,8 @@ import duckdb
 import pyarrow as pa
 
 from edge_pipeline.edge.layouts import BY_NAME
-from edge_pipeline.edge.reconciliation.reports import (
-    ReportSet,
-    first_row,
-    select_reports,
-    table_exists,
-)
+from edge_pipeline.edge.reconciliation.reports import ReportSet, select_reports
+from edge_pipeline.edge.warehouse.query import first_row, table_exists
 
 #: Kinds of ``phase1_reconciliation.difference``.
 DIFFERENCE_KINDS: dict[str, str] = {

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import duckdb
 
 from edge_pipeline.edge.layouts.outbound import DETAIL_LAYOUTS, ESFAR, SUMMARY_LAYOUTS
+from edge_pipeline.edge.warehouse.query import first_row, table_exists
 
 #: Report role -> the reported table whose rows identify a report of that role and its attempt.
 ROLE_TABLES: dict[str, str] = {
@@ -67,19 +68,6 @@ class ReportSet:
     @property
     def outbound_file_identifiers(self) -> list[str]:
         return [r for r in (self.file_status, self.detail, self.summary) if r is not None]
-
-
-def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple | None:
-    """The query's first row.  ``fetchall``, not ``fetchone``: DuckDB keeps a partly fetched
-    result open and refuses the connection's next relation query until it is drained."""
-    rows = con.execute(sql, params).fetchall()
-    return rows[0] if rows else None
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether ``table`` exists (queries degrade to "nothing there" on a fresh warehouse)."""
-    row = first_row(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table])
-    return bool(row and row[0])
 
 
 def phase1_load_id(con: duckdb.DuckDBPyConnection, file_identifier: str) -> int:

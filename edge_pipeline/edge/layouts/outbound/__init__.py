@@ -2,6 +2,8 @@
 
 For each inbound submission type the EDGE server answers with three reports: the file
 accept/reject (ESFAR, file code ``XH``), a detail error report (``XD``) and a summary (``XS``).
+Phase 2 adds the risk adjustment reports of a scoring run (spec section 6): RACSD (``CD``),
+RACSS (``CS``), RARSD (``RD``) and RARSS (``RS``), in ``RA_LAYOUTS``.
 """
 
 from __future__ import annotations
@@ -21,12 +23,24 @@ from edge_pipeline.edge.layouts.outbound.model import (
     DetailLayout,
     FileStatusLayout,
     OutboundLayout,
+    RaReportLayout,
     SummaryLayout,
 )
+from edge_pipeline.edge.layouts.outbound.racsd import RACSD
+from edge_pipeline.edge.layouts.outbound.racss import RACSS
+from edge_pipeline.edge.layouts.outbound.rarsd import RARSD
+from edge_pipeline.edge.layouts.outbound.rarss import RARSS
 
 DETAIL_LAYOUTS: tuple[DetailLayout, ...] = (ESDEE, ESDMCE, ESDPCE, ESDSFE)
 SUMMARY_LAYOUTS: tuple[SummaryLayout, ...] = (ESESAR, ESMCSAR, ESPCSAR, ESSFSAR)
-OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (ESFAR, *DETAIL_LAYOUTS, *SUMMARY_LAYOUTS)
+#: Phase 2 risk adjustment reports, in the order the writer produces them.
+RA_LAYOUTS: tuple[RaReportLayout, ...] = (RACSD, RACSS, RARSD, RARSS)
+OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (
+    ESFAR,
+    *DETAIL_LAYOUTS,
+    *SUMMARY_LAYOUTS,
+    *RA_LAYOUTS,
+)
 OUTBOUND_BY_ROOT: dict[str, OutboundLayout] = {layout.root: layout for layout in OUTBOUND_LAYOUTS}
 OUTBOUND_BY_NAME: dict[str, OutboundLayout] = {layout.name: layout for layout in OUTBOUND_LAYOUTS}
 
@@ -66,10 +80,16 @@ __all__ = [
     "OUTBOUND_BY_ROOT",
     "OUTBOUND_LAYOUTS",
     "PHASE1_REPORTS",
+    "RACSD",
+    "RACSS",
+    "RARSD",
+    "RARSS",
+    "RA_LAYOUTS",
     "SUMMARY_LAYOUTS",
     "DetailLayout",
     "FileStatusLayout",
     "OutboundLayout",
     "Phase1Reports",
+    "RaReportLayout",
     "SummaryLayout",
 ]

@@ -27,7 +27,10 @@ from typing import Literal
 
 #: What a leaf's text holds.  Only ``integer`` is enforced (record identifiers and counts are the
 #: numbers the warehouse links and sums on); everything else is kept as the text EDGE wrote.
-LeafKind = Literal["string", "code", "integer", "datetime"]
+#: ``decimal`` and ``date`` are used by the Phase 2 (risk adjustment) reports only, whose values
+#: are typed warehouse values (scores, coefficients, member months, birth dates): their XSDs
+#: and reader enforce them too.
+LeafKind = Literal["string", "code", "integer", "datetime", "decimal", "date"]
 
 #: ``None`` means unbounded.
 MaxOccurs = int | None
@@ -259,4 +262,30 @@ class SummaryLayout:
         return next((block for block in self.counts if block.level == level), None)
 
 
-OutboundLayout = FileStatusLayout | DetailLayout | SummaryLayout
+# -- Phase 2: risk adjustment reports ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RaReportLayout:
+    """A Phase 2 risk adjustment report (spec section 6: RACSD, RACSS, RARSD, RARSS).
+
+    Unlike the Phase 1 reports these answer a *scoring run* (benefit year, issuer, zone), not
+    one inbound file, and their shapes are lists of warehouse rows, so they are declared
+    structurally: ``body`` is what follows the header (:data:`~.ra_common.RA_FILE_HEADER`),
+    groups and leaves whose ``column`` names the warehouse column each value comes from and
+    goes to.  Every name is this project's (the official ones are not public).
+    """
+
+    name: str
+    root: str
+    #: Two-letter code of the file name (``<issuer>.<XX>.D...``); the header's
+    #: ``outboundFileTypeCode`` holds ``name``.
+    file_code: str
+    body: tuple[Node, ...]
+    #: The ``reported_*`` tables a report of this type fills; a newer report of the same run
+    #: replaces the run's rows in exactly these (the report is a snapshot).
+    tables: tuple[str, ...]
+    doc: str = ""
+
+
+OutboundLayout = FileStatusLayout | DetailLayout | SummaryLayout | RaReportLayout

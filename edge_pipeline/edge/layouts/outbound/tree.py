@@ -26,11 +26,13 @@ from edge_pipeline.edge.layouts.outbound.model import (
     MonthCounts,
     Node,
     OutboundLayout,
+    RaReportLayout,
     ResultLevel,
     Rollup,
     ScopeSummary,
     SummaryLayout,
 )
+from edge_pipeline.edge.layouts.outbound.ra_common import RA_FILE_HEADER
 
 #: The detail reports' file status block (assumed): without it a reader of the detail report
 #: alone could not tell "rejected because the header failed" from any other cascade.
@@ -155,4 +157,7 @@ def tree(layout: OutboundLayout) -> Group:
             scope_group(layout.plan),
         )
         return Group(layout.root, children, doc=layout.doc, assumed=True)
+    if isinstance(layout, RaReportLayout):
+        # Phase 2: declared structurally already; every root name is this project's.
+        return Group(layout.root, (RA_FILE_HEADER, *layout.body), doc=layout.doc, assumed=True)
     raise TypeError(f"not an outbound layout: {layout!r}")

@@ -1,0 +1,30 @@
+"""Phase 2 domain (risk adjustment), partitioned by benefit year: RA claim selection and risk
+scores as the shadow computes them, the RA reports EDGE should send, the ones it did send, and
+their reconciliation."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from edge_pipeline.defs.phase2.jobs import phase2_reported, phase2_scoring
+from edge_pipeline.defs.phase2.reconciliation import risk_score_reconciliation
+from edge_pipeline.defs.phase2.reported import outbox_ra_report, reported_ra_reports
+from edge_pipeline.defs.phase2.scoring import (
+    ra_claim_selection,
+    risk_scores,
+    shadow_phase2_reports,
+)
+
+defs = dg.Definitions(
+    assets=[
+        ra_claim_selection,
+        risk_scores,
+        shadow_phase2_reports,
+        outbox_ra_report,
+        reported_ra_reports,
+        risk_score_reconciliation,
+    ],
+    jobs=[phase2_scoring, phase2_reported],
+)
+
+__all__ = ["defs"]

@@ -1,0 +1,62 @@
+"""The Phase 2 asset checks, declared once: names, targets, what failing means.
+
+Declared on the assets that evaluate them (``check_specs``), for the same reason as Phase 1's:
+each reads what its asset just wrote, in the same warehouse connection.  Blocking checks stop
+downstream assets: a risk score built on an inactive claim or a non-enrollee would flow into
+the reports and, later, into the transfer estimate.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import dagster as dg
+
+from edge_pipeline.defs.reference.partitions import benefit_years
+
+RA_CLAIM_SELECTION = dg.AssetKey("ra_claim_selection")
+RISK_SCORES = dg.AssetKey("risk_scores")
+SHADOW_PHASE2_REPORTS = dg.AssetKey("shadow_phase2_reports")
+REPORTED_RA_REPORTS = dg.AssetKey("reported_ra_reports")
+RISK_SCORE_RECONCILIATION = dg.AssetKey("risk_score_reconciliation")
+
+RA_INCLUDED_CLAIMS_ACTIVE = "ra_included_claims_active_and_accepted"
+SCORED_ENROLLEES_ENROLLED = "scored_enrollees_have_accepted_enrollment"
+SCORES_MATCH_REPORTED = "reported_risk_scores_match_shadow"
+
+
+def _spec(name: str, asset: dg.AssetKey, description: str, blocking: bool) -> dg.AssetCheckSpec:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.AssetCheckSpec(
+            name,
+            asset=asset,
+            description=description,
+            blocking=blocking,
+            partitions_def=benefit_years,
+        )
+
+
+ra_included_claims_active = _spec(
+    RA_INCLUDED_CLAIMS_ACTIVE,
+    RA_CLAIM_SELECTION,
+    "Every claim RA claim selection includes is an active, accepted claim (not rejected, "
+    "voided or replaced away), and every included supplemental record was accepted. "
+    "Blocking: scores are not computed from claims that must not count.",
+    blocking=True,
+)
+scored_enrollees_enrolled = _spec(
+    SCORED_ENROLLEES_ENROLLED,
+    RISK_SCORES,
+    "Every scored enrollee x plan has accepted, active enrollment in that plan in the benefit "
+    "year. Blocking: the RA reports are not written from scores of non-enrollees.",
+    blocking=True,
+)
+scores_match_reported = _spec(
+    SCORES_MATCH_REPORTED,
+    RISK_SCORE_RECONCILIATION,
+    "The RARSD EDGE sent agrees with the shadow scores: same enrollees x plans, same raw and "
+    "CSR-adjusted scores, same HCCs and groups. Failing lists the differing rows (plan, "
+    "scores, the HCCs only one side has) from risk_score_differences.",
+    blocking=False,
+)

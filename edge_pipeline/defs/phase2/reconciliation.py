@@ -1,0 +1,110 @@
+"""``risk_score_reconciliation``: the RARSD EDGE sent against the shadow risk scores.
+
+Refreshes each run's rows of ``risk_score_differences`` (one per enrollee x plan whose score or
+HCCs differ, or who is on one side only) and evaluates ``reported_risk_scores_match_shadow``
+with the differing rows as metadata: plan, scores and the HCCs only one side has, never a
+member identifier (the warehouse table has them, for the analyst who follows up).
+"""
+
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
+from collections.abc import Iterator
+
+import dagster as dg
+import pyarrow as pa
+
+from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
+from edge_pipeline.defs.phase2.checks import (
+    REPORTED_RA_REPORTS,
+    RISK_SCORE_RECONCILIATION,
+    RISK_SCORES,
+    SCORES_MATCH_REPORTED,
+    scores_match_reported,
+)
+from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.edge.phase2.runs import scoring_runs
+from edge_pipeline.edge.reconciliation import ReportsMissing, ShadowMissing
+from edge_pipeline.edge.reconciliation.phase2 import (
+    RISK_DIFFERENCE_DISPLAY,
+    RISK_DIFFERENCE_KINDS,
+    refresh_risk_score_differences,
+)
+
+GROUP = "reconciliation"
+
+
+@dg.asset(
+    key=RISK_SCORE_RECONCILIATION,
+    partitions_def=benefit_years,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    deps=[REPORTED_RA_REPORTS, RISK_SCORES],
+    check_specs=[scores_match_reported],
+    description=(
+        "Enrollee-by-enrollee comparison of EDGE's RARSD with the shadow risk scores of the "
+        "benefit year, per issuer and zone, into risk_score_differences. Differences: "
+        + "; ".join(f"{kind} = {text}" for kind, text in RISK_DIFFERENCE_KINDS.items())
+        + "."
+    ),
+    metadata={"warehouse_tables": "risk_score_differences"},
+)
+def risk_score_reconciliation(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Compare every run of the year that has a RARSD loaded."""
+    year = int(context.partition_key)
+    results = []
+    skipped = []
+    with warehouse.get_connection() as con:
+        for run in scoring_runs(con, year):
+            try:
+                results.append(refresh_risk_score_differences(con, run))
+            except (ShadowMissing, ReportsMissing) as exc:
+                skipped.append(str(exc))
+    if not results:
+        raise dg.Failure(
+            description="nothing to reconcile: " + ("; ".join(skipped) or f"no runs in BY{year}"),
+            allow_retries=False,
+        )
+    differences = pa.concat_tables([r.differences for r in results])
+    kinds: dict[str, int] = {}
+    for result in results:
+        for kind, n in result.by_kind().items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    context.log.info(
+        "BY%d: %d enrollee x plan rows compared, %d difference(s)",
+        year,
+        sum(r.compared for r in results),
+        differences.num_rows,
+    )
+    yield dg.MaterializeResult(
+        metadata={
+            "runs": ", ".join(r.run.label for r in results),
+            "enrollee_plan_rows_compared": sum(r.compared for r in results),
+            "differences": differences.num_rows,
+            **{f"differences/{kind}": n for kind, n in sorted(kinds.items())},
+            **({"not_reconciled": "; ".join(skipped)} if skipped else {}),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name=SCORES_MATCH_REPORTED,
+        passed=differences.num_rows == 0,
+        metadata={
+            "differences": differences.num_rows,
+            **(
+                {
+                    "differing_scores": arrow_table_metadata(differences, RISK_DIFFERENCE_DISPLAY),
+                    "differing_scores_md": dg.MetadataValue.md(
+                        arrow_markdown(differences, RISK_DIFFERENCE_DISPLAY)
+                    ),
+                }
+                if differences.num_rows
+                else {}
+            ),
+        },
+        description=None
+        if differences.num_rows == 0
+        else f"{differences.num_rows} difference(s); all rows in risk_score_differences",
+    )

@@ -1,0 +1,74 @@
+"""The reported side of Phase 2, per benefit year: the RA reports EDGE sent, from the outbox.
+
+``outbox_ra_report`` (external, observed by ``outbox_sensor``) → ``reported_ra_reports`` →
+``risk_score_reconciliation``.  RA reports are found by their header's ``benefitYear`` and
+loaded by the outbound loader, one transaction per report; an RA report is a snapshot of its
+run (issuer, zone, year), so a newer one replaces the run's rows of that report type, an
+identical re-delivery is ``unchanged`` and an older one arriving late is refused.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
+import dagster as dg
+
+from edge_pipeline.defs.phase1.reported import fail_on_bad_loads, load_metadata, load_reports
+from edge_pipeline.defs.phase1.resources import OutboxResource
+from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS
+from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.edge.outbound import RA_REPORTED_TABLES
+
+GROUP = "phase2"
+
+#: The RA reports EDGE dropped in the outbox: produced outside Dagster, seen by the sensor.
+outbox_ra_report = dg.AssetSpec(
+    "outbox_ra_report",
+    description=(
+        "Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS) the EDGE server dropped in the outbox "
+        "for a benefit year. External: Dagster does not produce them; the outbox sensor starts "
+        "a phase2_reported run for the year they cover (their benefitYear)."
+    ),
+    group_name=GROUP,
+    kinds={"xml"},
+    partitions_def=benefit_years,
+)
+
+
+@dg.asset(
+    key=REPORTED_RA_REPORTS,
+    partitions_def=benefit_years,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    deps=[outbox_ra_report],
+    description=(
+        "EDGE's RA reports of the benefit year loaded from the outbox into the reported_* twins "
+        "of the shadow Phase 2 tables (and the RACSS / RARSS summary tables); every attempt is "
+        "on record in outbound_file."
+    ),
+    metadata={"warehouse_tables": ", ".join(RA_REPORTED_TABLES)},
+)
+def reported_ra_reports(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, outbox: OutboxResource
+) -> dg.MaterializeResult:
+    """Load the year's RA reports; fail when the outbox holds none."""
+    year = int(context.partition_key)
+    reports, landing = outbox.ra_reports_for(year)
+    if not reports:
+        still = f" ({landing} outbox file(s) are still being written)" if landing else ""
+        raise dg.Failure(
+            description=(
+                f"no RA report of benefit year {year} in the outbox {outbox.folder}: EDGE has "
+                f"not sent the year's RA reports yet, or they were moved{still}"
+            ),
+            allow_retries=False,
+        )
+    with warehouse.get_connection() as con:
+        results = load_reports(context, con, reports)
+    fail_on_bad_loads(results)
+    return dg.MaterializeResult(
+        metadata={
+            **load_metadata(results),
+            "report_types": ", ".join(sorted({r.report_type for r in reports})),
+        }
+    )

@@ -1,0 +1,255 @@
+"""The shadow side of Phase 2, per benefit year: RA claim selection, risk scores, RA reports.
+
+Lineage: the DIY tables of the year and every file's Phase 1 verdict (the active views are
+built from it) → ``ra_claim_selection`` (RACSD content and the scoring inputs) →
+``risk_scores`` (RARSD content) → ``shadow_phase2_reports`` (the four RA reports EDGE should
+send).  A partition covers every issuer and execution zone with enrollment in the year, one
+``ScoringRun`` each, each replaced in its own transaction.  All three write the warehouse, so
+they run in the ``duckdb_writer`` pool.  Metadata holds counts, codes and plans, never members.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+
+from edge_pipeline.defs.phase1.checks import SHADOW_PHASE1
+from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
+from edge_pipeline.defs.phase1.resources import ShadowReportsResource
+from edge_pipeline.defs.phase2.checks import (
+    RA_CLAIM_SELECTION,
+    RA_INCLUDED_CLAIMS_ACTIVE,
+    RISK_SCORES,
+    SCORED_ENROLLEES_ENROLLED,
+    SHADOW_PHASE2_REPORTS,
+    ra_included_claims_active,
+    scored_enrollees_enrolled,
+)
+from edge_pipeline.defs.reference import DIY_TABLES, REFERENCE_TABLES
+from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.edge.claim_selection import select_claims
+from edge_pipeline.edge.outbound import write_phase2_reports
+from edge_pipeline.edge.phase2.integrity import included_but_not_active, scored_without_enrollment
+from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
+from edge_pipeline.edge.phase2.schema import RA_INPUT_DDL
+from edge_pipeline.edge.phase2.scores import SCORE_TABLES, score_run
+from edge_pipeline.edge.warehouse.query import first_row
+
+GROUP = "phase2"
+#: Upstream Phase 1 verdicts of every inbound file (differently partitioned: all of them).
+ALL_PHASE1_VERDICTS = dg.AssetDep(SHADOW_PHASE1, partition_mapping=dg.AllPartitionMapping())
+
+
+def _runs(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> list[ScoringRun]:
+    year = int(context.partition_key)
+    runs = scoring_runs(con, year)
+    if not runs:
+        context.log.info("BY%d: no issuer has active enrollment in the year; nothing to do", year)
+    return runs
+
+
+def _selection_counts(con: duckdb.DuckDBPyConnection, year: int) -> dg.TableMetadataValue:
+    """Claims per category, kind and reason code for the year (no member data)."""
+    counts = con.sql(
+        """
+        SELECT issuer_id, execution_zone, category, record_kind, included,
+          coalesce(reason_code, '') AS reason_code, count(*) AS claims
+        FROM shadow_ra_claim_selection WHERE benefit_year = ?
+        GROUP BY ALL ORDER BY ALL
+        """,
+        params=[year],
+    ).to_arrow_table()
+    return arrow_table_metadata(counts, counts.column_names)
+
+
+@dg.asset(
+    key=RA_CLAIM_SELECTION,
+    partitions_def=benefit_years,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    deps=[DIY_TABLES, REFERENCE_TABLES, ALL_PHASE1_VERDICTS],
+    check_specs=[ra_included_claims_active],
+    description=(
+        "RA claim selection of the benefit year (spec section 6, reason codes R01-R14): every "
+        "active medical and pharmacy claim and accepted supplemental record, included Y/N with "
+        "its first exclusion reason in the nine RACSD categories; plus the scoring inputs "
+        "(enrollee x plan, diagnoses after supplemental adds/deletes, NDC/HCPCS)."
+    ),
+    metadata={"warehouse_tables": ", ".join(["shadow_ra_claim_selection", *RA_INPUT_DDL])},
+)
+def ra_claim_selection(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Select claims for every run of the year, then check every included claim counts."""
+    year = int(context.partition_key)
+    offending = []
+    with warehouse.get_connection() as con:
+        runs = _runs(context, con)
+        for run in runs:
+            result = select_claims(con, run.benefit_year, run.issuer_id, run.execution_zone)
+            context.log.info("claim selection %s: %s", run.label, result)
+            offending.append(included_but_not_active(con, run))
+        counts = _selection_counts(con, year) if runs else None
+        totals = first_row(
+            con,
+            "SELECT count(*), count(*) FILTER (WHERE included = 'Y') "
+            "FROM shadow_ra_claim_selection WHERE benefit_year = ?",
+            [year],
+        )
+    considered, included = totals if totals else (0, 0)
+    yield dg.MaterializeResult(
+        metadata={
+            "runs": ", ".join(run.label for run in runs) or "none",
+            "records_considered": considered,
+            "records_included": included,
+            **({"by_category_and_reason": counts} if counts is not None else {}),
+        }
+    )
+    bad = [row for table in offending for row in table.to_pylist()]
+    yield dg.AssetCheckResult(
+        check_name=RA_INCLUDED_CLAIMS_ACTIVE,
+        passed=not bad,
+        metadata={
+            "offending_records": len(bad),
+            **({"offending": _rows_metadata(offending)} if bad else {}),
+        },
+    )
+
+
+def _rows_metadata(tables: list[pa.Table]) -> dg.MetadataValue:
+    """The first rows of several same-shaped Arrow tables, as one markdown table."""
+    table = pa.concat_tables(tables)
+    return dg.MetadataValue.md(arrow_markdown(table, table.column_names))
+
+
+@dg.asset(
+    key=RISK_SCORES,
+    partitions_def=benefit_years,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    deps=[RA_CLAIM_SELECTION, DIY_TABLES],
+    check_specs=[scored_enrollees_enrolled],
+    description=(
+        "HHS-HCC risk scores of every enrollee x plan of the benefit year, as the CMS DIY "
+        "software computes them (spec section 7): model, HCCs with the diagnoses and claims "
+        "behind them, RXCs, groups, interactions, raw and CSR-adjusted score."
+    ),
+    metadata={"warehouse_tables": ", ".join(SCORE_TABLES)},
+)
+def risk_scores(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Score every run of the year; check every scored enrollee is enrolled."""
+    year = int(context.partition_key)
+    offending = []
+    summaries = []
+    with warehouse.get_connection() as con:
+        for run in _runs(context, con):
+            summary = score_run(con, run)
+            summaries.append(summary)
+            context.log.info(
+                "risk scores %s: %d enrollee x plan rows, mean raw %.3f",
+                run.label,
+                summary.enrollees,
+                summary.mean_score_raw or 0.0,
+            )
+            offending.append(scored_without_enrollment(con, run))
+        by_plan = con.sql(
+            """
+            SELECT issuer_id, execution_zone, plan_id, metal, count(*) AS enrollees,
+              round(avg(score_raw), 3) AS mean_raw, round(avg(score_csr_adjusted), 3) AS mean_csr
+            FROM shadow_risk_score WHERE benefit_year = ? GROUP BY ALL ORDER BY ALL
+            """,
+            params=[year],
+        ).to_arrow_table()
+    enrollees = sum(s.enrollees for s in summaries)
+    yield dg.MaterializeResult(
+        metadata={
+            "enrollee_plan_rows": enrollees,
+            "hcc_and_group_terms": sum(s.hccs for s in summaries),
+            **{
+                f"enrollees/{model}": sum(s.by_model.get(model, 0) for s in summaries)
+                for model in ("adult", "child", "infant")
+            },
+            "by_plan": arrow_table_metadata(by_plan, by_plan.column_names),
+        }
+    )
+    bad = sum(table.num_rows for table in offending)
+    yield dg.AssetCheckResult(
+        check_name=SCORED_ENROLLEES_ENROLLED,
+        passed=bad == 0,
+        metadata={
+            "scored_without_enrollment": bad,
+            **({"offending": _rows_metadata(offending)} if bad else {}),
+        },
+    )
+
+
+def _generated_at(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> datetime:
+    """The reports' generation time: when the run's latest inbound file was loaded.
+
+    As for the Phase 1 shadow reports, tying the time to the data rather than to the clock
+    makes the reports of unchanged data byte-identical on every rewrite, so a re-delivery of
+    them is recognised as such (``unchanged``) by the outbound loader.
+    """
+    row = first_row(
+        con,
+        "SELECT max(loaded_at) FROM submission_file "
+        "WHERE issuer_id = ? AND execution_zone = ? AND status = 'loaded'",
+        [run.issuer_id, run.execution_zone],
+    )
+    stamp = row[0] if row and row[0] else datetime.now()
+    return stamp.replace(microsecond=0)
+
+
+@dg.asset(
+    key=SHADOW_PHASE2_REPORTS,
+    partitions_def=benefit_years,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"xml"},
+    deps=[RISK_SCORES],
+    description=(
+        "The RA reports the EDGE server should send for the benefit year (RACSD, RACSS, RARSD, "
+        "RARSS), per issuer and zone, written into <shadow_reports>/phase2/BY<year>/. The "
+        "folder is replaced as a whole."
+    ),
+)
+def shadow_phase2_reports(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    shadow_reports: ShadowReportsResource,
+) -> dg.MaterializeResult:
+    """Write each run's four reports into a staging folder, then swap it in."""
+    year = int(context.partition_key)
+    target = shadow_reports.folder / "phase2" / f"BY{year}"
+    staging = target.with_name(f".{target.name}.writing")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    paths = []
+    with warehouse.get_connection() as con:
+        for run in _runs(context, con):
+            generated_at = _generated_at(con, run)
+            run_dir = staging / f"{run.issuer_id}_{run.execution_zone}"
+            paths += write_phase2_reports(
+                con, run_dir, run.benefit_year, run.issuer_id, run.execution_zone, generated_at
+            )
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    names = [path.name for path in paths]
+    context.log.info("shadow RA reports of BY%d: %s", year, ", ".join(names) or "none")
+    return dg.MaterializeResult(
+        metadata={
+            "folder": str(target),
+            "files": ", ".join(names) or "none",
+            "size_bytes": sum(p.stat().st_size for p in target.rglob("*.xml")),
+        }
+    )

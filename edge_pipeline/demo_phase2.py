@@ -1,0 +1,139 @@
+"""The Phase 2 part of ``make demo``: RA claim selection, risk scores, the RA reports, a
+simulated EDGE answer and the risk-score reconciliation, all through Dagster.
+
+As in Phase 1 there is no real EDGE server: the shadow's own RA reports (what EDGE *should*
+send) are copied into the outbox under ``simulated_edge_server/phase2/`` and the output says
+so; the reported side loads them exactly as it would load EDGE's, so the reconciliation must
+find no difference and every check must pass.  The output holds counts, reason codes, plans and
+mean scores only: no member data.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edge_pipeline.demo_phase1 import (
+    SIMULATED_EDGE_DIR,
+    materialization_metadata,
+    record_run,
+    run_job,
+)
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+#: Where, under the outbox's simulated EDGE folder, the RA reports are dropped.
+PHASE2_DIR = "phase2"
+
+
+@dataclass
+class Phase2Outcome:
+    """One benefit year's Phase 2 runs, as the summary reports them."""
+
+    benefit_year: int
+    selection: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, Any] = field(default_factory=dict)
+    reports: str = ""
+    differences: int | None = None
+    checks_passed: int = 0
+    checks_failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.checks_failed and self.differences == 0
+
+
+def simulate_edge_ra_reports(shadow_reports: Path, outbox: Path, benefit_year: int) -> int:
+    """SIMULATED: drop the year's shadow RA reports into the outbox as if EDGE had sent them;
+    returns the number of reports copied."""
+    source = shadow_reports / PHASE2_DIR / f"BY{benefit_year}"
+    target = outbox / SIMULATED_EDGE_DIR / PHASE2_DIR / f"BY{benefit_year}"
+    shutil.rmtree(target, ignore_errors=True)
+    if not source.is_dir():
+        return 0
+    shutil.copytree(source, target)
+    return len(list(target.rglob("*.xml")))
+
+
+def run_phase2(
+    instance: dg.DagsterInstance,
+    resources: dict[str, Any],
+    shadow_reports: Path,
+    outbox: Path,
+    benefit_year: int,
+) -> tuple[Phase2Outcome, int]:
+    """``phase2_scoring``, the simulated answer, then ``phase2_reported`` for the year."""
+    key = str(benefit_year)
+    outcome = Phase2Outcome(benefit_year)
+    result = run_job(instance, "phase2_scoring", resources, key)
+    meta = materialization_metadata(result)
+    outcome.selection = meta.get("ra_claim_selection", {})
+    outcome.scores = meta.get("risk_scores", {})
+    outcome.reports = str(meta.get("shadow_phase2_reports", {}).get("files", ""))
+    record_run(outcome, result)
+    copied = 0
+    if result.success:
+        copied = simulate_edge_ra_reports(shadow_reports, outbox, benefit_year)
+        result = run_job(instance, "phase2_reported", resources, key)
+        reconciliation = materialization_metadata(result).get("risk_score_reconciliation", {})
+        if "differences" in reconciliation:
+            outcome.differences = int(reconciliation["differences"])
+        record_run(outcome, result)
+    return outcome, copied
+
+
+def _table_rows(value: Any) -> list[dict[str, Any]]:
+    """Rows of a Dagster table metadata value as plain dicts."""
+    records = getattr(value, "records", None) or []
+    return [dict(record.data) for record in records]
+
+
+def print_phase2_summary(outcome: Phase2Outcome, outbox: Path, copied: int, seconds: float) -> None:
+    """Claims included and excluded by reason, scores by plan, the reconciliation."""
+    print(f"\nPhase 2 (benefit year {outcome.benefit_year}) through Dagster ({seconds:.1f} s):")
+    selection = outcome.selection
+    print(
+        f"  RA claim selection: {int(selection.get('records_considered', 0)):,} records "
+        f"considered, {int(selection.get('records_included', 0)):,} included"
+    )
+    reasons: dict[str, int] = {}
+    for row in _table_rows(selection.get("by_category_and_reason")):
+        if row.get("reason_code"):
+            reasons[row["reason_code"]] = reasons.get(row["reason_code"], 0) + int(row["claims"])
+    if reasons:
+        print(
+            "  excluded by reason: " + ", ".join(f"{r} {n:,}" for r, n in sorted(reasons.items()))
+        )
+    scores = outcome.scores
+    models = ", ".join(
+        f"{model} {int(scores.get(f'enrollees/{model}', 0)):,}"
+        for model in ("adult", "child", "infant")
+    )
+    print(f"  risk scores: {int(scores.get('enrollee_plan_rows', 0)):,} enrollee x plan ({models})")
+    for row in _table_rows(scores.get("by_plan")):
+        print(
+            f"    {row.get('plan_id')}  {row.get('metal')!s:12} {int(row.get('enrollees', 0)):>6,}"
+            f"  mean raw {row.get('mean_raw')}  mean CSR-adjusted {row.get('mean_csr')}"
+        )
+    print(f"  RA reports written: {outcome.reports or 'none'}")
+    print(
+        f"SIMULATED EDGE SERVER: the shadow's RA reports ({copied} files) were copied into "
+        f"{outbox / SIMULATED_EDGE_DIR / PHASE2_DIR} as if EDGE had sent them."
+    )
+    differences = "?" if outcome.differences is None else str(outcome.differences)
+    checks = f"{outcome.checks_passed} passed" + (
+        f", FAILED: {', '.join(outcome.checks_failed)}" if outcome.checks_failed else ""
+    )
+    print(
+        f"Risk-score reconciliation (RARSD vs shadow): differences {differences}; checks {checks}"
+    )
+    if outcome.errors:
+        print(f"PHASE 2 FAILURES ({len(outcome.errors)}):")
+        for error in outcome.errors:
+            print(f"  {error}")
+    else:
+        print("Phase 2 failures: none")

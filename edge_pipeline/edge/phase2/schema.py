@@ -1,0 +1,123 @@
+"""The Phase 2 warehouse tables: the contract between claim selection, scoring, the RA reports
+(RACSD / RACSS / RARSD / RARSS) and reconciliation (``docs/phase2-contract.md``).
+
+Why one module: four parts of the code base write or read these tables (the claim-selection
+rules, the risk model, the report writers and readers, the Dagster checks).  Declaring each
+table's columns once here means a column added for one of them shows up in every other, and the
+``reported_*`` twins (what the EDGE server's reports said) are derived from the ``shadow_*``
+tables (what it should have said), so reconciliation is a join.
+
+Every table is scoped by a *scoring run*: ``benefit_year``, ``issuer_id`` and
+``execution_zone`` (data of different zones never mix).  A run replaces its own rows, in one
+transaction, and nothing else.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+#: Columns that scope every Phase 2 row.
+RUN_COLUMNS = "benefit_year INTEGER, issuer_id VARCHAR, execution_zone VARCHAR"
+
+#: What we compute.  Element names of the reports live in ``layouts/outbound/ra*.py``.
+SHADOW_PHASE2_DDL: dict[str, str] = {
+    # RACSD: one row per medical claim, pharmacy claim and supplemental record considered.
+    "shadow_ra_claim_selection": (
+        f"{RUN_COLUMNS}, category VARCHAR, record_kind VARCHAR, claim_identifier VARCHAR, "
+        "file_identifier VARCHAR, record_identifier BIGINT, member_id VARCHAR, plan_id VARCHAR, "
+        "included VARCHAR, reason_code VARCHAR"
+    ),
+    # RARSD header: one row per enrollee x plan enrollment in the benefit year.
+    "shadow_risk_score": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, rating_area VARCHAR, "
+        "metal VARCHAR, csr_variant VARCHAR, csr_indicator INTEGER, csr_factor DECIMAL(6,3), "
+        "sex VARCHAR, birth_date DATE, age_last INTEGER, model VARCHAR, enrollment_days INTEGER, "
+        "enrollment_months INTEGER, billable_member_months DECIMAL(12,4), "
+        "score_raw DECIMAL(12,3), score_csr_adjusted DECIMAL(12,3)"
+    ),
+    # Every 0/1 variable of the score that carries a coefficient (demographic cell, payment
+    # HCC, group, RXC, interaction, severity or enrollment-duration term).
+    "shadow_risk_score_term": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, variable VARCHAR, kind VARCHAR, "
+        "coefficient DECIMAL(12,3)"
+    ),
+    # The diagnoses behind each HCC the enrollee has after hierarchies (before groups).
+    "shadow_risk_hcc_source": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, hcc VARCHAR, "
+        "diagnosis_code VARCHAR, source VARCHAR, claim_identifier VARCHAR, "
+        "file_identifier VARCHAR, record_identifier BIGINT"
+    ),
+    # The NDC / HCPCS codes behind each RXC (after the RXC hierarchy).
+    "shadow_risk_rxc_source": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, rxc VARCHAR, code_type VARCHAR, "
+        "code VARCHAR, claim_identifier VARCHAR, file_identifier VARCHAR, "
+        "record_identifier BIGINT"
+    ),
+    # HCCs (and RXCs) set to 0 by a hierarchy, and which present HCC / RXC zeroed them.
+    "shadow_risk_dropped_hcc": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, hcc VARCHAR, dropped_by VARCHAR"
+    ),
+}
+
+#: Inputs of scoring that claim selection writes (not reported; the audit trail behind RARSD).
+RA_INPUT_DDL: dict[str, str] = {
+    # Diagnoses that feed scores: from RA-included medical claims, plus supplemental adds,
+    # minus supplemental deletes, with where each came from.
+    "ra_diagnosis": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, diagnosis_code VARCHAR, "
+        "service_date DATE, source VARCHAR, claim_identifier VARCHAR, file_identifier VARCHAR, "
+        "record_identifier BIGINT"
+    ),
+    # NDCs of RA-included pharmacy claims and HCPCS of RA-included medical claim lines.
+    "ra_drug_code": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, code_type VARCHAR, code VARCHAR, "
+        "service_date DATE, claim_identifier VARCHAR, file_identifier VARCHAR, "
+        "record_identifier BIGINT"
+    ),
+    # One row per enrollee x plan enrollment in the benefit year: the DIY PERSON record.
+    "ra_enrollee": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, subscriber_id VARCHAR, "
+        "rating_area VARCHAR, metal VARCHAR, csr_variant VARCHAR, csr_indicator INTEGER, "
+        "csr_factor DECIMAL(6,3), sex VARCHAR, birth_date DATE, age_last INTEGER, "
+        "first_day DATE, last_day DATE, enrollment_days INTEGER, enrollment_months INTEGER, "
+        "member_months DECIMAL(12,4), billable_member_months DECIMAL(12,4), "
+        "premium_amount DECIMAL(18,2)"
+    ),
+}
+
+#: Columns every reported Phase 2 table adds: which report a row came from.
+REPORT_COLUMNS = "outbound_file_identifier VARCHAR, report_type VARCHAR"
+
+
+def reported_name(shadow_table: str) -> str:
+    """``shadow_risk_score`` -> ``reported_risk_score``."""
+    return "reported_" + shadow_table.removeprefix("shadow_")
+
+
+#: What the RA reports parsed from the outbox said: the shadow columns plus the report.
+REPORTED_PHASE2_DDL: dict[str, str] = {
+    reported_name(table): f"{ddl}, {REPORT_COLUMNS}" for table, ddl in SHADOW_PHASE2_DDL.items()
+}
+
+PHASE2_DDL: dict[str, str] = {**SHADOW_PHASE2_DDL, **RA_INPUT_DDL, **REPORTED_PHASE2_DDL}
+
+
+def ensure_phase2_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the Phase 2 tables that do not exist yet."""
+    for table, ddl in PHASE2_DDL.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+
+
+def delete_run(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[str] | tuple[str, ...],
+    benefit_year: int,
+    issuer_id: str,
+    execution_zone: str,
+) -> None:
+    """Remove one scoring run's rows from ``tables`` (inside the caller's transaction)."""
+    for table in tables:
+        con.execute(
+            f"DELETE FROM {table} WHERE benefit_year = ? AND issuer_id = ? AND execution_zone = ?",
+            [benefit_year, issuer_id, execution_zone],
+        )

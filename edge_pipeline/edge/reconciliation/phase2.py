@@ -1,0 +1,175 @@
+"""Phase 2 reconciliation: the risk scores EDGE reported (RARSD) against the shadow scores.
+
+An analyst's first question about a RARSD is "whose score differs from ours, and why": so the
+comparison is per enrollee x plan, and a differing row carries the HCCs (and groups) only one
+side has, which usually names the claim or supplemental record to look at.  Rows:
+
+* ``score``: both sides scored the enrollee, the raw or CSR-adjusted score differs;
+* ``hccs``: the scores agree but the HCC / group sets differ (offsetting differences);
+* ``not_reported``: we scored the enrollee, the RARSD does not have them;
+* ``not_in_shadow``: the RARSD scores an enrollee x plan we did not.
+
+The run's rows of ``risk_score_differences`` are replaced in one transaction; no rows after a
+refresh means EDGE and the shadow agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
+from edge_pipeline.edge.phase2.schema import RUN_COLUMNS, delete_run, ensure_phase2_schema
+from edge_pipeline.edge.reconciliation.reports import ReportsMissing, ShadowMissing
+from edge_pipeline.edge.warehouse.query import first_row
+
+RISK_DIFFERENCE_KINDS: dict[str, str] = {
+    "score": "raw or CSR-adjusted score differs",
+    "hccs": "scores agree, HCC/group sets differ",
+    "not_reported": "scored by the shadow, missing from the RARSD",
+    "not_in_shadow": "in the RARSD, not scored by the shadow",
+}
+
+RISK_DIFFERENCES_DDL = (
+    f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, difference VARCHAR, "
+    "shadow_score_raw DECIMAL(12,3), reported_score_raw DECIMAL(12,3), "
+    "shadow_score_csr_adjusted DECIMAL(12,3), reported_score_csr_adjusted DECIMAL(12,3), "
+    "hccs_only_in_shadow VARCHAR, hccs_only_in_reported VARCHAR, reconciled_at TIMESTAMP"
+)
+
+#: Columns safe to show in logs and Dagster metadata (no member identifier).
+RISK_DIFFERENCE_DISPLAY = (
+    "plan_id",
+    "difference",
+    "shadow_score_raw",
+    "reported_score_raw",
+    "shadow_score_csr_adjusted",
+    "reported_score_csr_adjusted",
+    "hccs_only_in_shadow",
+    "hccs_only_in_reported",
+)
+
+
+@dataclass(frozen=True)
+class RiskScoreComparison:
+    """Outcome of one run's comparison."""
+
+    run: ScoringRun
+    compared: int  # enrollee x plan rows on either side
+    differences: pa.Table  # the run's rows of risk_score_differences
+
+    @property
+    def agrees(self) -> bool:
+        return self.differences.num_rows == 0
+
+    def by_kind(self) -> dict[str, int]:
+        kinds = self.differences["difference"].to_pylist()
+        return {kind: kinds.count(kind) for kind in RISK_DIFFERENCE_KINDS if kind in kinds}
+
+
+def ensure_risk_reconciliation_schema(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_phase2_schema(con)
+    con.execute(f"CREATE TABLE IF NOT EXISTS risk_score_differences ({RISK_DIFFERENCES_DDL})")
+
+
+def _hcc_sets(table: str) -> str:
+    """Per enrollee x plan, the sorted HCC and group variables of ``table`` (one run)."""
+    return f"""
+SELECT member_id, plan_id, list(variable ORDER BY variable) AS hccs
+FROM {table} WHERE {RUN_FILTER} AND kind IN ('hcc', 'group')
+GROUP BY member_id, plan_id
+"""
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str, run: ScoringRun) -> int:
+    row = first_row(con, f"SELECT count(*) FROM {table} WHERE {RUN_FILTER}", run.params)
+    return int(row[0]) if row else 0
+
+
+def refresh_risk_score_differences(
+    con: duckdb.DuckDBPyConnection, run: ScoringRun
+) -> RiskScoreComparison:
+    """Compare the run's shadow scores with its reported RARSD; replace its difference rows.
+
+    Raises ``ShadowMissing`` when the run was not scored and ``ReportsMissing`` when no RARSD
+    of the run has been loaded: comparing with nothing would report every enrollee.
+    """
+    ensure_risk_reconciliation_schema(con)
+    if not _count(con, "shadow_risk_score", run):
+        raise ShadowMissing(f"{run.label}: no shadow risk scores (run risk scoring first)")
+    if not _count(con, "reported_risk_score", run):
+        raise ReportsMissing(f"{run.label}: no RARSD loaded from the outbox")
+    params = run.params
+    con.execute("BEGIN TRANSACTION")
+    try:
+        delete_run(con, ["risk_score_differences"], *params)
+        con.execute(
+            f"""
+            INSERT INTO risk_score_differences BY NAME
+            WITH s AS (SELECT * FROM shadow_risk_score WHERE {RUN_FILTER}),
+            r AS (SELECT * FROM reported_risk_score WHERE {RUN_FILTER}),
+            sh AS ({_hcc_sets("shadow_risk_score_term")}),
+            rh AS ({_hcc_sets("reported_risk_score_term")}),
+            joined AS (
+              SELECT coalesce(s.member_id, r.member_id) AS member_id,
+                coalesce(s.plan_id, r.plan_id) AS plan_id,
+                s.member_id IS NOT NULL AS in_shadow, r.member_id IS NOT NULL AS in_reported,
+                s.score_raw AS shadow_score_raw, r.score_raw AS reported_score_raw,
+                s.score_csr_adjusted AS shadow_score_csr_adjusted,
+                r.score_csr_adjusted AS reported_score_csr_adjusted
+              FROM s FULL OUTER JOIN r ON r.member_id = s.member_id AND r.plan_id = s.plan_id
+            ),
+            compared AS (
+              SELECT j.*,
+                list_filter(coalesce(sh.hccs, []), lambda x: NOT list_contains(coalesce(rh.hccs, []), x))
+                  AS only_shadow,
+                list_filter(coalesce(rh.hccs, []), lambda x: NOT list_contains(coalesce(sh.hccs, []), x))
+                  AS only_reported
+              FROM joined j
+              LEFT JOIN sh ON sh.member_id = j.member_id AND sh.plan_id = j.plan_id
+              LEFT JOIN rh ON rh.member_id = j.member_id AND rh.plan_id = j.plan_id
+            )
+            SELECT ?::INTEGER AS benefit_year, ? AS issuer_id, ? AS execution_zone,
+              member_id, plan_id,
+              CASE WHEN NOT in_reported THEN 'not_reported'
+                   WHEN NOT in_shadow THEN 'not_in_shadow'
+                   WHEN shadow_score_raw IS DISTINCT FROM reported_score_raw
+                     OR shadow_score_csr_adjusted IS DISTINCT FROM reported_score_csr_adjusted
+                     THEN 'score'
+                   ELSE 'hccs' END AS difference,
+              shadow_score_raw, reported_score_raw,
+              shadow_score_csr_adjusted, reported_score_csr_adjusted,
+              nullif(array_to_string(only_shadow, ' '), '') AS hccs_only_in_shadow,
+              nullif(array_to_string(only_reported, ' '), '') AS hccs_only_in_reported,
+              ?::TIMESTAMP AS reconciled_at
+            FROM compared
+            WHERE NOT in_reported OR NOT in_shadow
+              OR shadow_score_raw IS DISTINCT FROM reported_score_raw
+              OR shadow_score_csr_adjusted IS DISTINCT FROM reported_score_csr_adjusted
+              OR len(only_shadow) > 0 OR len(only_reported) > 0
+            """,
+            # the run filter of s, r, sh and rh, then the run columns and the time
+            [*params * 5, dt.datetime.now().replace(microsecond=0)],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    compared = first_row(
+        con,
+        f"""
+        SELECT count(*) FROM (
+          SELECT member_id, plan_id FROM shadow_risk_score WHERE {RUN_FILTER}
+          UNION SELECT member_id, plan_id FROM reported_risk_score WHERE {RUN_FILTER})
+        """,
+        [*params, *params],
+    )
+    differences = con.sql(
+        f"SELECT * FROM risk_score_differences WHERE {run_filter()} "
+        "ORDER BY plan_id, difference, member_id",
+        params=params,
+    ).to_arrow_table()
+    return RiskScoreComparison(run, int(compared[0]) if compared else 0, differences)
