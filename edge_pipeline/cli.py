@@ -158,6 +158,33 @@ def _cmd_bench_verify(args: argparse.Namespace) -> int:
     return run_verify_benchmark(Path(args.workdir), enrollees=args.enrollees, seed=args.seed)
 
 
+def _cmd_score(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.phase2.pipeline import run_phase2
+    from edge_pipeline.edge.risk import DiyTableError
+    from edge_pipeline.edge.warehouse.load import connect
+
+    if not Path(args.warehouse).is_file():
+        raise BadInput(f"no such warehouse: {args.warehouse} (run `edge-pipeline validate` first)")
+    con = connect(Path(args.warehouse))
+    try:
+        outcomes = run_phase2(con, args.benefit_year, Path(args.out) if args.out else None)
+    except DiyTableError as exc:
+        raise BadInput(str(exc)) from exc
+    finally:
+        con.close()
+    if not outcomes:
+        raise BadInput(f"no issuer has active enrollment in benefit year {args.benefit_year}")
+    for o in outcomes:
+        mean = o.scores.mean_score_csr_adjusted
+        print(
+            f"{o.run.label}: {o.selection.total} records considered, "
+            f"{sum(o.selection.included.values())} included; {o.scores.enrollees} enrollee x plan "
+            f"scored, mean CSR-adjusted {mean if mean is None else round(mean, 3)}"
+            + (f" -> {', '.join(p.name for p in o.reports)}" if o.reports else "")
+        )
+    return EXIT_OK
+
+
 def _cmd_score_diy(args: argparse.Namespace) -> int:
     from edge_pipeline.edge.risk.diy_io import DiyInputError, score_diy_files
     from edge_pipeline.edge.risk.diy_tables import DiyTableError
@@ -253,6 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
     score_bench.add_argument("--seed", type=int, default=7)
     score_bench.add_argument("--benefit-year", type=int, default=2025)
     score_bench.set_defaults(func=_cmd_bench_score)
+
+    score = sub.add_parser(
+        "score",
+        help="Phase 2 of a verified warehouse: RA claim selection, risk scores, RA reports",
+    )
+    score.add_argument("--warehouse", required=True, help="a warehouse `validate` verified")
+    score.add_argument("--benefit-year", type=int, required=True)
+    score.add_argument("--out", help="folder for the RACSD, RACSS, RARSD and RARSS reports")
+    score.set_defaults(func=_cmd_score)
 
     score_diy = sub.add_parser(
         "score-diy", help="score DIY input CSVs (PERSON, DIAGNOSES, NDC, HCPCS) with the DIY tables"

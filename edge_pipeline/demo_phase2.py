@@ -50,7 +50,9 @@ class Phase2Outcome:
 def simulate_edge_ra_reports(shadow_reports: Path, outbox: Path, benefit_year: int) -> int:
     """SIMULATED: drop the year's shadow RA reports into the outbox as if EDGE had sent them;
     returns the number of reports copied."""
-    source = shadow_reports / PHASE2_DIR / f"BY{benefit_year}"
+    from edge_pipeline.defs.phase1.resources import ShadowReportsResource
+
+    source = ShadowReportsResource(path=str(shadow_reports)).phase2_folder(benefit_year)
     target = outbox / SIMULATED_EDGE_DIR / PHASE2_DIR / f"BY{benefit_year}"
     shutil.rmtree(target, ignore_errors=True)
     if not source.is_dir():

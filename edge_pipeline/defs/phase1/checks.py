@@ -4,15 +4,14 @@ They are declared on the assets that evaluate them (``check_specs``), not as sep
 ``@asset_check`` ops: each check reads exactly what its asset just wrote, in the same warehouse
 connection, so it costs no extra lock on DuckDB.  They are partitioned by ``inbound_files``
 (a Dagster preview feature in 1.13), so the UI shows each file's own result rather than
-whichever file ran last; the preview warning is silenced here, where that choice is made.
+whichever file ran last (``defs/check_specs.py``).
 """
 
 from __future__ import annotations
 
-import warnings
-
 import dagster as dg
 
+from edge_pipeline.defs.check_specs import partitioned_check_spec
 from edge_pipeline.defs.inbound.partitions import inbound_files
 
 SHADOW_PHASE1 = dg.AssetKey("shadow_phase1")
@@ -28,15 +27,9 @@ SHADOW_MATCHES_REPORTED = "shadow_matches_reported"
 
 
 def _spec(name: str, asset: dg.AssetKey, description: str, blocking: bool) -> dg.AssetCheckSpec:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.PreviewWarning)
-        return dg.AssetCheckSpec(
-            name,
-            asset=asset,
-            description=description,
-            blocking=blocking,
-            partitions_def=inbound_files,
-        )
+    return partitioned_check_spec(
+        name, asset, description, blocking=blocking, partitions_def=inbound_files
+    )
 
 
 phase1_conservation = _spec(

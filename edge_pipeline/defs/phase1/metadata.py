@@ -106,3 +106,34 @@ def arrow_markdown(table: pa.Table, columns: Sequence[str], max_rows: int = MAX_
     if table.num_rows > max_rows:
         lines.append(f"\n{table.num_rows - max_rows} more row(s) not shown.")
     return "\n".join(lines)
+
+
+def differences_check_result(
+    check_name: str,
+    differences: pa.Table,
+    columns: Sequence[str],
+    rows_name: str,
+    table: str,
+    asset_key: dg.AssetKey | None = None,
+) -> dg.AssetCheckResult:
+    """A reconciliation check: passes when ``differences`` is empty, else shows its first rows
+    (``columns`` only: callers list no member identifier) as a table and as markdown, and
+    names the warehouse ``table`` that holds them all."""
+    found = differences.num_rows
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=check_name,
+        passed=found == 0,
+        metadata={
+            "differences": found,
+            **(
+                {
+                    rows_name: arrow_table_metadata(differences, columns),
+                    f"{rows_name}_md": dg.MetadataValue.md(arrow_markdown(differences, columns)),
+                }
+                if found
+                else {}
+            ),
+        },
+        description=None if found == 0 else f"{found} difference(s); all rows in {table}",
+    )

@@ -20,7 +20,7 @@ from edge_pipeline.defs.phase1.checks import (
     SHADOW_PHASE1,
     shadow_matches_reported,
 )
-from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
+from edge_pipeline.defs.phase1.metadata import differences_check_result
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.reconciliation import (
     DIFFERENCE_KINDS,
@@ -91,23 +91,10 @@ def phase1_reconciliation(
             "records_compared_with": reports.detail or "none (file level only)",
         }
     )
-    yield dg.AssetCheckResult(
-        check_name=SHADOW_MATCHES_REPORTED,
-        passed=result.agrees,
-        metadata={
-            "differences": differences.num_rows,
-            **(
-                {
-                    "differing_records": arrow_table_metadata(differences, DIFF_COLUMNS),
-                    "differing_records_md": dg.MetadataValue.md(
-                        arrow_markdown(differences, DIFF_COLUMNS)
-                    ),
-                }
-                if differences.num_rows
-                else {}
-            ),
-        },
-        description=None
-        if result.agrees
-        else f"{differences.num_rows} difference(s); all rows in phase1_reconciliation",
+    yield differences_check_result(
+        SHADOW_MATCHES_REPORTED,
+        differences,
+        DIFF_COLUMNS,
+        rows_name="differing_records",
+        table="phase1_reconciliation",
     )

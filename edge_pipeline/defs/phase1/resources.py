@@ -14,7 +14,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,9 +146,10 @@ class OutboxResource(dg.ConfigurableResource):
             return False
         return (now if now is not None else time.time()) - modified >= self.settle_seconds
 
-    def ra_reports_for(self, benefit_year: int) -> tuple[list[OutboxReport], int]:
-        """The settled RA reports of ``benefit_year`` (any issuer and zone), in outbox order,
-        and how many other files are still being written."""
+    def settled_reports(self) -> tuple[list[OutboxReport], int]:
+        """Every settled, readable report in the outbox, in outbox order, and how many files
+        were skipped because they are still being written (their header cannot tell yet whose
+        they are)."""
         found = []
         landing = 0
         now = time.time()
@@ -154,31 +158,30 @@ class OutboxResource(dg.ConfigurableResource):
                 landing += 1
                 continue
             report = self.report(path, warn=False)
-            if report is not None and report.benefit_year == benefit_year:
+            if report is not None:
                 found.append(report)
         return found, landing
+
+    def ra_reports_for(self, benefit_year: int) -> tuple[list[OutboxReport], int]:
+        """The settled RA reports of ``benefit_year`` (any issuer and zone), and how many
+        outbox files are still being written."""
+        reports, landing = self.settled_reports()
+        return [r for r in reports if r.benefit_year == benefit_year], landing
 
     def reports_for(
         self, partition_key: str, roles: tuple[str, ...] | None = None
     ) -> tuple[list[OutboxReport], int]:
-        """The settled outbox reports answering the inbound file ``partition_key`` (optionally
-        only the given roles), in outbox order, and how many other files were skipped because
-        they are still being written (their header cannot tell yet whose they are)."""
-        found = []
-        landing = 0
-        now = time.time()
-        for path in self.xml_files():
-            if not self.is_settled(path, now):
-                landing += 1
-                continue
-            report = self.report(path, warn=False)
-            if report is None or report.is_risk_adjustment:
-                continue
-            if report.inbound_file_identifier != partition_key:
-                continue
-            if roles is None or report.role in roles:
-                found.append(report)
-        return found, landing
+        """The settled Phase 1 reports answering the inbound file ``partition_key`` (optionally
+        only the given roles), in outbox order, and how many outbox files are still being
+        written."""
+        reports, landing = self.settled_reports()
+        return [
+            r
+            for r in reports
+            if not r.is_risk_adjustment
+            and r.inbound_file_identifier == partition_key
+            and (roles is None or r.role in roles)
+        ], landing
 
 
 class ShadowReportsResource(dg.ConfigurableResource):
@@ -193,6 +196,26 @@ class ShadowReportsResource(dg.ConfigurableResource):
 
     def partition_folder(self, partition_key: str) -> Path:
         return self.folder / partition_folder_name(partition_key)
+
+    def phase2_folder(self, benefit_year: int) -> Path:
+        """Where the RA reports of a benefit year go (one sub-folder per issuer and zone)."""
+        return self.folder / "phase2" / f"BY{benefit_year}"
+
+
+@contextmanager
+def replaced_folder(target: Path) -> Iterator[Path]:
+    """Yield a fresh staging folder beside ``target``; on success it replaces ``target`` as a
+    whole, so readers never see a half-written set of reports or a mix of two versions."""
+    staging = target.with_name(f".{target.name}.writing")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
 
 
 def outbox_resource(path: Path | str | None = None, settle_seconds: float = 5.0) -> OutboxResource:

@@ -8,7 +8,6 @@ warehouse, so both run in the ``duckdb_writer`` pool.
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -25,7 +24,7 @@ from edge_pipeline.defs.phase1.checks import (
     phase1_conservation,
 )
 from edge_pipeline.defs.phase1.metadata import arrow_table_metadata, verification_metadata
-from edge_pipeline.defs.phase1.resources import ShadowReportsResource
+from edge_pipeline.defs.phase1.resources import ShadowReportsResource, replaced_folder
 from edge_pipeline.defs.reference import REFERENCE_TABLES
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.outbound import write_phase1_reports
@@ -144,17 +143,14 @@ def shadow_phase1_reports(
     """Write the three reports into a staging folder, then swap it in for the old one."""
     key = context.partition_key
     target = shadow_reports.partition_folder(key)
-    staging = target.with_name(f".{target.name}.writing")
-    shutil.rmtree(staging, ignore_errors=True)
     with warehouse.get_connection() as con:
         try:
             load_id = phase1_load_id(con, key)
         except ShadowMissing as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         generated_at = _generated_at(con, load_id)
-        paths = write_phase1_reports(con, key, staging, generated_at, load_id=load_id)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+        with replaced_folder(target) as staging:
+            paths = write_phase1_reports(con, key, staging, generated_at, load_id=load_id)
     names = [path.name for path in paths]
     context.log.info("shadow reports of %s: %s", key, ", ".join(names))
     return dg.MaterializeResult(

@@ -8,10 +8,9 @@ the reports and, later, into the transfer estimate.
 
 from __future__ import annotations
 
-import warnings
-
 import dagster as dg
 
+from edge_pipeline.defs.check_specs import partitioned_check_spec
 from edge_pipeline.defs.reference.partitions import benefit_years
 
 RA_CLAIM_SELECTION = dg.AssetKey("ra_claim_selection")
@@ -26,15 +25,9 @@ SCORES_MATCH_REPORTED = "reported_risk_scores_match_shadow"
 
 
 def _spec(name: str, asset: dg.AssetKey, description: str, blocking: bool) -> dg.AssetCheckSpec:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.PreviewWarning)
-        return dg.AssetCheckSpec(
-            name,
-            asset=asset,
-            description=description,
-            blocking=blocking,
-            partitions_def=benefit_years,
-        )
+    return partitioned_check_spec(
+        name, asset, description, blocking=blocking, partitions_def=benefit_years
+    )
 
 
 ra_included_claims_active = _spec(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pyarrow as pa
 
-from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
+from edge_pipeline.defs.phase1.metadata import differences_check_result
 from edge_pipeline.defs.phase2.checks import (
     REPORTED_RA_REPORTS,
     RISK_SCORE_RECONCILIATION,
@@ -88,23 +88,10 @@ def risk_score_reconciliation(
             **({"not_reconciled": "; ".join(skipped)} if skipped else {}),
         }
     )
-    yield dg.AssetCheckResult(
-        check_name=SCORES_MATCH_REPORTED,
-        passed=differences.num_rows == 0,
-        metadata={
-            "differences": differences.num_rows,
-            **(
-                {
-                    "differing_scores": arrow_table_metadata(differences, RISK_DIFFERENCE_DISPLAY),
-                    "differing_scores_md": dg.MetadataValue.md(
-                        arrow_markdown(differences, RISK_DIFFERENCE_DISPLAY)
-                    ),
-                }
-                if differences.num_rows
-                else {}
-            ),
-        },
-        description=None
-        if differences.num_rows == 0
-        else f"{differences.num_rows} difference(s); all rows in risk_score_differences",
+    yield differences_check_result(
+        SCORES_MATCH_REPORTED,
+        differences,
+        RISK_DIFFERENCE_DISPLAY,
+        rows_name="differing_scores",
+        table="risk_score_differences",
     )

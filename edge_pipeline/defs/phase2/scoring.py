@@ -10,7 +10,6 @@ they run in the ``duckdb_writer`` pool.  Metadata holds counts, codes and plans,
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -20,7 +19,7 @@ import pyarrow as pa
 
 from edge_pipeline.defs.phase1.checks import SHADOW_PHASE1
 from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
-from edge_pipeline.defs.phase1.resources import ShadowReportsResource
+from edge_pipeline.defs.phase1.resources import ShadowReportsResource, replaced_folder
 from edge_pipeline.defs.phase2.checks import (
     RA_CLAIM_SELECTION,
     RA_INCLUDED_CLAIMS_ACTIVE,
@@ -230,20 +229,14 @@ def shadow_phase2_reports(
 ) -> dg.MaterializeResult:
     """Write each run's four reports into a staging folder, then swap it in."""
     year = int(context.partition_key)
-    target = shadow_reports.folder / "phase2" / f"BY{year}"
-    staging = target.with_name(f".{target.name}.writing")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    target = shadow_reports.phase2_folder(year)
     paths = []
-    with warehouse.get_connection() as con:
+    with warehouse.get_connection() as con, replaced_folder(target) as staging:
         for run in _runs(context, con):
-            generated_at = _generated_at(con, run)
             run_dir = staging / f"{run.issuer_id}_{run.execution_zone}"
             paths += write_phase2_reports(
-                con, run_dir, run.benefit_year, run.issuer_id, run.execution_zone, generated_at
+                con, run_dir, *run.params, generated_at=_generated_at(con, run)
             )
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
     names = [path.name for path in paths]
     context.log.info("shadow RA reports of BY%d: %s", year, ", ".join(names) or "none")
     return dg.MaterializeResult(

@@ -1,0 +1,54 @@
+"""Phase 2 of one benefit year in one call: what the CLI runs (``edge-pipeline score``).
+
+The Dagster assets run the same steps one asset each (``ra_claim_selection``,
+``risk_scores``, ``shadow_phase2_reports``) so the UI shows each with its checks; this module
+chains them for a warehouse that Phase 1 has verified (``edge-pipeline validate``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from edge_pipeline.edge.claim_selection import SelectionResult, select_claims
+from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
+from edge_pipeline.edge.phase2.scores import RunScores, score_run
+
+
+@dataclass(frozen=True)
+class Phase2Run:
+    """One run's outcome: selection and score summaries, and the RA reports written."""
+
+    run: ScoringRun
+    selection: SelectionResult
+    scores: RunScores
+    reports: list[Path]
+
+
+def run_phase2(
+    con: duckdb.DuckDBPyConnection,
+    benefit_year: int,
+    out_dir: Path | None = None,
+    generated_at: datetime | None = None,
+) -> list[Phase2Run]:
+    """Select RA claims and score every run of ``benefit_year``; with ``out_dir``, write each
+    run's RA reports into ``out_dir/<issuer>_<zone>/``."""
+    from edge_pipeline.edge.outbound import write_phase2_reports
+
+    outcomes = []
+    for run in scoring_runs(con, benefit_year):
+        selection = select_claims(con, *run.params)
+        scores = score_run(con, run)
+        reports = []
+        if out_dir is not None:
+            reports = write_phase2_reports(
+                con,
+                out_dir / f"{run.issuer_id}_{run.execution_zone}",
+                *run.params,
+                generated_at=generated_at,
+            )
+        outcomes.append(Phase2Run(run, selection, scores, reports))
+    return outcomes
