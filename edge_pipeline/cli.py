@@ -159,16 +159,36 @@ def _cmd_bench_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from edge_pipeline.edge.phase2.pipeline import run_phase2
+    from edge_pipeline.edge.phase2.pipeline import TransferInputs, run_phase2
     from edge_pipeline.edge.risk import DiyTableError
+    from edge_pipeline.edge.transfer import TransferInputError
     from edge_pipeline.edge.warehouse.load import connect
 
     if not Path(args.warehouse).is_file():
         raise BadInput(f"no such warehouse: {args.warehouse} (run `edge-pipeline validate` first)")
+    files = {
+        name: Path(value) if value else None
+        for name, value in (
+            ("gcf", args.gcf),
+            ("market_pool", args.market_pool),
+            ("user_fee", args.user_fee),
+            ("age_curve", args.age_curve),
+        )
+    }
+    missing = [
+        f"--{name.replace('_', '-')} {p}" for name, p in files.items() if p and not p.is_file()
+    ]
+    if missing:
+        raise BadInput(f"no such file: {missing[0]}")
     con = connect(Path(args.warehouse))
     try:
-        outcomes = run_phase2(con, args.benefit_year, Path(args.out) if args.out else None)
-    except DiyTableError as exc:
+        outcomes = run_phase2(
+            con,
+            args.benefit_year,
+            Path(args.out) if args.out else None,
+            transfer=TransferInputs(**files),
+        )
+    except (DiyTableError, TransferInputError) as exc:
         raise BadInput(str(exc)) from exc
     finally:
         con.close()
@@ -179,7 +199,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(
             f"{o.run.label}: {o.selection.total} records considered, "
             f"{sum(o.selection.included.values())} included; {o.scores.enrollees} enrollee x plan "
-            f"scored, mean CSR-adjusted {mean if mean is None else round(mean, 3)}"
+            f"scored, mean CSR-adjusted {mean if mean is None else round(mean, 3)}; "
+            f"{o.ratee_rows} RATEE rows, issuer transfer {o.transfer.issuer_transfer:,.2f}"
             + (f" -> {', '.join(p.name for p in o.reports)}" if o.reports else "")
         )
     return EXIT_OK
@@ -196,6 +217,25 @@ def _cmd_score_diy(args: argparse.Namespace) -> int:
     except (DiyInputError, DiyTableError) as exc:
         raise BadInput(str(exc)) from exc
     print(f"scored {count} enrollees -> {args.output}")
+    return EXIT_OK
+
+
+def _cmd_transfer(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.transfer import TransferInputError, transfer_pool_file
+
+    if not Path(args.pool).is_file():
+        raise BadInput(f"no such pool file: {args.pool}")
+    try:
+        result = transfer_pool_file(Path(args.pool), Path(args.output))
+    except TransferInputError as exc:
+        raise BadInput(str(exc)) from exc
+    for name, pool in result.pools.items():
+        label = f"pool {name}" if name else "pool"
+        print(
+            f"{label}: {len(pool.plans)} plans, average premium {pool.average_premium:.2f} PMPM, "
+            f"transfers sum to {pool.total:.2f}"
+        )
+    print(f"wrote {result.plans} plans -> {args.output}")
     return EXIT_OK
 
 
@@ -287,7 +327,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--warehouse", required=True, help="a warehouse `validate` verified")
     score.add_argument("--benefit-year", type=int, required=True)
-    score.add_argument("--out", help="folder for the RACSD, RACSS, RARSD and RARSS reports")
+    score.add_argument(
+        "--out", help="folder for the RA reports (RACSD, RACSS, RARSD, RARSS, RATEE)"
+    )
+    score.add_argument("--gcf", help="CSV state,rating_area,gcf (default: GCF 1.0)")
+    score.add_argument("--market-pool", help="CSV of the other issuers' plans per risk pool")
+    score.add_argument("--user-fee", help="CSV benefit_year,user_fee_pmpm (default: HHS values)")
+    score.add_argument("--age-curve", help="state age rating curve CSV (default: federal)")
     score.set_defaults(func=_cmd_score)
 
     score_diy = sub.add_parser(
@@ -297,6 +343,21 @@ def build_parser() -> argparse.ArgumentParser:
     score_diy.add_argument("--input", required=True, help="folder of the DIY input CSV files")
     score_diy.add_argument("--output", required=True, help="CSV: ID,SCORE_RAW,SCORE_CSR_ADJUSTED")
     score_diy.set_defaults(func=_cmd_score_diy)
+
+    transfer = sub.add_parser(
+        "transfer", help="RA state payment transfer (spec section 8) of the plans of a pool CSV"
+    )
+    transfer.add_argument(
+        "--pool",
+        required=True,
+        help="CSV: plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm[,pool]",
+    )
+    transfer.add_argument(
+        "--output",
+        required=True,
+        help="CSV: the input columns plus idf,av,share,transfer_pmpm,transfer_total",
+    )
+    transfer.set_defaults(func=_cmd_transfer)
 
     catalog = sub.add_parser("catalog", help="write the Phase 1 error catalog as Markdown")
     catalog.add_argument("--out", default="docs/error-catalog.md")

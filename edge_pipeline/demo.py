@@ -320,6 +320,8 @@ def demo_resources(paths: DemoPaths) -> dict[str, Any]:
     from edge_pipeline.defs.inbound.resources import InboxResource
     from edge_pipeline.defs.phase1 import OUTBOX_KEY, SHADOW_REPORTS_KEY
     from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
+    from edge_pipeline.defs.phase2 import TRANSFER_SETTINGS_KEY
+    from edge_pipeline.defs.phase2.resources import TransferSettingsResource
     from edge_pipeline.defs.reference import ISSUER_REFERENCE_KEY
     from edge_pipeline.defs.reference.resources import issuer_reference_resource
     from edge_pipeline.defs.resources import WAREHOUSE_KEY, warehouse_resource
@@ -331,6 +333,8 @@ def demo_resources(paths: DemoPaths) -> dict[str, Any]:
             paths.issuer / "plan_registry.csv", paths.issuer
         ),
         SHADOW_REPORTS_KEY: ShadowReportsResource(path=str(paths.shadow_reports)),
+        # the generator's GCF and market files in the demo's issuer folder, nothing else
+        TRANSFER_SETTINGS_KEY: TransferSettingsResource(issuer_dir=str(paths.issuer)),
         # the simulated answers are copied just before they are read: nothing is still landing
         OUTBOX_KEY: OutboxResource(path=str(paths.outbox), settle_seconds=0),
     }

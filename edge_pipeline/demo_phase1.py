@@ -56,15 +56,21 @@ class Phase1Outcome:
 
 
 def stage_issuer_reference(synthetic: Path, issuer: Path) -> list[str]:
-    """Copy the generator's plan registry and code lists into the issuer folder (what an issuer
-    deployment configures); returns the file names copied."""
+    """Copy the generator's plan registry, code lists and transfer settings (GCF, market file)
+    into the issuer folder (what an issuer deployment configures); returns the names copied."""
+    from edge_pipeline.defs.phase2.resources import GCF_FILE, MARKET_FILE
     from edge_pipeline.defs.reference.resources import CODE_LIST_GLOB, PLAN_REGISTRY_FILE
 
     issuer.mkdir(parents=True, exist_ok=True)
-    for stale in issuer.glob(CODE_LIST_GLOB):
-        stale.unlink()
+    for stale in [*issuer.glob(CODE_LIST_GLOB), issuer / GCF_FILE, issuer / MARKET_FILE]:
+        stale.unlink(missing_ok=True)
     copied = []
-    for source in [synthetic / PLAN_REGISTRY_FILE, *sorted(synthetic.glob(CODE_LIST_GLOB))]:
+    settings = [synthetic / name for name in (GCF_FILE, MARKET_FILE) if (synthetic / name).exists()]
+    for source in [
+        synthetic / PLAN_REGISTRY_FILE,
+        *sorted(synthetic.glob(CODE_LIST_GLOB)),
+        *settings,
+    ]:
         shutil.copyfile(source, issuer / source.name)
         copied.append(source.name)
     return copied

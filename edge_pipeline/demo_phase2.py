@@ -36,15 +36,22 @@ class Phase2Outcome:
     benefit_year: int
     selection: dict[str, Any] = field(default_factory=dict)
     scores: dict[str, Any] = field(default_factory=dict)
+    transfer: dict[str, Any] = field(default_factory=dict)
     reports: str = ""
     differences: int | None = None
+    ratee_differences: int | None = None
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not self.checks_failed and self.differences == 0
+        return (
+            not self.errors
+            and not self.checks_failed
+            and self.differences == 0
+            and self.ratee_differences == 0
+        )
 
 
 def simulate_edge_ra_reports(shadow_reports: Path, outbox: Path, benefit_year: int) -> int:
@@ -75,15 +82,20 @@ def run_phase2(
     meta = materialization_metadata(result)
     outcome.selection = meta.get("ra_claim_selection", {})
     outcome.scores = meta.get("risk_scores", {})
+    outcome.transfer = meta.get("transfer_estimate", {})
     outcome.reports = str(meta.get("shadow_phase2_reports", {}).get("files", ""))
     record_run(outcome, result)
     copied = 0
     if result.success:
         copied = simulate_edge_ra_reports(shadow_reports, outbox, benefit_year)
         result = run_job(instance, "phase2_reported", resources, key)
-        reconciliation = materialization_metadata(result).get("risk_score_reconciliation", {})
-        if "differences" in reconciliation:
-            outcome.differences = int(reconciliation["differences"])
+        meta = materialization_metadata(result)
+        scores = meta.get("risk_score_reconciliation", {})
+        if "differences" in scores:
+            outcome.differences = int(scores["differences"])
+        ratee = meta.get("transfer_reconciliation", {})
+        if "differences" in ratee:
+            outcome.ratee_differences = int(ratee["differences"])
         record_run(outcome, result)
     return outcome, copied
 
@@ -92,6 +104,37 @@ def _table_rows(value: Any) -> list[dict[str, Any]]:
     """Rows of a Dagster table metadata value as plain dicts."""
     records = getattr(value, "records", None) or []
     return [dict(record.data) for record in records]
+
+
+def print_transfer(transfer: dict[str, Any]) -> None:
+    """The transfer estimate per plan of each risk pool (the issuer's plans and the market's)."""
+    rows = _table_rows(transfer.get("transfer_estimate"))
+    if not rows:
+        print("  transfer estimate: none")
+        return
+    print(f"  transfer estimate per plan (market file: {transfer.get('market_file', '?')}):")
+    print(
+        f"    {'pool':<22} {'plan':<15} {'source':<7} {'metal':<12} {'BMM':>10} {'PLRS':>6}"
+        f" {'ARF':>6} {'GCF':>6} {'premium':>8} {'PMPM':>9} {'transfer':>15} {'HCRP':>12}"
+        f" {'user fee':>10}"
+    )
+    for row in rows:
+        pool = f"{row.get('state')} {row.get('risk_pool')}"
+        print(
+            f"    {pool:<22} {row.get('plan_id')!s:<15} {row.get('source')!s:<7} "
+            f"{row.get('metal')!s:<12} {float(row.get('billable_member_months') or 0):>10,.1f}"
+            f" {float(row.get('plrs') or 0):>6.3f} {float(row.get('arf') or 0):>6.3f}"
+            f" {float(row.get('gcf') or 0):>6.3f} {float(row.get('premium_pmpm') or 0):>8.2f}"
+            f" {float(row.get('transfer_pmpm') or 0):>9.2f}"
+            f" {float(row.get('transfer_total') or 0):>15,.2f}"
+            f" {_money(row.get('hcrp_payment')):>12} {_money(row.get('user_fee')):>10}"
+        )
+
+
+def _money(value: Any) -> str:
+    """An amount, blank where there is none (market plans carry no HCRP or user fee; a NULL
+    reaches Dagster metadata tables as an empty string)."""
+    return "" if value in (None, "") else f"{float(value):,.2f}"
 
 
 def print_phase2_summary(outcome: Phase2Outcome, outbox: Path, copied: int, seconds: float) -> None:
@@ -121,17 +164,20 @@ def print_phase2_summary(outcome: Phase2Outcome, outbox: Path, copied: int, seco
             f"    {row.get('plan_id')}  {row.get('metal')!s:12} {int(row.get('enrollees', 0)):>6,}"
             f"  mean raw {row.get('mean_raw')}  mean CSR-adjusted {row.get('mean_csr')}"
         )
+    print_transfer(outcome.transfer)
     print(f"  RA reports written: {outcome.reports or 'none'}")
     print(
         f"SIMULATED EDGE SERVER: the shadow's RA reports ({copied} files) were copied into "
         f"{outbox / SIMULATED_EDGE_DIR / PHASE2_DIR} as if EDGE had sent them."
     )
-    differences = "?" if outcome.differences is None else str(outcome.differences)
+    scores = "?" if outcome.differences is None else str(outcome.differences)
+    ratee = "?" if outcome.ratee_differences is None else str(outcome.ratee_differences)
     checks = f"{outcome.checks_passed} passed" + (
         f", FAILED: {', '.join(outcome.checks_failed)}" if outcome.checks_failed else ""
     )
     print(
-        f"Risk-score reconciliation (RARSD vs shadow): differences {differences}; checks {checks}"
+        f"Phase 2 reconciliation: risk scores (RARSD vs shadow) differences {scores}, "
+        f"transfer elements (RATEE vs shadow) differences {ratee}; checks {checks}"
     )
     if outcome.errors:
         print(f"PHASE 2 FAILURES ({len(outcome.errors)}):")

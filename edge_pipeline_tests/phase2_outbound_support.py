@@ -5,7 +5,8 @@ reports, so the shadow rows are written here directly: one scoring run (BY2025, 
 zone T) with several enrollees, plans and rating areas, every RACSD category, HCCs with several
 diagnosis sources (claim and supplemental), an HCC folded into a group (sources, no
 coefficient of its own), RXCs from NDC and HCPCS codes, dropped HCCs and RXCs, every other term
-kind, NULLs and empty strings where the contract allows them, and characters XML must escape.
+kind, transfer elements (RATEE) of several pools, plans and rating areas, NULLs and empty strings
+where the contract allows them, and characters XML must escape.
 A second run (BY2024) and another zone share the tables to prove runs never mix.
 """
 
@@ -130,6 +131,31 @@ MEMBER_MONTHS = [
     ("M006", PLAN_C, None, D("12.0000")),
 ]
 
+#: shadow_ratee without the run columns: state, risk_pool, plan_id (14-character standard
+#: component id), rating_area, metal, enrollees, member_months, billable_member_months, plrs,
+#: arf, av, idf, gcf, premium_pmpm.  Several states, pools, plans and rating areas, every
+#: decimal at its column's full scale (trailing zeros, zeros, the largest values that fit),
+#: NULLs (absent elements) and an empty string (an empty element).
+RATEE = [
+    ("VA", "individual", PLAN_A[:14], "1", "S", 2, D("15.9344"), D("15.9344"), D("1.402"),
+     D("1.601"), D("0.700"), D("1.030"), D("1.0000"), D("600.00")),
+    ("VA", "individual", PLAN_A[:14], "2", "S", 1, D("0.5000"), D("0.0000"), D("0.000"),
+     D("1.000"), D("0.700"), D("1.030"), D("1.0523"), D("0.00")),
+    ("VA", "individual", PLAN_B[:14], "2", "G", 3, D("13.8630"), D("9.8630"), D("0.901"),
+     D("1.450"), D("0.800"), D("1.080"), D("1.0523"), D("450.37")),
+    ("VA", "small_group", PLAN_C[:14], "1", "B", 2, D("13.0000"), D("13.0000"), D("1.035"),
+     D("2.714"), D("0.600"), D("1.000"), D("0.9871"), D("1234.56")),
+    ("VA", "small_group", PLAN_C[:14], None, "B", 1, D("12.0000"), D("12.0000"), D("1.070"),
+     D("3.000"), D("0.600"), D("1.000"), None, D("9999999.99")),
+    ("VA", "catastrophic", "12345VA0040001", "3", "C", 1, D("0.0323"), D("0.0323"), D("0.001"),
+     D("0.765"), D("0.570"), D("1.000"), D("1.1000"), D("212.10")),
+    ("MD", "individual", "12345MD0050001", "1", "P", 1, D("9999999999.9999"),
+     D("9999999999.9999"), D("999999999.999"), D("123.456"), D("0.900"), D("1.150"),
+     D("9999.9999"), D("999999999999.99")),
+    ("MD", "individual", "12345MD0050001", "4 & <5>", "", None, None, None, None, None, None,
+     None, None, None),
+]  # fmt: skip
+
 TABLE_ROWS: dict[str, list[tuple]] = {
     "shadow_ra_claim_selection": CLAIM_SELECTION,
     "shadow_risk_score": SCORES,
@@ -137,6 +163,7 @@ TABLE_ROWS: dict[str, list[tuple]] = {
     "shadow_risk_hcc_source": HCC_SOURCES,
     "shadow_risk_rxc_source": RXC_SOURCES,
     "shadow_risk_dropped_hcc": DROPPED,
+    "shadow_ratee": RATEE,
 }
 
 

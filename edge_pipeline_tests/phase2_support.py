@@ -22,7 +22,7 @@ from edge_pipeline.edge.outbound.xsd import load_schema
 #: Small and fast, with a few Phase 1 defects (rejected records) and every selection reason.
 ENROLLEES, SEED, ERROR_RATE, YEAR = 200, 11, 0.02, 2025
 
-#: What the analyst's side of the RARSD surgery needs to know (the warehouse has the rest).
+#: What the tampered RARSD adds to one enrollee's raw score.
 SCORE_DELTA = Decimal("0.500")
 
 
@@ -42,6 +42,12 @@ def xsd_errors(path: Path) -> list[str]:
     if schema.validate(document):
         return []
     return [str(error) for error in schema.error_log]
+
+
+def header_value(path: Path, name: str) -> str | None:
+    """The text of one ``includedFileHeader`` element of a report."""
+    header = child(etree.parse(str(path)).getroot(), "includedFileHeader")
+    return child(header, name).text
 
 
 def _enrollee(root: etree._Element, member_id: str, plan_id: str) -> etree._Element:

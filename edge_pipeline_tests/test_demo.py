@@ -35,9 +35,13 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     assert "SIMULATED EDGE SERVER" in first  # never mistaken for a real server's answer
     assert "Checks: 16 passed, 0 failed." in first  # 4 files x 4 checks
     assert "Phase 1 failures: none" in first
-    assert first.count("differences 0") == 4 + 1  # the files, then the risk scores
-    # Phase 2: claims selected and scored, RA reports "sent" back and reconciled, checks green
-    assert "Risk-score reconciliation (RARSD vs shadow): differences 0; checks 3 passed" in first
+    assert first.count("differences 0") == 4 + 2  # the files, the risk scores and the RATEE
+    # Phase 2: claims selected and scored, transfer estimated, RA reports "sent" back and
+    # reconciled (GX checks included), every check green
+    assert "risk scores (RARSD vs shadow) differences 0" in first
+    assert "transfer elements (RATEE vs shadow) differences 0" in first
+    assert "FAILED" not in first
+    assert "transfer estimate per plan" in first
     assert "Phase 2 failures: none" in first
 
     data = tmp_path / "data"
@@ -63,7 +67,7 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     shadow_folders = sorted(p.name for p in (data / "shadow_reports").iterdir())
     assert shadow_folders == sorted([*staged.values(), "phase2"])
     simulated = sorted((data / "outbox" / "simulated_edge_server").rglob("*.xml"))
-    assert len(simulated) == 12 + 4  # ESFAR, detail and summary per file; the 4 RA reports
+    assert len(simulated) == 12 + 5  # ESFAR, detail and summary per file; the 5 RA reports
 
     assert run_demo(root=tmp_path, enrollees=30, seed=3, error_rate=0.0) == 0
     second = capsys.readouterr().out
@@ -76,14 +80,14 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     assert "Removed 4 earlier demo file(s)" in third
     assert third.count(" loaded ") == 4
     assert "Checks: 16 passed, 0 failed." in third
-    assert len(list((data / "outbox" / "simulated_edge_server").rglob("*.xml"))) == 12 + 4
+    assert len(list((data / "outbox" / "simulated_edge_server").rglob("*.xml"))) == 12 + 5
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:
         # the re-runs added no report (identical answers) and forgetting the replaced files
         # took their reports and verdicts with them
         assert con.execute(
             "SELECT status, count(*) FROM outbound_file GROUP BY ALL"
-        ).fetchall() == [("loaded", 12 + 4)]  # Phase 1 reports of 4 files, the 4 RA reports
+        ).fetchall() == [("loaded", 12 + 5)]  # Phase 1 reports of 4 files, the 5 RA reports
         assert (
             con.execute("SELECT count(*) FROM reported_record_status").fetchall()
             == con.execute("SELECT count(*) FROM shadow_record_status").fetchall()

@@ -15,7 +15,10 @@ from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
 from edge_pipeline.edge.outbound import read_outbound_header
 from edge_pipeline.edge.outbound.xsd import load_schema
 from edge_pipeline.edge.phase2.runs import scoring_runs
-from edge_pipeline.edge.reconciliation.phase2 import refresh_risk_score_differences
+from edge_pipeline.edge.reconciliation.phase2 import (
+    refresh_ratee_differences,
+    refresh_risk_score_differences,
+)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -46,6 +49,7 @@ def test_score_writes_valid_ra_reports_that_reconcile(verified: Path) -> None:
     assert "enrollee x plan scored" in done.stdout
     (folder,) = [p for p in out.iterdir() if p.is_dir()]  # one issuer, one zone
     reports = sorted(folder.glob("*.xml"))
+    # all five: score computes the transfer elements, so the RATEE has rows
     assert sorted(read_outbound_header(p).report_type for p in reports) == sorted(
         layout.name for layout in RA_LAYOUTS
     )
@@ -55,13 +59,16 @@ def test_score_writes_valid_ra_reports_that_reconcile(verified: Path) -> None:
 
     done = run("load-outbound", str(folder), "--warehouse", str(verified))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("loaded") == 4
+    assert done.stdout.count("loaded") == len(reports)
     con = duckdb.connect(str(verified))
     try:
         (run_,) = scoring_runs(con, 2025)
         comparison = refresh_risk_score_differences(con, run_)
         assert comparison.compared > 0
         assert comparison.agrees, comparison.differences.to_pylist()[:3]
+        ratee = refresh_ratee_differences(con, run_)
+        assert ratee.compared > 0
+        assert ratee.differences.num_rows == 0, ratee.differences.to_pylist()[:3]
     finally:
         con.close()
 

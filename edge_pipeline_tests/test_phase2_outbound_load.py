@@ -69,6 +69,7 @@ def test_directory_and_cli_load(tmp_path: Path, outbox: list[Path]) -> None:
         ("loaded", "RACSS"),
         ("loaded", "RARSD"),
         ("loaded", "RARSS"),
+        ("loaded", "RATEE"),
     ]
     con = duckdb.connect(str(warehouse))
     registry = con.execute(
@@ -77,7 +78,7 @@ def test_directory_and_cli_load(tmp_path: Path, outbox: list[Path]) -> None:
     ).fetchall()
     assert registry == [
         (kind, kind, "RA12345T2025", "12345", "T", FIRST, "loaded")
-        for kind in ("RACSD", "RACSS", "RARSD", "RARSS")
+        for kind in ("RACSD", "RACSS", "RARSD", "RARSS", "RATEE")
     ]
     before = _digest(con)
     con.close()
@@ -88,13 +89,13 @@ def test_directory_and_cli_load(tmp_path: Path, outbox: list[Path]) -> None:
 
 def test_identical_redelivery_changes_nothing(tmp_path: Path, outbox: list[Path]) -> None:
     con = duckdb.connect()
-    assert [load_outbound_file(con, p).status for p in outbox] == ["loaded"] * 4
+    assert [load_outbound_file(con, p).status for p in outbox] == ["loaded"] * len(outbox)
     before = _digest(con)
     registry = con.execute("SELECT * FROM outbound_file").fetchall()
     renamed = tmp_path / "again.xml"
     shutil.copy(outbox[2], renamed)
     again = [load_outbound_file(con, p) for p in [*outbox, renamed]]
-    assert [r.status for r in again] == ["unchanged"] * 5
+    assert [r.status for r in again] == ["unchanged"] * (len(outbox) + 1)
     assert _digest(con) == before
     assert con.execute("SELECT * FROM outbound_file").fetchall() == registry
 

@@ -1,5 +1,5 @@
-"""Phase 2 RA reports, round trip: shadow rows -> RACSD/RACSS/RARSD/RARSS XML -> XSD-valid ->
-loaded -> ``reported_*`` equal to ``shadow_*`` for the run, column for column.
+"""Phase 2 RA reports, round trip: shadow rows -> RACSD/RACSS/RARSD/RARSS/RATEE XML ->
+XSD-valid -> loaded -> ``reported_*`` equal to ``shadow_*`` for the run, column for column.
 
 The summaries have no shadow twin: their numbers are checked against rollups written here in
 plain SQL over the shadow tables, independently of the writer's own queries.
@@ -30,6 +30,7 @@ from edge_pipeline.edge.layouts.outbound.rarsd import (
     TERM,
 )
 from edge_pipeline.edge.layouts.outbound.rarss import FREQUENCIES, PLAN_RATING_AREA
+from edge_pipeline.edge.layouts.outbound.ratee import TRANSFER_ELEMENT
 from edge_pipeline.edge.outbound import load_outbound_file, write_phase2_reports
 from edge_pipeline.edge.outbound.phase2_tables import RA_REPORTED_TABLES
 from edge_pipeline.edge.outbound.xsd import load_schema
@@ -43,7 +44,7 @@ WHERE = "benefit_year = 2025 AND issuer_id = '12345' AND execution_zone = 'T'"
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, list]:
-    """The four reports of the run, written from the shadow and loaded back into the same
+    """The five reports of the run, written from the shadow and loaded back into the same
     warehouse (shadow and reported tables side by side, as in production)."""
     out = tmp_path_factory.mktemp("ra") / "outbox"
     con = duckdb.connect()
@@ -53,10 +54,10 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyCon
     return con, paths, results
 
 
-def test_four_reports_named_and_valid(loaded) -> None:
+def test_five_reports_named_and_valid(loaded) -> None:
     _con, paths, results = loaded
     assert [p.name for p in paths] == [
-        f"12345.{code}.D05012026T120000.T.xml" for code in ("CD", "CS", "RD", "RS")
+        f"12345.{code}.D05012026T120000.T.xml" for code in ("CD", "CS", "RD", "RS", "TE")
     ]
     for path, layout in zip(paths, RA_LAYOUTS, strict=True):
         document = etree.parse(str(path))
@@ -85,7 +86,7 @@ def test_reported_equals_shadow(loaded, shadow: str) -> None:
     expected = _rows(con, shadow, columns)
     assert expected, f"{shadow}: the fixture has rows"
     assert _rows(con, reported_name(shadow), columns) == expected
-    report = "RACSD" if shadow == "shadow_ra_claim_selection" else "RARSD"
+    report = {"shadow_ra_claim_selection": "RACSD", "shadow_ratee": "RATEE"}.get(shadow, "RARSD")
     types = con.execute(
         f"SELECT DISTINCT report_type FROM {reported_name(shadow)} WHERE {WHERE}"
     ).fetchall()
@@ -313,6 +314,7 @@ GROUP_TABLES: list[tuple[Group, str]] = [
     (DROPPED_HCC, "reported_risk_dropped_hcc"),
     (PLAN_RATING_AREA, "reported_rarss"),
     *((group, "reported_rarss_frequency") for group in FREQUENCIES.values()),
+    (TRANSFER_ELEMENT, "reported_ratee"),
 ]
 
 
@@ -331,5 +333,6 @@ def test_ra_codes_and_roots() -> None:
         ("RACSS", "CS", "raClaimSelectionSummary"),
         ("RARSD", "RD", "raRiskScoreDetail"),
         ("RARSS", "RS", "raRiskScoreSummary"),
+        ("RATEE", "TE", "raTransferElementDetail"),
     ]
     assert len(OTHER_RUNS) == 2

@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
-#: Role of the Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS): they answer a benefit year,
-#: not one inbound file, so they are routed to the Phase 2 partitions.
+#: Role of the Phase 2 RA reports (every layout of ``RA_LAYOUTS``: RACSD, RACSS, RARSD, RARSS,
+#: RATEE): they answer a benefit year, not one inbound file, so they are routed to the Phase 2
+#: partitions.
 RISK_ADJUSTMENT_ROLE = "risk_adjustment"
 _RA_REPORT_TYPES = frozenset(layout.name for layout in RA_LAYOUTS)
 

@@ -53,3 +53,18 @@ scores_match_reported = _spec(
     "scores, the HCCs only one side has) from risk_score_differences.",
     blocking=False,
 )
+
+TRANSFER_ELEMENTS = dg.AssetKey("transfer_elements")
+TRANSFER_ESTIMATE = dg.AssetKey("transfer_estimate")
+TRANSFER_RECONCILIATION = dg.AssetKey("transfer_reconciliation")
+
+RATEE_MATCHES_SHADOW = "reported_ratee_matches_shadow"
+
+ratee_matches_shadow = _spec(
+    RATEE_MATCHES_SHADOW,
+    TRANSFER_RECONCILIATION,
+    "The RATEE EDGE sent agrees with the shadow transfer elements: same plans, rating areas and "
+    "risk pools, same member months, PLRS, ARF, AV, IDF, GCF and premium PMPM. Failing lists "
+    "the differing rows and the columns that differ.",
+    blocking=False,
+)

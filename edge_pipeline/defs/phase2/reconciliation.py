@@ -8,9 +8,11 @@ member identifier (the warehouse table has them, for the analyst who follows up)
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
 
 from edge_pipeline.defs.phase1.metadata import differences_check_result
@@ -23,7 +25,7 @@ from edge_pipeline.defs.phase2.checks import (
 )
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
-from edge_pipeline.edge.phase2.runs import scoring_runs
+from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import ReportsMissing, ShadowMissing
 from edge_pipeline.edge.reconciliation.phase2 import (
     RISK_DIFFERENCE_DISPLAY,
@@ -32,6 +34,31 @@ from edge_pipeline.edge.reconciliation.phase2 import (
 )
 
 GROUP = "reconciliation"
+R = TypeVar("R")
+
+
+def reconcile_runs(
+    year: int,
+    warehouse: WarehouseResource,
+    refresh: Callable[[duckdb.DuckDBPyConnection, ScoringRun], R],
+) -> tuple[list[R], list[str]]:
+    """``refresh`` every run of the year; the results, and why the others were not compared
+    (not scored, or no report loaded yet).  Fails the asset when no run could be compared:
+    comparing nothing is not an agreement."""
+    results: list[R] = []
+    skipped: list[str] = []
+    with warehouse.get_connection() as con:
+        for run in scoring_runs(con, year):
+            try:
+                results.append(refresh(con, run))
+            except (ShadowMissing, ReportsMissing) as exc:
+                skipped.append(str(exc))
+    if not results:
+        raise dg.Failure(
+            description="nothing to reconcile: " + ("; ".join(skipped) or f"no runs in BY{year}"),
+            allow_retries=False,
+        )
+    return results, skipped
 
 
 @dg.asset(
@@ -55,19 +82,7 @@ def risk_score_reconciliation(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Compare every run of the year that has a RARSD loaded."""
     year = int(context.partition_key)
-    results = []
-    skipped = []
-    with warehouse.get_connection() as con:
-        for run in scoring_runs(con, year):
-            try:
-                results.append(refresh_risk_score_differences(con, run))
-            except (ShadowMissing, ReportsMissing) as exc:
-                skipped.append(str(exc))
-    if not results:
-        raise dg.Failure(
-            description="nothing to reconcile: " + ("; ".join(skipped) or f"no runs in BY{year}"),
-            allow_retries=False,
-        )
+    results, skipped = reconcile_runs(year, warehouse, refresh_risk_score_differences)
     differences = pa.concat_tables([r.differences for r in results])
     kinds: dict[str, int] = {}
     for result in results:

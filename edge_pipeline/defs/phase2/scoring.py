@@ -26,6 +26,7 @@ from edge_pipeline.defs.phase2.checks import (
     RISK_SCORES,
     SCORED_ENROLLEES_ENROLLED,
     SHADOW_PHASE2_REPORTS,
+    TRANSFER_ELEMENTS,
     ra_included_claims_active,
     scored_enrollees_enrolled,
 )
@@ -215,10 +216,10 @@ def _generated_at(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> datetime:
     group_name=GROUP,
     pool=DUCKDB_WRITER_POOL,
     kinds={"xml"},
-    deps=[RISK_SCORES],
+    deps=[RISK_SCORES, TRANSFER_ELEMENTS],
     description=(
         "The RA reports the EDGE server should send for the benefit year (RACSD, RACSS, RARSD, "
-        "RARSS), per issuer and zone, written into <shadow_reports>/phase2/BY<year>/. The "
+        "RARSS, RATEE), per issuer and zone, written into <shadow_reports>/phase2/BY<year>/. The "
         "folder is replaced as a whole."
     ),
 )
@@ -227,7 +228,8 @@ def shadow_phase2_reports(
     warehouse: WarehouseResource,
     shadow_reports: ShadowReportsResource,
 ) -> dg.MaterializeResult:
-    """Write each run's four reports into a staging folder, then swap it in."""
+    """Write each run's RA reports (RATEE when the run has transfer elements) into a staging
+    folder, then swap it in."""
     year = int(context.partition_key)
     target = shadow_reports.phase2_folder(year)
     paths = []

@@ -5,7 +5,8 @@ The outcome of every attempt that changes something lands in ``outbound_file``:
 
 * ``loaded``    the report's rows are in the reported tables;
 * ``unchanged`` (nothing written) the same outboundFileIdentifier with the same bytes is
-  already loaded: a re-delivery changes nothing;
+  already loaded, or was loaded and since ``replaced`` (an RA snapshot still in the outbox
+  after a newer one): a re-delivery changes nothing;
 * ``refused``   a different file reuses an outboundFileIdentifier already loaded (the loaded
   report stays authoritative; the conflict is on record), or an RA report is older than the
   run's snapshot already loaded;
@@ -97,7 +98,7 @@ def load_outbound_file(
         result.inbound_file_identifier = header.inbound_file_identifier
         previous = con.execute(
             "SELECT sha256 FROM outbound_file "
-            "WHERE status = 'loaded' AND outbound_file_identifier = ?",
+            "WHERE status IN ('loaded', 'replaced') AND outbound_file_identifier = ?",
             [header.outbound_file_identifier],
         ).fetchall()
         if any(sha == result.sha256 for (sha,) in previous):

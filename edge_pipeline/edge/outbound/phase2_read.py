@@ -1,4 +1,5 @@
-"""Read the Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS) into ``reported_*`` rows, streaming.
+"""Read the Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE) into ``reported_*`` rows,
+streaming.
 
 This is the RA part of :class:`~edge_pipeline.edge.outbound.read.OutboundReportReader`: the
 reader there parses with the hardened iterparse, checks every element against the layout's
@@ -43,6 +44,7 @@ from edge_pipeline.edge.layouts.outbound.rarsd import (
     TERM,
 )
 from edge_pipeline.edge.layouts.outbound.rarss import FREQUENCIES, PLAN_RATING_AREA, RARSS
+from edge_pipeline.edge.layouts.outbound.ratee import RATEE, TRANSFER_ELEMENT
 from edge_pipeline.edge.outbound.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.phase2_xml import read_entry
 from edge_pipeline.edge.outbound.read import (
@@ -75,6 +77,7 @@ class RaReportHandler(_Handler):
             RACSS.name: {PLAN_SUMMARY.name: (1, self._plan_summary)},
             RARSD.name: {ENROLLEE.name: (1, self._enrollee)},
             RARSS.name: {PLAN_RATING_AREA.name: (1, self._plan_rating_area)},
+            RATEE.name: {TRANSFER_ELEMENT.name: (1, self._transfer_element)},
         }[layout.name]
 
     # -- the run ------------------------------------------------------------------------------
@@ -190,3 +193,7 @@ class RaReportHandler(_Handler):
         for distribution, group in FREQUENCIES.items():
             for item in _children(elem, group):
                 yield table, self._row(item, group, table, distribution=distribution, **key)
+
+    def _transfer_element(self, elem: Any) -> Iterator[TableRow]:
+        table = "reported_ratee"
+        yield table, self._row(elem, TRANSFER_ELEMENT, table)

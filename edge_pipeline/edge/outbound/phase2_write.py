@@ -1,8 +1,12 @@
-"""Write the Phase 2 RA reports of a scoring run (RACSD, RACSS, RARSD, RARSS) from ``shadow_*``.
+"""Write the Phase 2 RA reports of a scoring run (RACSD, RACSS, RARSD, RARSS, RATEE) from
+``shadow_*``.
 
 ``write_phase2_reports`` turns what the shadow computed for a run (claim selection, risk
-scores, ``docs/phase2-contract.md``) into the four XML reports the EDGE server would send, for
-a simulated outbox and as a reference rendering to diff a real server's reports against.
+scores, transfer elements, ``docs/phase2-contract.md``) into the XML reports the EDGE server
+would send, for a simulated outbox and as a reference rendering to diff a real server's reports
+against.  RATEE is written by default only for a run that has transfer elements
+(``shadow_ratee`` rows): a run scored without the transfer step keeps writing the four claim
+selection and risk score reports, and never an empty RATEE that would replace a loaded one.
 
 Why it is built this way (as the Phase 1 writer, :mod:`edge_pipeline.edge.outbound.write`):
 
@@ -27,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS, RACSD, RACSS, RARSD, RARSS
+from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS, RACSD, RACSS, RARSD, RARSS, RATEE
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, RaReportLayout
 from edge_pipeline.edge.layouts.outbound.racsd import CATEGORY_ELEMENTS, CLAIM_SELECTION
 from edge_pipeline.edge.layouts.outbound.racss import CLAIM_SELECTION_COUNT, PLAN_SUMMARY
@@ -43,6 +47,7 @@ from edge_pipeline.edge.layouts.outbound.rarsd import (
     TERM,
 )
 from edge_pipeline.edge.layouts.outbound.rarss import FREQUENCIES, PLAN_RATING_AREA
+from edge_pipeline.edge.layouts.outbound.ratee import TRANSFER_ELEMENT
 from edge_pipeline.edge.outbound.phase2_facts import (
     RunFacts,
     report_path,
@@ -67,6 +72,10 @@ from edge_pipeline.edge.warehouse.query import first_row
 #: Enrollees fetched per round trip while writing a RARSD (each row holds nested lists).
 RARSD_FETCH_ROWS = 1_000
 
+#: Reports written by default only when the run has rows in this shadow table (named in
+#: ``reports``, they are written regardless, empty if need be).
+WRITTEN_WITH_ROWS: dict[str, str] = {RATEE.name: "shadow_ratee"}
+
 
 def write_phase2_reports(
     con: duckdb.DuckDBPyConnection,
@@ -81,27 +90,39 @@ def write_phase2_reports(
     fetch_rows: int = FETCH_ROWS,
 ) -> list[Path]:
     """Write the run's RA reports into ``out_dir``; returns their paths (RACSD, RACSS, RARSD,
-    RARSS order, or the subset named in ``reports``).
+    RARSS, RATEE order, or the subset named in ``reports``).
 
-    ``generated_at`` (default: now, to the second) names the files and fills the headers, so
-    the same inputs and time give the same bytes.  Two runs written into one folder in the same
-    second would share file names: write each run into its own folder (an existing different
-    file is never overwritten, :class:`~edge_pipeline.edge.outbound.xmlout.XmlStream`).
+    ``reports=None`` writes RACSD, RACSS, RARSD and RARSS always, and RATEE when the run has
+    ``shadow_ratee`` rows (:data:`WRITTEN_WITH_ROWS`); a report named in ``reports`` is written
+    even when it has no entry.  ``generated_at`` (default: now, to the second) names the files
+    and fills the headers, so the same inputs and time give the same bytes.  Two runs written
+    into one folder in the same second would share file names: write each run into its own
+    folder (an existing different file is never overwritten,
+    :class:`~edge_pipeline.edge.outbound.xmlout.XmlStream`).
     """
-    wanted = tuple(reports) if reports is not None else tuple(r.name for r in RA_LAYOUTS)
-    unknown = sorted(set(wanted) - {layout.name for layout in RA_LAYOUTS})
+    names = tuple(layout.name for layout in RA_LAYOUTS)
+    unknown = sorted(set(reports or ()) - set(names))
     if unknown:
-        raise ValueError(f"not RA reports: {', '.join(unknown)} (RACSD, RACSS, RARSD, RARSS)")
+        raise ValueError(f"not RA reports: {', '.join(unknown)} ({', '.join(names)})")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stamp = (generated_at or datetime.now()).replace(microsecond=0)
     facts = run_facts(con, ScoringRun(benefit_year, issuer_id, execution_zone))
     context = _Context(con, facts, out, stamp, server or EdgeServerInfo(), fetch_rows)
+    if reports is not None:
+        wanted = set(reports)
+    else:
+        wanted = {
+            name
+            for name in names
+            if name not in WRITTEN_WITH_ROWS or context.has_rows(WRITTEN_WITH_ROWS[name])
+        }
     writers: dict[str, Callable[[_Context], Path]] = {
         RACSD.name: write_racsd,
         RACSS.name: write_racss,
         RARSD.name: write_rarsd,
         RARSS.name: write_rarss,
+        RATEE.name: write_ratee,
     }
     return [writers[layout.name](context) for layout in RA_LAYOUTS if layout.name in wanted]
 
@@ -143,6 +164,13 @@ class _Context:
     def count(self, table: str, where: str = "") -> int:
         row = first_row(self.con, f"SELECT count(*) FROM {table} WHERE {RUN} {where}", self.params)
         return int(row[0]) if row else 0
+
+    def has_rows(self, table: str) -> bool:
+        """Whether ``table`` exists and holds rows of the run."""
+        exists = first_row(
+            self.con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+        )
+        return bool(exists and exists[0]) and self.count(table) > 0
 
     def check(self, layout: RaReportLayout, written: dict[str, int]) -> None:
         """Refuse the report when it does not hold every shadow row of the run."""
@@ -343,4 +371,24 @@ def write_rarss(ctx: _Context) -> Path:
                 for name, group in FREQUENCIES.items()
             }
             write_entry(out, PLAN_RATING_AREA, values, nested)
+        return out.finish()
+
+
+# -- RATEE ------------------------------------------------------------------------------------
+
+
+def write_ratee(ctx: _Context) -> Path:
+    """Every transfer element row of the run, in state, risk pool, plan, rating area order."""
+    columns = _columns(TRANSFER_ELEMENT)
+    sql = f"""
+        SELECT {", ".join(columns)} FROM shadow_ratee
+        WHERE {RUN}
+        ORDER BY {_order(columns)}
+    """
+    written = 0
+    with ctx.open(RATEE) as out:
+        for row in ctx.rows(sql):
+            write_entry(out, TRANSFER_ELEMENT, row)
+            written += 1
+        ctx.check(RATEE, {"shadow_ratee": written})
         return out.finish()

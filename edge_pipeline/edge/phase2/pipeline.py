@@ -1,8 +1,9 @@
 """Phase 2 of one benefit year in one call: what the CLI runs (``edge-pipeline score``).
 
 The Dagster assets run the same steps one asset each (``ra_claim_selection``,
-``risk_scores``, ``shadow_phase2_reports``) so the UI shows each with its checks; this module
-chains them for a warehouse that Phase 1 has verified (``edge-pipeline validate``).
+``risk_scores``, ``transfer_elements``, ``transfer_estimate``, ``shadow_phase2_reports``) so
+the UI shows each with its checks; this module chains them for a warehouse that Phase 1 has
+verified (``edge-pipeline validate``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,21 @@ import duckdb
 from edge_pipeline.edge.claim_selection import SelectionResult, select_claims
 from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.phase2.scores import RunScores, score_run
+from edge_pipeline.edge.transfer import (
+    TransferEstimate,
+    compute_transfer_elements,
+    estimate_transfers,
+)
+
+
+@dataclass(frozen=True)
+class TransferInputs:
+    """The issuer's transfer files (``None``: the documented default of each)."""
+
+    gcf: Path | None = None
+    market_pool: Path | None = None
+    user_fee: Path | None = None
+    age_curve: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -25,6 +41,8 @@ class Phase2Run:
     run: ScoringRun
     selection: SelectionResult
     scores: RunScores
+    ratee_rows: int
+    transfer: TransferEstimate
     reports: list[Path]
 
 
@@ -33,15 +51,24 @@ def run_phase2(
     benefit_year: int,
     out_dir: Path | None = None,
     generated_at: datetime | None = None,
+    transfer: TransferInputs | None = None,
 ) -> list[Phase2Run]:
-    """Select RA claims and score every run of ``benefit_year``; with ``out_dir``, write each
-    run's RA reports into ``out_dir/<issuer>_<zone>/``."""
+    """Select RA claims, score, compute the transfer elements and the transfer estimate of
+    every run of ``benefit_year``; with ``out_dir``, write each run's RA reports into
+    ``out_dir/<issuer>_<zone>/``."""
     from edge_pipeline.edge.outbound import write_phase2_reports
 
+    files = transfer or TransferInputs()
     outcomes = []
     for run in scoring_runs(con, benefit_year):
         selection = select_claims(con, *run.params)
         scores = score_run(con, run)
+        ratee_rows = compute_transfer_elements(
+            con, run, gcf_path=files.gcf, age_curve_path=files.age_curve
+        )
+        estimate = estimate_transfers(
+            con, run, market_path=files.market_pool, user_fee_path=files.user_fee
+        )
         reports = []
         if out_dir is not None:
             reports = write_phase2_reports(
@@ -50,5 +77,5 @@ def run_phase2(
                 *run.params,
                 generated_at=generated_at,
             )
-        outcomes.append(Phase2Run(run, selection, scores, reports))
+        outcomes.append(Phase2Run(run, selection, scores, ratee_rows, estimate, reports))
     return outcomes

@@ -57,6 +57,15 @@ SHADOW_PHASE2_DDL: dict[str, str] = {
     "shadow_risk_dropped_hcc": (
         f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, hcc VARCHAR, dropped_by VARCHAR"
     ),
+    # RATEE: transfer elements per plan (14-character HIOS standard component id) x rating
+    # area x market risk pool (spec section 8).  PLRS and ARF are member-month weighted over
+    # billable months, 3 decimals like the scores they average.
+    "shadow_ratee": (
+        f"{RUN_COLUMNS}, state VARCHAR, risk_pool VARCHAR, plan_id VARCHAR, rating_area VARCHAR, "
+        "metal VARCHAR, enrollees INTEGER, member_months DECIMAL(14,4), "
+        "billable_member_months DECIMAL(14,4), plrs DECIMAL(12,3), arf DECIMAL(12,3), "
+        "av DECIMAL(6,3), idf DECIMAL(6,3), gcf DECIMAL(8,4), premium_pmpm DECIMAL(14,2)"
+    ),
 }
 
 #: Inputs of scoring that claim selection writes (not reported; the audit trail behind RARSD).

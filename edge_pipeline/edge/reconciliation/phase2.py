@@ -1,4 +1,5 @@
-"""Phase 2 reconciliation: the risk scores EDGE reported (RARSD) against the shadow scores.
+"""Phase 2 reconciliation: the risk scores EDGE reported (RARSD) against the shadow scores,
+and the transfer elements it reported (RATEE) against the shadow's.
 
 An analyst's first question about a RARSD is "whose score differs from ours, and why": so the
 comparison is per enrollee x plan, and a differing row carries the HCCs (and groups) only one
@@ -10,7 +11,9 @@ side has, which usually names the claim or supplemental record to look at.  Rows
 * ``not_in_shadow``: the RARSD scores an enrollee x plan we did not.
 
 The run's rows of ``risk_score_differences`` are replaced in one transaction; no rows after a
-refresh means EDGE and the shadow agree.
+refresh means EDGE and the shadow agree.  ``ratee_differences`` does the same for RATEE rows
+(plan x rating area x risk pool): ``values`` (the columns that differ are listed),
+``not_reported``, ``not_in_shadow``.
 """
 
 from __future__ import annotations
@@ -173,3 +176,110 @@ def refresh_risk_score_differences(
         params=params,
     ).to_arrow_table()
     return RiskScoreComparison(run, int(compared[0]) if compared else 0, differences)
+
+
+# -- RATEE ------------------------------------------------------------------------------------
+
+#: Key of a RATEE row within a run, and the values compared.
+RATEE_KEY = ("state", "risk_pool", "plan_id", "rating_area")
+RATEE_VALUES = (
+    "metal",
+    "enrollees",
+    "member_months",
+    "billable_member_months",
+    "plrs",
+    "arf",
+    "av",
+    "idf",
+    "gcf",
+    "premium_pmpm",
+)
+
+RATEE_DIFFERENCES_DDL = (
+    f"{RUN_COLUMNS}, state VARCHAR, risk_pool VARCHAR, plan_id VARCHAR, rating_area VARCHAR, "
+    "difference VARCHAR, differing_columns VARCHAR, "
+    "shadow_billable_member_months DECIMAL(14,4), reported_billable_member_months DECIMAL(14,4), "
+    "shadow_plrs DECIMAL(12,3), reported_plrs DECIMAL(12,3), reconciled_at TIMESTAMP"
+)
+
+#: Columns shown in metadata (plans, pools, numbers: no member data exists in RATEE rows).
+RATEE_DIFFERENCE_DISPLAY = (
+    *RATEE_KEY,
+    "difference",
+    "differing_columns",
+    "shadow_billable_member_months",
+    "reported_billable_member_months",
+    "shadow_plrs",
+    "reported_plrs",
+)
+
+
+@dataclass(frozen=True)
+class RateeComparison:
+    """Outcome of one run's RATEE comparison."""
+
+    run: ScoringRun
+    compared: int
+    differences: pa.Table
+
+
+def refresh_ratee_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> RateeComparison:
+    """Compare the run's shadow RATEE rows with the reported RATEE; replace its rows of
+    ``ratee_differences`` (one per row that differs or is on one side only)."""
+    ensure_phase2_schema(con)
+    con.execute(f"CREATE TABLE IF NOT EXISTS ratee_differences ({RATEE_DIFFERENCES_DDL})")
+    if not _count(con, "shadow_ratee", run):
+        raise ShadowMissing(f"{run.label}: no shadow transfer elements (run them first)")
+    if not _count(con, "reported_ratee", run):
+        raise ReportsMissing(f"{run.label}: no RATEE loaded from the outbox")
+    on = " AND ".join(f"r.{k} IS NOT DISTINCT FROM s.{k}" for k in RATEE_KEY)
+    differing = ", ".join(
+        f"CASE WHEN s.{c} IS DISTINCT FROM r.{c} THEN '{c}' END" for c in RATEE_VALUES
+    )
+    params = run.params
+    con.execute("BEGIN TRANSACTION")
+    try:
+        delete_run(con, ["ratee_differences"], *params)
+        con.execute(
+            f"""
+            INSERT INTO ratee_differences BY NAME
+            WITH s AS (SELECT *, TRUE AS here FROM shadow_ratee WHERE {RUN_FILTER}),
+            r AS (SELECT *, TRUE AS here FROM reported_ratee WHERE {RUN_FILTER}),
+            joined AS (
+              SELECT {", ".join(f"coalesce(s.{k}, r.{k}) AS {k}" for k in RATEE_KEY)},
+                s.here IS NOT NULL AS in_shadow, r.here IS NOT NULL AS in_reported,
+                concat_ws(' ', {differing}) AS differing_columns,
+                s.billable_member_months AS shadow_billable_member_months,
+                r.billable_member_months AS reported_billable_member_months,
+                s.plrs AS shadow_plrs, r.plrs AS reported_plrs
+              FROM s FULL OUTER JOIN r ON {on}
+            )
+            SELECT ?::INTEGER AS benefit_year, ? AS issuer_id, ? AS execution_zone,
+              {", ".join(RATEE_KEY)},
+              CASE WHEN NOT in_reported THEN 'not_reported'
+                   WHEN NOT in_shadow THEN 'not_in_shadow' ELSE 'values' END AS difference,
+              CASE WHEN in_shadow AND in_reported THEN differing_columns END AS differing_columns,
+              shadow_billable_member_months, reported_billable_member_months,
+              shadow_plrs, reported_plrs, ?::TIMESTAMP AS reconciled_at
+            FROM joined
+            WHERE NOT in_shadow OR NOT in_reported OR differing_columns <> ''
+            """,
+            [*params * 3, dt.datetime.now().replace(microsecond=0)],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    compared = first_row(
+        con,
+        f"""
+        SELECT count(*) FROM (
+          SELECT {", ".join(RATEE_KEY)} FROM shadow_ratee WHERE {RUN_FILTER}
+          UNION SELECT {", ".join(RATEE_KEY)} FROM reported_ratee WHERE {RUN_FILTER})
+        """,
+        [*params, *params],
+    )
+    differences = con.sql(
+        f"SELECT * FROM ratee_differences WHERE {RUN_FILTER} ORDER BY ALL", params=params
+    ).to_arrow_table()
+    return RateeComparison(run, int(compared[0]) if compared else 0, differences)

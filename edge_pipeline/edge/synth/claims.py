@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge_pipeline.edge.synth.context import SynthContext
-from edge_pipeline.edge.synth.ids import cents, iso, iso_datetime, rng_for
+from edge_pipeline.edge.synth.ids import cents, iso, iso_datetime, ordinal, rng_for
 from edge_pipeline.edge.synth.population import Family, Member, Period, age_on
 
 #: Acceptable for RA (spec section 6) with their relative frequency, and some that are not.
@@ -36,6 +36,13 @@ NPI_QUALIFIER = "XX"
 SERVICE_TYPE_QUALIFIER = "HC"
 DIAGNOSIS_TYPE_ICD10 = "02"
 MAX_CLAIMS_PER_FAMILY = 899
+
+#: Families ``i`` with ``i % HIGH_COST_EVERY in HIGH_COST_FAMILIES`` get one catastrophic
+#: inpatient stay paid above $1,000,000 (the high-cost risk pool threshold): a population of
+#: 200 enrollees already has such families, a million has a few hundred high-cost enrollees.
+HIGH_COST_EVERY = 5000
+HIGH_COST_FAMILIES = (3, 4)
+HIGH_COST_PAID_DOLLARS = (1_150_000, 1_600_000)
 
 
 @dataclass(slots=True)
@@ -149,6 +156,13 @@ class MedicalClaimGenerator:
                 original = self._claim(rng, family, member, counter)
                 claims.append(original)
                 self._chain(rng, family, original, claims, counter)
+        if (
+            family.index % HIGH_COST_EVERY in HIGH_COST_FAMILIES
+            and counter[0] < MAX_CLAIMS_PER_FAMILY  # ids above it belong to filler claims
+        ):
+            high_cost = self._high_cost(family, counter)
+            if high_cost is not None:
+                claims.append(high_cost)
         return claims
 
     def single_claim(self, family: Family) -> Claim:
@@ -407,6 +421,40 @@ class MedicalClaimGenerator:
             processed,
             diagnoses=tuple(diagnoses),
         )
+
+    def _high_cost(self, family: Family, counter: list[int]) -> Claim | None:
+        """An inpatient stay of the first member covered in the benefit year whose plan pays
+        more than $1,000,000 (own random stream: the family's other claims do not change)."""
+        ctx = self.ctx
+        rng = rng_for(ctx.seed, "high_cost", family.index)
+        first, last = ordinal(ctx.benefit_year, 1, 1), ordinal(ctx.benefit_year, 12, 31)
+        for member in family.members:
+            for period in member.periods:
+                start, end = max(period.start, first), min(period.end, last)
+                if end - start >= 2:
+                    break
+            else:
+                continue
+            day = start + rng.randrange(end - start - 1)
+            discharge_day = min(day + rng.randint(10, 40), end)
+            share = ctx.plans[period.plan].paid_share
+            paid_cents = rng.randint(*HIGH_COST_PAID_DOLLARS) * 100
+            lines = [
+                _line(
+                    1, day, discharge_day - 1, int(paid_cents / share) + 1, share, revenue="0200"
+                ),
+                _line(2, day, discharge_day, rng.randint(50000, 400000), share, revenue="0250"),
+            ]
+            diagnoses = _diagnoses(rng, ctx, member, rng.randint(2, 6))
+            claim_id, values, processed = self._header(
+                rng, family, member, counter, "I", day, discharge_day,
+                rng.choice(ctx.facilities), diagnoses, lines, bill_type="111", discharge="01",
+            )  # fmt: skip
+            return Claim(
+                claim_id, member, period.plan, "inpatient", values, day, discharge_day,
+                processed, diagnoses=tuple(diagnoses),
+            )  # fmt: skip
+        return None
 
     # -- void / replace chains ----------------------------------------------------------------
 

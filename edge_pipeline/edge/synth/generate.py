@@ -22,6 +22,7 @@ from edge_pipeline.edge.synth.extras import write_defect_files
 from edge_pipeline.edge.synth.inject_claims import esmcs_injectors, espcs_injectors, essfs_injectors
 from edge_pipeline.edge.synth.inject_enrollment import eses_injectors
 from edge_pipeline.edge.synth.manifest import Manifest
+from edge_pipeline.edge.synth.market import GCF_FILE, MARKET_FILE, write_gcf, write_market_pool
 from edge_pipeline.edge.synth.passes import (
     ClaimStream,
     UnknownMembers,
@@ -50,7 +51,9 @@ def generate_issuer(
 ) -> Manifest:
     """Write ``<issuer>.<E|M|P|S>.D<MMDDYYYY>T<HHMMSS>.<zone>.xml``, ``plan_registry.csv``,
     ``code_list_{icd10cm,ndc,hcpcs}.csv`` (everyday codes beyond the DIY tables, for Phase 1's
-    reference tables) and ``manifest.json`` into ``out_dir`` and return the manifest.
+    reference tables), ``gcf.csv`` and ``market_pool.csv`` (the state market the transfer
+    estimate needs, ``synth/market.py``) and ``manifest.json`` into ``out_dir`` and return the
+    manifest.
 
     With ``error_rate > 0`` up to five extra files with file-level defects are written too
     (listed in the manifest with role ``defect``).  Logs carry counts only, never member data.
@@ -76,6 +79,8 @@ def generate_issuer(
     rate = error_rate
 
     write_registry(out_dir / REGISTRY_FILE, issuer_id, plans)
+    write_gcf(out_dir / GCF_FILE, seed)
+    write_market_pool(out_dir / MARKET_FILE, issuer_id, seed)
     write_code_lists(out_dir, codes)
 
     eses, plan_index, excluded = write_enrollment(

@@ -23,6 +23,8 @@ STREAMS = {
     "defects": 6,
     "codes": 7,
     "providers": 8,
+    "market": 9,
+    "high_cost": 10,
 }
 
 

@@ -3,7 +3,7 @@
 For each inbound submission type the EDGE server answers with three reports: the file
 accept/reject (ESFAR, file code ``XH``), a detail error report (``XD``) and a summary (``XS``).
 Phase 2 adds the risk adjustment reports of a scoring run (spec section 6): RACSD (``CD``),
-RACSS (``CS``), RARSD (``RD``) and RARSS (``RS``), in ``RA_LAYOUTS``.
+RACSS (``CS``), RARSD (``RD``), RARSS (``RS``) and RATEE (``TE``), in ``RA_LAYOUTS``.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from edge_pipeline.edge.layouts.outbound.racsd import RACSD
 from edge_pipeline.edge.layouts.outbound.racss import RACSS
 from edge_pipeline.edge.layouts.outbound.rarsd import RARSD
 from edge_pipeline.edge.layouts.outbound.rarss import RARSS
+from edge_pipeline.edge.layouts.outbound.ratee import RATEE
 
 DETAIL_LAYOUTS: tuple[DetailLayout, ...] = (ESDEE, ESDMCE, ESDPCE, ESDSFE)
 SUMMARY_LAYOUTS: tuple[SummaryLayout, ...] = (ESESAR, ESMCSAR, ESPCSAR, ESSFSAR)
 #: Phase 2 risk adjustment reports, in the order the writer produces them.
-RA_LAYOUTS: tuple[RaReportLayout, ...] = (RACSD, RACSS, RARSD, RARSS)
+RA_LAYOUTS: tuple[RaReportLayout, ...] = (RACSD, RACSS, RARSD, RARSS, RATEE)
 OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (
     ESFAR,
     *DETAIL_LAYOUTS,
@@ -84,6 +85,7 @@ __all__ = [
     "RACSS",
     "RARSD",
     "RARSS",
+    "RATEE",
     "RA_LAYOUTS",
     "SUMMARY_LAYOUTS",
     "DetailLayout",

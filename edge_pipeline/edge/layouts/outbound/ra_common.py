@@ -1,4 +1,4 @@
-"""Blocks the four Phase 2 risk adjustment reports share (spec section 6), declared once.
+"""Blocks the Phase 2 risk adjustment reports share (spec section 6), declared once.
 
 The RA reports keep the Phase 1 ``includedFileHeader`` (same element names, spec section 5) and
 add what identifies a *scoring run*: ``benefitYear`` and ``executionZoneCode``.  A Phase 1
@@ -43,7 +43,8 @@ def ra_group(
 def _header_leaf(leaf: Node) -> Node:
     if isinstance(leaf, Leaf) and leaf.column == "file_type_code":
         return replace(
-            leaf, doc="the report name: RACSD, RACSS, RARSD or RARSS (assumed for RA reports)"
+            leaf,
+            doc="the report name: RACSD, RACSS, RARSD, RARSS or RATEE (assumed for RA reports)",
         )
     if isinstance(leaf, Leaf) and leaf.column == "inbound_file_identifier":
         return replace(
@@ -83,6 +84,9 @@ RA_FILE_HEADER = Group(
 MEMBER_ID = "insuredMemberIdentifier"
 PLAN_ID = "insurancePlanIdentifier"
 RATING_AREA = "ratingAreaIdentifier"
+METAL = "metalLevelCode"
+MEMBER_MONTHS = "memberMonths"
+BILLABLE_MEMBER_MONTHS = "billableMemberMonths"
 CLAIM_ID = "claimIdentifier"
 FILE_ID = "fileIdentifier"
 RECORD_ID = "recordIdentifier"

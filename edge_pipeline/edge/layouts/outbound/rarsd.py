@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
 from edge_pipeline.edge.layouts.outbound.ra_common import (
+    BILLABLE_MEMBER_MONTHS,
     COEFFICIENT,
     FACTOR_ID,
     FACTOR_KIND,
     HCC_ID,
     MEMBER_ID,
+    METAL,
     PLAN_ID,
     RATING_AREA,
     RXC_ID,
@@ -110,7 +112,7 @@ ENROLLEE = ra_group(
         ra_leaf(MEMBER_ID, "member_id", required=True),
         ra_leaf(PLAN_ID, "plan_id", required=True, doc="16-character plan id"),
         ra_leaf(RATING_AREA, "rating_area"),
-        ra_leaf("metalLevelCode", "metal"),
+        ra_leaf(METAL, "metal"),
         ra_leaf("csrVariantCode", "csr_variant", doc="last two characters of the plan id"),
         ra_leaf("csrIndicator", "csr_indicator", "integer", doc="DIY CSR_INDICATOR"),
         ra_leaf("csrFactor", "csr_factor", "decimal", doc="DIY table 13"),
@@ -120,7 +122,7 @@ ENROLLEE = ra_group(
         ra_leaf("riskAdjustmentModelCode", "model", doc="adult, child or infant"),
         ra_leaf("enrollmentDays", "enrollment_days", "integer"),
         ra_leaf("enrollmentMonths", "enrollment_months", "integer", doc="ENROLDURATION"),
-        ra_leaf("billableMemberMonths", "billable_member_months", "decimal"),
+        ra_leaf(BILLABLE_MEMBER_MONTHS, "billable_member_months", "decimal"),
         HCC,
         RXC,
         DROPPED_HCC,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from edge_pipeline.edge.layouts.outbound.model import Group, LeafKind, RaReportLayout
 from edge_pipeline.edge.layouts.outbound.ra_common import (
+    BILLABLE_MEMBER_MONTHS,
     ENROLLEE_COUNT,
     FACTOR_ID,
     HCC_ID,
+    MEMBER_MONTHS,
     PLAN_ID,
     RATING_AREA,
     RXC_ID,
@@ -57,8 +59,8 @@ PLAN_RATING_AREA = ra_group(
         ra_leaf(PLAN_ID, "plan_id", required=True),
         ra_leaf(RATING_AREA, "rating_area", doc="absent when unknown"),
         ra_leaf(ENROLLEE_COUNT, "enrollee_count", "integer", required=True),
-        ra_leaf("memberMonths", "member_months", "decimal", doc="from ra_enrollee"),
-        ra_leaf("billableMemberMonths", "billable_member_months", "decimal"),
+        ra_leaf(MEMBER_MONTHS, "member_months", "decimal", doc="from ra_enrollee"),
+        ra_leaf(BILLABLE_MEMBER_MONTHS, "billable_member_months", "decimal"),
         ra_leaf("averageRiskScore", "average_score_raw", "decimal", doc="mean raw score"),
         ra_leaf(
             "averageCsrAdjustedRiskScore",

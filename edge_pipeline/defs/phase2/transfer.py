@@ -1,0 +1,187 @@
+"""The RA transfer, per benefit year: RATEE transfer elements, the state transfer estimate, and
+the comparison of EDGE's RATEE with the shadow's.
+
+Lineage: ``risk_scores`` → ``transfer_elements`` (``shadow_ratee``: per plan x rating area x
+risk pool, written into the RATEE by ``shadow_phase2_reports``) → ``transfer_estimate`` (the
+spec section 8 formula per state risk pool, the issuer's plans with the market file's, plus
+high-cost risk pool payments and the RA user fee); ``reported_ra_reports`` +
+``transfer_estimate`` → ``transfer_reconciliation`` (``ratee_differences``).  Metadata holds
+plans, pools, rating areas and money: no member data.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
+# (context type, resources) at definition time and needs real types, not strings.
+from collections.abc import Iterator
+
+import dagster as dg
+import pyarrow as pa
+
+from edge_pipeline.defs.phase1.metadata import arrow_table_metadata, differences_check_result
+from edge_pipeline.defs.phase2.checks import (
+    RATEE_MATCHES_SHADOW,
+    REPORTED_RA_REPORTS,
+    RISK_SCORES,
+    TRANSFER_ELEMENTS,
+    TRANSFER_ESTIMATE,
+    TRANSFER_RECONCILIATION,
+    ratee_matches_shadow,
+)
+from edge_pipeline.defs.phase2.reconciliation import reconcile_runs
+from edge_pipeline.defs.phase2.resources import TransferFiles, TransferSettingsResource
+from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.edge.phase2.runs import scoring_runs
+from edge_pipeline.edge.reconciliation.phase2 import (
+    RATEE_DIFFERENCE_DISPLAY,
+    refresh_ratee_differences,
+)
+from edge_pipeline.edge.transfer.elements import compute_transfer_elements
+from edge_pipeline.edge.transfer.estimate import estimate_transfers
+
+GROUP = "phase2"
+
+
+def _files(settings: TransferSettingsResource) -> TransferFiles:
+    try:
+        return settings.files()
+    except FileNotFoundError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+
+
+@dg.asset(
+    key=TRANSFER_ELEMENTS,
+    partitions_def=benefit_years,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    deps=[RISK_SCORES],
+    description=(
+        "RATEE transfer elements of the benefit year per plan x rating area x risk pool "
+        "(spec section 8): billable member months (at most the three oldest children under 21 "
+        "of a policy), PLRS, ARF (age rating curve), AV and IDF by metal, GCF by rating area, "
+        "premium PMPM."
+    ),
+    metadata={"warehouse_tables": "shadow_ratee"},
+)
+def transfer_elements(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    transfer_settings: TransferSettingsResource,
+) -> dg.MaterializeResult:
+    """Compute the RATEE rows of every run of the year."""
+    year = int(context.partition_key)
+    files = _files(transfer_settings)
+    with warehouse.get_connection() as con:
+        runs = scoring_runs(con, year)
+        rows = sum(
+            compute_transfer_elements(con, run, gcf_path=files.gcf, age_curve_path=files.age_curve)
+            for run in runs
+        )
+        table = con.sql(
+            """
+            SELECT issuer_id, execution_zone, state, risk_pool, plan_id, rating_area, metal,
+              enrollees, billable_member_months, plrs, arf, gcf, premium_pmpm
+            FROM shadow_ratee WHERE benefit_year = ? ORDER BY ALL
+            """,
+            params=[year],
+        ).to_arrow_table()
+    context.log.info("BY%d: %d RATEE rows", year, rows)
+    return dg.MaterializeResult(
+        metadata={
+            "ratee_rows": rows,
+            "gcf_file": str(files.gcf or "none (GCF 1.0)"),
+            "age_curve": str(files.age_curve or "federal default"),
+            "transfer_elements": arrow_table_metadata(table, table.column_names),
+        }
+    )
+
+
+@dg.asset(
+    key=TRANSFER_ESTIMATE,
+    partitions_def=benefit_years,
+    group_name=GROUP,
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    deps=[TRANSFER_ELEMENTS],
+    description=(
+        "State transfer estimate per plan of each state risk pool: the issuer's plans (from its "
+        "RATEE) with the other issuers' (the market file), the spec section 8 formula (pools "
+        "sum to zero), high-cost risk pool payments (60 % of paid claims above $1M) and the RA "
+        "user fee per billable member month."
+    ),
+    metadata={"warehouse_tables": "transfer_estimate, hcrp_enrollee"},
+)
+def transfer_estimate(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    transfer_settings: TransferSettingsResource,
+) -> dg.MaterializeResult:
+    """Estimate the transfer of every run of the year."""
+    year = int(context.partition_key)
+    files = _files(transfer_settings)
+    with warehouse.get_connection() as con:
+        for run in scoring_runs(con, year):
+            estimate = estimate_transfers(
+                con, run, market_path=files.market_pool, user_fee_path=files.user_fee
+            )
+            context.log.info("transfer estimate %s: %s", run.label, estimate)
+        table = con.sql(
+            """
+            SELECT state, risk_pool, plan_id, source, metal, billable_member_months, plrs, arf,
+              gcf, premium_pmpm, round(share, 6) AS share, round(transfer_pmpm, 2) AS transfer_pmpm,
+              transfer_total, hcrp_payment, user_fee
+            FROM transfer_estimate WHERE benefit_year = ?
+            ORDER BY state, risk_pool, source, plan_id
+            """,
+            params=[year],
+        ).to_arrow_table()
+    issuer_rows = [row for row in table.to_pylist() if row["source"] == "issuer"]
+    return dg.MaterializeResult(
+        metadata={
+            "market_file": str(files.market_pool or "none (issuer's plans only)"),
+            "plans": table.num_rows,
+            "issuer_transfer_total": float(sum(r["transfer_total"] for r in issuer_rows)),
+            "issuer_hcrp_payments": float(sum(r["hcrp_payment"] or 0 for r in issuer_rows)),
+            "issuer_user_fee": float(sum(r["user_fee"] or 0 for r in issuer_rows)),
+            "transfer_estimate": arrow_table_metadata(table, table.column_names),
+        }
+    )
+
+
+@dg.asset(
+    key=TRANSFER_RECONCILIATION,
+    partitions_def=benefit_years,
+    group_name="reconciliation",
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb"},
+    deps=[REPORTED_RA_REPORTS, TRANSFER_ESTIMATE],
+    check_specs=[ratee_matches_shadow],
+    description=(
+        "EDGE's RATEE against the shadow transfer elements of the benefit year, row by row "
+        "(plan x rating area x risk pool), into ratee_differences."
+    ),
+    metadata={"warehouse_tables": "ratee_differences"},
+)
+def transfer_reconciliation(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Compare every run of the year that has a RATEE loaded."""
+    results, skipped = reconcile_runs(
+        int(context.partition_key), warehouse, refresh_ratee_differences
+    )
+    differences = pa.concat_tables([r.differences for r in results])
+    yield dg.MaterializeResult(
+        metadata={
+            "runs": ", ".join(r.run.label for r in results),
+            "ratee_rows_compared": sum(r.compared for r in results),
+            "differences": differences.num_rows,
+            **({"not_reconciled": "; ".join(skipped)} if skipped else {}),
+        }
+    )
+    yield differences_check_result(
+        RATEE_MATCHES_SHADOW,
+        differences,
+        RATEE_DIFFERENCE_DISPLAY,
+        rows_name="differing_transfer_elements",
+        table="ratee_differences",
+    )

@@ -1,0 +1,246 @@
+"""The state transfer estimate of one scoring run: the issuer's plans in their state pools.
+
+Per state x risk pool the issuer is in:
+
+1. the issuer's plans, aggregated from the run's ``shadow_ratee`` rows per plan (14-character
+   id) over rating areas: billable member months summed, PLRS, ARF, GCF and premium PMPM
+   weighted by billable member months, each rounded to the precision ``transfer_estimate``
+   stores, so that the stored row is exactly what the formula saw and can be re-checked;
+2. the other issuers' plans of the same pool from the market file (:mod:`market`); rows of the
+   run's own issuer in that file are ignored, since its figures come from its own data, and
+   pools the issuer is not in are not estimated;
+3. the formula (:func:`formula.pool_transfers`): share, transfer PMPM, transfer total rounded
+   so that the pool sums to exactly zero;
+4. on the issuer's rows only: ``hcrp_payment`` (Σ of the plan's ``hcrp_enrollee`` rows, which
+   the estimate recomputes in the same transaction, :func:`hcrp.write_hcrp`) and ``user_fee``
+   = the year's user fee PMPM x the plan's billable member months, rounded to the cent.
+
+Without a market file the pool holds the issuer's plans alone (a within-issuer view).  The
+run's ``transfer_estimate`` rows are replaced in one transaction; what is returned holds counts
+and totals per pool, no member data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+
+import duckdb
+
+from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun
+from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
+from edge_pipeline.edge.transfer.formula import CENT, PlanInput, PlanTransfer, pool_transfers
+from edge_pipeline.edge.transfer.hcrp import write_hcrp
+from edge_pipeline.edge.transfer.market import MarketPlan, read_market
+from edge_pipeline.edge.transfer.schema import ensure_transfer_schema
+from edge_pipeline.edge.transfer.user_fee import user_fee_pmpm
+
+ESTIMATE_TABLE = "transfer_estimate"
+
+#: Places of the ``transfer_estimate`` columns (``transfer/schema.py``).
+_PLACES = {
+    "plrs": Decimal("0.001"),
+    "arf": Decimal("0.001"),
+    "gcf": Decimal("0.0001"),
+    "premium_pmpm": CENT,
+    "share": Decimal("0.000000000001"),
+    "transfer_pmpm": Decimal("0.000001"),
+}
+
+_COLUMNS = (
+    "benefit_year", "issuer_id", "execution_zone", "state", "risk_pool", "plan_id", "source",
+    "metal", "billable_member_months", "plrs", "arf", "idf", "av", "gcf", "premium_pmpm",
+    "share", "transfer_pmpm", "transfer_total", "hcrp_payment", "user_fee",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PoolEstimate:
+    """Totals of one state risk pool (no member data)."""
+
+    state: str
+    risk_pool: str
+    issuer_plans: int
+    market_plans: int
+    billable_member_months: Decimal
+    issuer_billable_member_months: Decimal
+    average_premium: Decimal
+    issuer_transfer: Decimal
+    transfer_sum: Decimal  # Σ transfer_total of the pool: 0.00
+    hcrp_payment: Decimal
+    user_fee: Decimal
+
+
+@dataclass(frozen=True)
+class TransferEstimate:
+    """What :func:`estimate_transfers` wrote for a run."""
+
+    run: ScoringRun
+    user_fee_pmpm: Decimal
+    pools: tuple[PoolEstimate, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(p.issuer_plans + p.market_plans for p in self.pools)
+
+    @property
+    def issuer_transfer(self) -> Decimal:
+        """The issuer's net transfer over its pools (positive: it receives)."""
+        return sum((p.issuer_transfer for p in self.pools), Decimal("0.00"))
+
+
+def _q(value: Decimal | None, column: str) -> Decimal:
+    return (value or Decimal(0)).quantize(_PLACES[column], rounding=ROUND_HALF_EVEN)
+
+
+def issuer_plans(
+    con: duckdb.DuckDBPyConnection, run: ScoringRun, table: str = "shadow_ratee"
+) -> dict[tuple[str, str], list[PlanInput]]:
+    """The issuer's plans per (state, risk pool), aggregated from its RATEE rows: billable
+    months summed over rating areas, the other inputs weighted by billable months and rounded
+    to the places ``transfer_estimate`` stores.  ``table``: ``shadow_ratee`` (the estimate),
+    or ``reported_ratee`` (the reconciliation check recomputing EDGE's transfer)."""
+    rows = con.execute(
+        f"""
+        SELECT state, risk_pool, plan_id, min(metal), sum(billable_member_months),
+          sum(plrs * billable_member_months), sum(arf * billable_member_months),
+          sum(gcf * billable_member_months), sum(premium_pmpm * billable_member_months)
+        FROM {table} WHERE {RUN_FILTER}
+        GROUP BY state, risk_pool, plan_id ORDER BY state, risk_pool, plan_id
+        """,
+        run.params,
+    ).fetchall()
+    pools: dict[tuple[str, str], list[PlanInput]] = {}
+    for state, pool, plan_id, metal, bmm, plrs, arf, gcf, premium in rows:
+        bmm = bmm or Decimal(0)
+        if metal is None:
+            raise ValueError(f"plan {plan_id} has no metal level in the run's RATEE rows")
+
+        def mean(total: Decimal | None, column: str, bmm: Decimal = bmm) -> Decimal:
+            return _q(total / bmm if bmm and total is not None else None, column)
+
+        pools.setdefault((state, pool), []).append(
+            PlanInput(
+                plan_id=plan_id,
+                metal=metal,
+                billable_member_months=bmm,
+                plrs=mean(plrs, "plrs"),
+                arf=mean(arf, "arf"),
+                gcf=mean(gcf, "gcf"),
+                premium_pmpm=mean(premium, "premium_pmpm"),
+            )
+        )
+    return pools
+
+
+def _hcrp_by_plan(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> dict[str, Decimal]:
+    rows = con.execute(
+        f"SELECT plan_id, sum(hcrp_payment) FROM hcrp_enrollee WHERE {RUN_FILTER} GROUP BY plan_id",
+        run.params,
+    ).fetchall()
+    return {plan: total for plan, total in rows}
+
+
+def _row(
+    run: ScoringRun,
+    pool: tuple[str, str],
+    result: PlanTransfer,
+    source: str,
+    hcrp: Decimal | None,
+    fee: Decimal | None,
+) -> tuple:
+    plan = result.plan
+    return (
+        *run.params, *pool, plan.plan_id, source, plan.metal, plan.billable_member_months,
+        _q(plan.plrs, "plrs"), _q(plan.arf, "arf"), result.idf, result.av, _q(plan.gcf, "gcf"),
+        _q(plan.premium_pmpm, "premium_pmpm"), _q(result.share, "share"),
+        _q(result.transfer_pmpm, "transfer_pmpm"), result.transfer_total, hcrp, fee,
+    )  # fmt: skip
+
+
+def _pool_rows(
+    run: ScoringRun,
+    own: dict[tuple[str, str], list[PlanInput]],
+    market: list[MarketPlan],
+    hcrp: dict[str, Decimal],
+    fee_pmpm: Decimal,
+) -> tuple[list[tuple], list[PoolEstimate]]:
+    """The formula per pool: the rows to store and the pool totals."""
+    rows: list[tuple] = []
+    pools: list[PoolEstimate] = []
+    for key, plans in own.items():
+        others = [m.plan for m in market if (m.state, m.risk_pool) == key]
+        result = pool_transfers([*plans, *others])
+        issuer_results = result.plans[: len(plans)]
+        fees = [(p.billable_member_months * fee_pmpm).quantize(CENT) for p in plans]
+        payments = [hcrp.get(p.plan_id, Decimal("0.00")) for p in plans]
+        rows += [
+            _row(run, key, r, "issuer", payment, fee)
+            for r, payment, fee in zip(issuer_results, payments, fees, strict=True)
+        ]
+        rows += [_row(run, key, r, "market", None, None) for r in result.plans[len(plans) :]]
+        pools.append(
+            PoolEstimate(
+                state=key[0],
+                risk_pool=key[1],
+                issuer_plans=len(plans),
+                market_plans=len(others),
+                billable_member_months=sum(
+                    (p.plan.billable_member_months for p in result.plans), Decimal(0)
+                ),
+                issuer_billable_member_months=sum(
+                    (p.billable_member_months for p in plans), Decimal(0)
+                ),
+                average_premium=_q(result.average_premium, "premium_pmpm"),
+                issuer_transfer=sum((r.transfer_total for r in issuer_results), Decimal("0.00")),
+                transfer_sum=result.total,
+                hcrp_payment=sum(payments, Decimal("0.00")),
+                user_fee=sum(fees, Decimal("0.00")),
+            )
+        )
+    return rows, pools
+
+
+def estimate_transfers(
+    con: duckdb.DuckDBPyConnection,
+    run: ScoringRun,
+    *,
+    market_path: Path | None,
+    user_fee_path: Path | None = None,
+) -> TransferEstimate:
+    """Replace the run's ``hcrp_enrollee`` and ``transfer_estimate`` rows, in one transaction
+    (see the module doc).
+
+    ``market_path``: the market file (``None``: the issuer's plans only).  ``user_fee_path``:
+    ``benefit_year,user_fee_pmpm`` (``None``: the shipped HHS values).  The run's RATEE
+    (:func:`elements.compute_transfer_elements`) must have been computed; the high-cost risk
+    pool is recomputed here (:func:`hcrp.write_hcrp`) so its payments always match the claims
+    the estimate was made from.  Input files are read before anything is written: a bad file
+    leaves the previous estimate in place.
+    """
+    ensure_phase2_schema(con)
+    ensure_transfer_schema(con)
+    fee_pmpm = user_fee_pmpm(run.benefit_year, user_fee_path)
+    own = issuer_plans(con, run)
+    market = [
+        m
+        for m in (read_market(market_path) if market_path else [])
+        if (m.state, m.risk_pool) in own and m.issuer_id != run.issuer_id
+    ]
+    placeholders = ", ".join("?" for _ in _COLUMNS)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        write_hcrp(con, run)
+        rows, pools = _pool_rows(run, own, market, _hcrp_by_plan(con, run), fee_pmpm)
+        delete_run(con, (ESTIMATE_TABLE,), *run.params)
+        if rows:
+            con.executemany(
+                f"INSERT INTO {ESTIMATE_TABLE} ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+                rows,
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return TransferEstimate(run, fee_pmpm, tuple(pools))

@@ -1,0 +1,76 @@
+"""Rating factors the RATEE needs besides the scores: the age curve and geographic cost factors.
+
+* **Age curve** (allowable rating factor, ARF): the federal default standard age curve from the
+  reference directory (:func:`edge_pipeline.edge.reference.read_age_curve`, never copied into
+  the repository), or a state's own curve given as a CSV of the same shape
+  (``age,premium_ratio``).  Ages below the curve's first age take its first factor (the curve
+  starts at 0 anyway, with 0-14 sharing one factor); ages above its last take the last (64 and
+  older: 3.000).
+* **Geographic cost factors** (GCF): a CSV ``state,rating_area,gcf``.  HHS publishes them per
+  state and rating area each year; a pair the file does not list, or no file at all, means
+  1.0 -- the neutral factor, which leaves the formula as if costs were uniform in the state.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from edge_pipeline.edge.reference import read_age_curve
+from edge_pipeline.edge.transfer.inputs import (
+    TransferInputError,
+    decimal_cell,
+    rating_area_code,
+    read_csv,
+    text_cell,
+)
+
+#: GCF of a (state, rating area) the file does not list, and of every pair without a file.
+DEFAULT_GCF = Decimal("1.0")
+
+
+def age_curve(path: Path | None = None) -> dict[int, Decimal]:
+    """Premium ratio by age: a state curve from ``path``, else the federal default curve.
+
+    The curve must list every age from its first to its last (a gap would leave enrollees of
+    that age without a factor).
+    """
+    if path is None:
+        # 3-decimal ratios read as floats: str() restores the published decimal exactly
+        return {age: Decimal(str(ratio)) for age, ratio in read_age_curve().items()}
+    _, rows = read_csv(path, ("age", "premium_ratio"))
+    curve: dict[int, Decimal] = {}
+    for line, row in rows:
+        age_text = row["age"]
+        if not age_text.isdigit():
+            raise TransferInputError(path, line, "age", f"not a whole age: {age_text!r}")
+        if int(age_text) in curve:
+            raise TransferInputError(path, line, "age", f"age {age_text} listed twice")
+        curve[int(age_text)] = decimal_cell(path, line, row, "premium_ratio", positive=True)
+    if not curve:
+        raise TransferInputError(path, None, None, "no ages")
+    missing = sorted(set(range(min(curve), max(curve) + 1)) - set(curve))
+    if missing:
+        raise TransferInputError(path, None, "age", f"ages missing from the curve: {missing}")
+    return curve
+
+
+def read_gcf(path: Path | None) -> dict[tuple[str, str], Decimal]:
+    """GCF by (state, rating area) from ``path`` (``{}`` without a file: every GCF 1.0).
+
+    States are upper-cased and all-digit rating areas zero-padded to ESES's three characters,
+    so ``nc,1,1.05`` and ``NC,001,1.05`` mean the same.
+    """
+    if path is None:
+        return {}
+    _, rows = read_csv(path, ("state", "rating_area", "gcf"))
+    factors: dict[tuple[str, str], Decimal] = {}
+    for line, row in rows:
+        key = (
+            text_cell(path, line, row, "state").upper(),
+            rating_area_code(text_cell(path, line, row, "rating_area")),
+        )
+        if key in factors:
+            raise TransferInputError(path, line, "rating_area", f"{key} listed twice")
+        factors[key] = decimal_cell(path, line, row, "gcf", positive=True)
+    return factors
