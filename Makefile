@@ -22,9 +22,14 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
 
+# The UI, with the daemon running the sensors and schedules (all RUNNING by default): inbox and
+# outbox sensors, the run-status sensors chaining ingest -> Phase 1 -> Phase 2, the nightly
+# reconciliation.  A DAGSTER_HOME made before `nux: enabled: false` was in dagster.yaml gets the
+# "seen" marker, so the community dialog is not shown there either.
 dev: $(STAMP)
-	mkdir -p $(DAGSTER_HOME)
+	mkdir -p $(DAGSTER_HOME)/.nux
 	cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
+	test -f $(DAGSTER_HOME)/.nux/nux.yaml || echo "seen: 1" > $(DAGSTER_HOME)/.nux/nux.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: $(STAMP)

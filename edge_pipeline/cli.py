@@ -11,8 +11,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edge_pipeline.progress import Progress
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+_PROGRESS_HELP = "print progress (files, records, rate) to stderr even when it is not a terminal"
 
 
 class BadInput(Exception):
@@ -39,15 +44,33 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _progress(args: argparse.Namespace, total_files: int, label: str = "files") -> Progress:
+    """Progress on stderr: when it is a terminal, or always with ``--progress``."""
+    from edge_pipeline.progress import Progress
+
+    return Progress(total_files, enabled=True if args.progress else None, label=label)
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from edge_pipeline.edge.warehouse.load import inbound_paths, load_paths
+    from edge_pipeline.edge.warehouse.load import connect, inbound_paths, load_file
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise BadInput(f"no such file or directory: {missing[0]}")
-    if not list(inbound_paths(args.paths)):
+    files = list(inbound_paths(args.paths))
+    if not files:
         raise BadInput("no *.xml files found in the given paths")
-    results = load_paths(args.paths, Path(args.warehouse))
+    progress = _progress(args, len(files))
+    results = []
+    con = connect(Path(args.warehouse))
+    try:
+        for path in files:
+            result = load_file(con, path)
+            results.append(result)
+            progress.advance(records=result.records)
+    finally:
+        con.close()
+    progress.done()
     for r in results:
         detail = f"{r.records} records" if r.status == "loaded" else (r.error or "")
         print(f"{r.status:9} {r.layout or '?':5} {r.file_name}: {detail}")
@@ -91,9 +114,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         datetime.fromisoformat(args.generated_at) if args.generated_at else datetime.now()
     ).replace(microsecond=0)
     out = Path(args.out)
+    progress = _progress(args, len(files))
     con = connect(Path(args.warehouse))
     try:
-        loads = [load_file(con, path) for path in files]
+        loads = []
+        for path in files:
+            loads.append(load_file(con, path))
+            progress.advance(records=loads[-1].records)
+        progress.done()
         load_reference_tables(con, registry, code_lists)
         results = {r.load_id: r for r in verify_all(con)}
         for index, load in enumerate(loads):
@@ -118,17 +146,44 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_load_outbound(args: argparse.Namespace) -> int:
-    from edge_pipeline.edge.outbound import load_outbound_paths
+    import duckdb
+
+    from edge_pipeline.edge.outbound.load import load_outbound_file, outbound_paths
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise BadInput(f"no such file or directory: {missing[0]}")
-    results = load_outbound_paths(args.paths, Path(args.warehouse))
-    if not results:
+    files = list(outbound_paths(args.paths))
+    if not files:
         raise BadInput("no *.xml files found in the given paths")
+    # what load_outbound_paths does, one file at a time so progress can be shown
+    progress = _progress(args, len(files))
+    Path(args.warehouse).parent.mkdir(parents=True, exist_ok=True)
+    results = []
+    con = duckdb.connect(str(args.warehouse))
+    try:
+        for path in files:
+            result = load_outbound_file(con, path)
+            results.append(result)
+            progress.advance(records=sum(result.rows.values()))
+    finally:
+        con.close()
+    progress.done()
     for r in results:
         print(f"{r.status:9} {r.report_type or '?':7} {r.file_name}: {r.error or ''}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_BAD_INPUT
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.report import write_report
+
+    warehouse = Path(args.warehouse)
+    if not warehouse.is_file():
+        raise BadInput(f"no such warehouse: {args.warehouse}")
+    paths = write_report(warehouse, Path(args.out))
+    print(f"wrote {paths.workbook} ({len(paths.sheets)} sheets)")
+    print(f"wrote {paths.html} ({len(paths.charts)} charts)")
+    return EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -268,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="load inbound XML files into the DuckDB warehouse")
     ingest.add_argument("paths", nargs="+", help="files, or directories meaning their *.xml")
     ingest.add_argument("--warehouse", required=True, help="DuckDB file")
+    ingest.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
     ingest.set_defaults(func=_cmd_ingest)
 
     validate = sub.add_parser(
@@ -281,13 +337,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--code-lists", action="append", default=[], help="folder of code_list_*.csv (repeat)"
     )
     validate.add_argument("--generated-at", help="report timestamp YYYY-MM-DDTHH:MM:SS")
+    validate.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
     validate.set_defaults(func=_cmd_validate)
 
     outbound = sub.add_parser(
-        "load-outbound", help="load EDGE Phase 1 outbound reports into the reported_* tables"
+        "load-outbound",
+        help="load EDGE outbound reports (Phase 1 and RA) into the reported_* tables",
     )
     outbound.add_argument("paths", nargs="+", help="report files, or directories of *.xml")
     outbound.add_argument("--warehouse", required=True, help="DuckDB file")
+    outbound.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
     outbound.set_defaults(func=_cmd_load_outbound)
 
     demo = sub.add_parser("demo", help="synthetic issuer → Dagster materializations → summary")
@@ -358,6 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV: the input columns plus idf,av,share,transfer_pmpm,transfer_total",
     )
     transfer.set_defaults(func=_cmd_transfer)
+
+    report = sub.add_parser(
+        "report", help="analyst report: Excel workbook and self-contained HTML with charts"
+    )
+    report.add_argument("--warehouse", required=True, help="DuckDB file")
+    report.add_argument("--out", required=True, help="folder for edge-report.xlsx/.html")
+    report.set_defaults(func=_cmd_report)
 
     catalog = sub.add_parser("catalog", help="write the Phase 1 error catalog as Markdown")
     catalog.add_argument("--out", default="docs/error-catalog.md")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from edge_pipeline.defs import inbound, phase1, phase2, reconciliation, reference
+from edge_pipeline.defs import inbound, phase1, phase2, reconciliation, reference, reporting
 from edge_pipeline.defs import resources as shared
 
 defs = dg.Definitions.merge(
@@ -19,4 +19,5 @@ defs = dg.Definitions.merge(
     phase1.defs,
     phase2.defs,
     reconciliation.defs,
+    reporting.defs,
 )

@@ -139,7 +139,8 @@ def test_phase1_definitions_share_partitions_pool_and_groups() -> None:
     graph = defs.resolve_asset_graph()
     for name in PHASE1_ASSETS:
         node = graph.get(dg.AssetKey(name))
-        assert node.group_name == "phase1", name
+        expected = "reconciliation" if name == "phase1_reconciliation" else "phase1"
+        assert node.group_name == expected, name
         assert node.partitions_def.name == INBOUND_FILES_PARTITIONS_NAME, name
         assert defs.resolve_assets_def(name).op.pool == DUCKDB_WRITER_POOL, name
     reference = graph.get(dg.AssetKey("reference_tables"))

@@ -2,12 +2,14 @@
 
 One synthetic issuer for the module, through the command line as an analyst would run it
 (``synth`` → ``validate`` → a second ESMCS voiding a claim that carries supplemental adds →
-``validate`` → ``score`` → ``load-outbound`` of every Phase 1 and RA report), then the transfer
-computed by ``edge.transfer`` with a two-plan market file.  The RATEE of the run is the shadow's
-copied into ``reported_ratee`` when no RATEE report was loaded (the RATEE writer and reader
-are built elsewhere).  Each test copies that warehouse, injects one discrepancy as a
-misbehaving EDGE server (or estimate) would, and asserts the suite fails with exactly the
-offending rows; the untouched copy passes every suite.
+``validate`` → ``score`` with the synthetic market pool and GCF files, which writes the five RA
+reports (RATEE included) and the transfer estimate → ``load-outbound`` of every Phase 1 and RA
+report).  Each test copies that warehouse and injects one discrepancy as a misbehaving EDGE
+server would: a report of the outbox edited with lxml (a RATEE entry's PLRS or billable member
+months, a RACSD entry in the wrong category), kept XSD-valid and re-sent as a newer snapshot
+through the real loader -- or, for what is not a report (the issuer's transfer estimate, the
+``outbound_file`` ledger, record identifiers), an UPDATE of the warehouse.  The suite must fail
+with exactly the offending rows; the untouched copy, and a faithful re-send, pass.
 """
 
 from __future__ import annotations
@@ -20,11 +22,22 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from phase2_support import xsd_errors
+from quality_support import (
+    Edit,
+    Resent,
+    bump_ratee,
+    drop_selection,
+    include_unlinked,
+    resend,
+    unlink_included,
+)
 
 from edge_pipeline.defs import reconciliation
 from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS, TRANSFER_RECONCILIATION
@@ -37,6 +50,7 @@ from edge_pipeline.defs.reconciliation.checks import (
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WAREHOUSE_KEY, WarehouseResource
 from edge_pipeline.edge.layouts import ESMCS
+from edge_pipeline.edge.outbound import load_outbound_file
 from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.quality import (
     QualityCheck,
@@ -45,9 +59,6 @@ from edge_pipeline.edge.quality import (
     check_unlinked_supplemental,
 )
 from edge_pipeline.edge.quality.gx_suite import Expect, Frame, run_suite
-from edge_pipeline.edge.transfer.elements import compute_transfer_elements
-from edge_pipeline.edge.transfer.estimate import estimate_transfers
-from edge_pipeline.edge.transfer.hcrp import compute_hcrp
 from edge_pipeline.edge.writers import SubmissionWriter
 
 YEAR = 2025
@@ -55,11 +66,6 @@ PAIR_EQUAL = "expect_column_pair_values_to_be_equal"
 IN_SET = "expect_column_values_to_be_in_set"
 BETWEEN = "expect_column_values_to_be_between"
 SUM_BETWEEN = "expect_column_sum_to_be_between"
-
-MARKET = """state,risk_pool,issuer_id,plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm
-NC,individual,99999,99999NC0010001,silver,5000,1.2,1.5,1.0,480
-NC,individual,99999,99999NC0010002,bronze,3000,0.9,1.3,1.0,390
-"""
 
 
 def cli(*args: str) -> str:
@@ -76,6 +82,7 @@ def cli(*args: str) -> str:
 @dataclass(frozen=True)
 class Base:
     warehouse: Path
+    ra: Path  # the run's RA reports as `score` wrote them (the outbox)
     run: ScoringRun
     voided_claim: str
     voided_supplementals: tuple[tuple[str, int], ...]  # (fileIdentifier, recordIdentifier)
@@ -194,33 +201,6 @@ def write_void(warehouse: Path, folder: Path) -> tuple[str, tuple[tuple[str, int
     return claim, supplementals
 
 
-def _fill_transfer(warehouse: Path, root: Path) -> ScoringRun:
-    market = root / "market.csv"
-    market.write_text(MARKET, encoding="utf-8")
-    con = duckdb.connect(str(warehouse))
-    try:
-        (run,) = scoring_runs(con, YEAR)
-        compute_transfer_elements(con, run, gcf_path=None)
-        compute_hcrp(con, run)
-        estimate_transfers(con, run, market_path=market)
-        params = run.params
-        (reported,) = _rows(
-            con,
-            "SELECT count(*) FROM reported_ratee WHERE benefit_year = ? AND issuer_id = ? "
-            "AND execution_zone = ?",
-            params,
-        )[0]
-        if not reported:  # no RATEE report loaded: EDGE "sends" the shadow's
-            con.execute(
-                "INSERT INTO reported_ratee SELECT *, 'RATEE-TEST', 'RATEE' FROM shadow_ratee "
-                "WHERE benefit_year = ? AND issuer_id = ? AND execution_zone = ?",
-                params,
-            )
-    finally:
-        con.close()
-    return run
-
-
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
     started = time.perf_counter()
@@ -235,21 +215,30 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
         "--code-lists", str(root / "in"),
     )  # fmt: skip
     cli(
-        "score",
-        "--warehouse",
-        str(warehouse),
-        "--benefit-year",
-        str(YEAR),
-        "--out",
-        str(root / "ra"),
-    )
+        "score", "--warehouse", str(warehouse), "--benefit-year", str(YEAR),
+        "--out", str(root / "ra"),
+        "--market-pool", str(root / "in" / "market_pool.csv"),
+        "--gcf", str(root / "in" / "gcf.csv"),
+    )  # fmt: skip
     (ra,) = [p for p in (root / "ra").iterdir() if p.is_dir()]
     cli(
         "load-outbound", str(root / "p1"), str(root / "p1b"), str(ra), "--warehouse", str(warehouse)
     )
-    run = _fill_transfer(warehouse, root)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        (run,) = scoring_runs(con, YEAR)
+        loaded = _rows(
+            con,
+            "SELECT report_type FROM outbound_file WHERE status = 'loaded' "
+            "AND report_type LIKE 'RA%' ORDER BY 1",
+        )
+        markets = _rows(con, "SELECT count(*) FROM transfer_estimate WHERE source = 'market'")
+    finally:
+        con.close()
+    assert [t for (t,) in loaded] == ["RACSD", "RACSS", "RARSD", "RARSS", "RATEE"]
+    assert markets[0][0] > 0  # the estimate has the other issuers' plans of the pool
     print(f"\nbase warehouse built in {time.perf_counter() - started:.1f}s")
-    return Base(warehouse, run, claim, supplementals)
+    return Base(warehouse, ra, run, claim, supplementals)
 
 
 @pytest.fixture
@@ -282,6 +271,28 @@ def _assert_no_phi(check: QualityCheck) -> None:
             assert not PHI_COLUMNS & set(row), row
     for row in check.rows:
         assert not PHI_COLUMNS & set(row), row
+
+
+def _resend(
+    con: duckdb.DuckDBPyConnection, base: Base, code: str, edit: Edit | None, folder: Path
+) -> Resent:
+    """The run's ``code`` report (TE, CD, ...) edited, re-sent as a newer snapshot and loaded
+    with the real loader: it must be XSD-valid and replace the report it was copied from."""
+    (original,) = base.ra.glob(f"*.{code}.*.xml")
+    resent = resend(original, folder, edit)
+    assert xsd_errors(resent.path) == []
+    result = load_outbound_file(con, resent.path)
+    assert (result.status, result.outbound_file_identifier) == (
+        "loaded",
+        resent.outbound_file_identifier,
+    ), result.error
+    statuses = _rows(
+        con,
+        "SELECT status, count(*) FROM outbound_file WHERE report_type = ? GROUP BY 1 ORDER BY 1",
+        [result.report_type],
+    )
+    assert statuses == [("loaded", 1), ("replaced", 1)]
+    return resent
 
 
 # --------------------------------------------------------------------------- the runner
@@ -352,19 +363,18 @@ def test_the_voided_claims_supplementals_are_listed_as_unlinked(
 # --------------------------------------------------------------------------- check 1
 
 
-def _racsd(con: duckdb.DuckDBPyConnection, sql: str, record: tuple[str, int]) -> None:
-    con.execute(
-        f"UPDATE reported_ra_claim_selection SET {sql} WHERE record_kind = 'supplemental' "
-        "AND file_identifier = ? AND record_identifier = ?",
-        list(record),
-    )
-
-
 def test_racsd_including_a_supplemental_whose_claim_was_voided_fails(
-    base: Base, con: duckdb.DuckDBPyConnection
+    base: Base, con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     record = base.voided_supplementals[0]
-    _racsd(con, "included = 'Y', category = 'supplemental_claim', reason_code = NULL", record)
+    _resend(con, base, "CD", include_unlinked(record), tmp_path / "outbox")
+    (reported,) = _rows(
+        con,
+        "SELECT included, category, reason_code FROM reported_ra_claim_selection "
+        "WHERE record_kind = 'supplemental' AND file_identifier = ? AND record_identifier = ?",
+        list(record),
+    )
+    assert reported == ("Y", "supplemental_claim", None)
     check = check_unlinked_supplemental(con, base.run)
     assert not check.success
     failed = _failed(check)
@@ -381,14 +391,10 @@ def test_racsd_including_a_supplemental_whose_claim_was_voided_fails(
 
 
 def test_racsd_missing_one_unlinked_entry_fails_the_count(
-    base: Base, con: duckdb.DuckDBPyConnection
+    base: Base, con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     record = base.voided_supplementals[-1]
-    con.execute(
-        "DELETE FROM reported_ra_claim_selection WHERE record_kind = 'supplemental' "
-        "AND file_identifier = ? AND record_identifier = ?",
-        list(record),
-    )
+    _resend(con, base, "CD", drop_selection("unlinked_supplemental", record), tmp_path / "outbox")
     check = check_unlinked_supplemental(con, base.run)
     failed = _failed(check)
     assert set(failed) == {
@@ -406,14 +412,14 @@ def test_racsd_missing_one_unlinked_entry_fails_the_count(
 
 
 def test_racsd_calling_a_linked_record_unlinked_fails(
-    base: Base, con: duckdb.DuckDBPyConnection
+    base: Base, con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     (record,) = _rows(
         con,
         "SELECT file_identifier, record_identifier FROM reported_ra_claim_selection "
         "WHERE record_kind = 'supplemental' AND included = 'Y' ORDER BY ALL LIMIT 1",
     )
-    _racsd(con, "included = 'N', category = 'unlinked_supplemental', reason_code = 'R10'", record)
+    _resend(con, base, "CD", unlink_included(record), tmp_path / "outbox")
     check = check_unlinked_supplemental(con, base.run)
     failed = _failed(check)
     assert set(failed) == {
@@ -428,41 +434,62 @@ def test_racsd_calling_a_linked_record_unlinked_fails(
 # --------------------------------------------------------------------------- check 2
 
 
-def _first_ratee_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str, str]:
-    return _rows(
-        con,
-        "SELECT state, risk_pool, plan_id, rating_area FROM reported_ratee ORDER BY ALL LIMIT 1",
-    )[0]
+RATEE_KEY = ("state", "risk_pool", "plan_id", "rating_area")
 
 
-def test_a_perturbed_ratee_plrs_and_member_months_fail_with_that_row(
-    base: Base, con: duckdb.DuckDBPyConnection
+def _ratee_keys(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    return _rows(con, f"SELECT {', '.join(RATEE_KEY)} FROM reported_ratee ORDER BY ALL")
+
+
+def test_a_faithfully_resent_ratee_passes(
+    base: Base, con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    key = _first_ratee_key(con)
-    con.execute(
-        "UPDATE reported_ratee SET plrs = plrs + 0.01, "
-        "billable_member_months = billable_member_months + 1, member_months = member_months + 1 "
-        "WHERE state = ? AND risk_pool = ? AND plan_id = ? AND rating_area = ?",
-        list(key),
-    )
+    before = _ratee_keys(con)
+    _resend(con, base, "TE", None, tmp_path / "outbox")
+    assert _ratee_keys(con) == before
     check = check_transfer_elements(con, base.run)
+    assert check.success, [(f.frame, f.column, f.unexpected_rows[:3]) for f in check.outcome.failed]
+
+
+@pytest.mark.parametrize(
+    ("element", "delta", "pick", "expectation"),
+    [
+        ("planLiabilityRiskScore", Decimal("0.010"), 0, (BETWEEN, "plrs_difference")),
+        ("billableMemberMonths", Decimal(1), -1, (PAIR_EQUAL, "ratee_billable_member_months")),
+    ],
+    ids=["plrs+0.010", "billable_member_months+1"],
+)
+def test_a_perturbed_ratee_entry_fails_with_that_plan_and_rating_area(
+    base: Base,
+    con: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    element: str,
+    delta: Decimal,
+    pick: int,
+    expectation: tuple[str, str],
+) -> None:
+    key = _ratee_keys(con)[pick]
+    _resend(con, base, "TE", bump_ratee(key, element, delta), tmp_path / "outbox")
+    check = check_transfer_elements(con, base.run)
+    assert not check.success
     failed = _failed(check)
-    ratee_failures = {k for k in failed if k[0] == "ratee"}
-    assert ratee_failures == {
-        ("ratee", BETWEEN, "plrs_difference"),
-        ("ratee", PAIR_EQUAL, "ratee_billable_member_months"),
-        ("ratee", PAIR_EQUAL, "ratee_member_months"),
-    }
-    key_columns = ("state", "risk_pool", "plan_id", "rating_area")
-    for k in ratee_failures:
-        assert _pairs(failed[k], *key_columns) == [key], k
-    row = failed["ratee", BETWEEN, "plrs_difference"][0]
-    assert row["plrs_difference"] == pytest.approx(0.01, abs=0.0005)
-    assert row["ratee_billable_member_months"] == pytest.approx(
-        row["rarsd_billable_member_months"] + 1
-    )
-    # the transfer is recomputed from this RATEE, so the estimate no longer follows from it
-    assert ("transfers", BETWEEN, "transfer_difference") in failed
+    assert {k for k in failed if k[0] == "ratee"} == {("ratee", *expectation)}
+    (row,) = failed["ratee", *expectation]
+    assert tuple(row[c] for c in RATEE_KEY) == key
+    if element == "planLiabilityRiskScore":
+        assert row["plrs_difference"] == pytest.approx(0.010, abs=0.0005)
+    else:
+        assert row["ratee_billable_member_months"] == pytest.approx(
+            row["rarsd_billable_member_months"] + 1
+        )
+    # the transfer is recomputed from this RATEE: it no longer gives the estimate of the plan,
+    # and every plan it moves is of that plan's pool; the estimate's pool still sums to zero
+    assert set(failed) == {("ratee", *expectation), ("transfers", BETWEEN, "transfer_difference")}
+    moved = failed["transfers", BETWEEN, "transfer_difference"]
+    assert {(r["state"], r["risk_pool"]) for r in moved} == {key[:2]}
+    (plan,) = [r for r in moved if r["plan_id"] == key[2]]
+    assert plan["source"] == "issuer" and plan["transfer_difference"] > 1
+    assert plan["recomputed_transfer"] != plan["expected_transfer"]
     assert [r for r in check.rows if r["kind"] == "ratee"] and _assert_no_phi(check) is None
 
 

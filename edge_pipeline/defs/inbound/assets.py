@@ -6,26 +6,36 @@ registry (``submission_file``, always materialized) and one skippable asset per 
 the spec matching the file's type is materialized for a partition, so the asset graph shows
 which partitions (files) fed which tables.
 
-Metadata is operational only (counts, sizes, hashes, timings, the loader's error text): never a
-member identifier, name or birth date.
+Metadata is operational (counts, sizes, hashes, timings, the loader's error text) plus the
+partition's row count, the tables' column schema and a preview of their first rows with member
+identifiers masked and birth dates dropped (``defs/metadata.py``): never a member identifier,
+name or birth date in clear.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from edge_pipeline.defs.inbound.partitions import inbound_files
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxFileNotFound, InboxResource
+from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.layouts import BY_NAME, BY_TYPE
 from edge_pipeline.edge.warehouse.load import LoadResult, load_file
 from edge_pipeline.edge.warehouse.schema import TABLE_GROUPS, TABLES, ensure_schema
 
 GROUP = "inbound"
+OWNERS = owners(GROUP)
+TAGS = asset_tags(GROUP)
+
+#: Metadata key of ``submission_file`` materializations: the loaded inbox file's
+#: ``mtime_ns:size`` when the load started (the inbox sensor's signature of a file version).
+INBOX_SIGNATURE_KEY = "inbox_signature"
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class TableGroup:
     layout: str
     key: str
     title: str
+    preview_table: str
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -42,10 +53,15 @@ class TableGroup:
 
 
 TABLE_GROUP_ASSETS: tuple[TableGroup, ...] = (
-    TableGroup("ESES", "eses_enrollment", "enrollment (ESES)"),
-    TableGroup("ESMCS", "esmcs_medical_claims", "medical claims (ESMCS)"),
-    TableGroup("ESPCS", "espcs_pharmacy_claims", "pharmacy claims (ESPCS)"),
-    TableGroup("ESSFS", "essfs_supplemental_diagnoses", "supplemental diagnoses (ESSFS)"),
+    TableGroup("ESES", "eses_enrollment", "enrollment (ESES)", "enrollee"),
+    TableGroup("ESMCS", "esmcs_medical_claims", "medical claims (ESMCS)", "medical_claim"),
+    TableGroup("ESPCS", "espcs_pharmacy_claims", "pharmacy claims (ESPCS)", "pharmacy_claim"),
+    TableGroup(
+        "ESSFS",
+        "essfs_supplemental_diagnoses",
+        "supplemental diagnoses (ESSFS)",
+        "supplemental_record",
+    ),
 )
 BY_LAYOUT: dict[str, TableGroup] = {group.layout: group for group in TABLE_GROUP_ASSETS}
 
@@ -63,6 +79,8 @@ inbox_xml_file = dg.AssetSpec(
     group_name=GROUP,
     kinds={"xml"},
     partitions_def=inbound_files,
+    owners=OWNERS,
+    tags=TAGS,
 )
 
 
@@ -77,15 +95,6 @@ def column_schema(columns: Mapping[str, Mapping[str, str]]) -> dg.TableSchema:
     )
 
 
-def describe_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> dg.TableSchema:
-    """The column schema of ``tables`` as the warehouse really has them (DuckDB DESCRIBE)."""
-    columns: dict[str, dict[str, str]] = {}
-    for table in tables:
-        rows = con.execute(f'DESCRIBE "{table}"').fetchall()
-        columns[table] = {row[0]: str(row[1]) for row in rows}
-    return column_schema(columns)
-
-
 def _spec(key: str, tables: tuple[str, ...], description: str, skippable: bool) -> dg.AssetSpec:
     return dg.AssetSpec(
         key,
@@ -94,6 +103,8 @@ def _spec(key: str, tables: tuple[str, ...], description: str, skippable: bool) 
         group_name=GROUP,
         kinds={"duckdb"},
         skippable=skippable,
+        owners=OWNERS,
+        tags=TAGS,
         metadata={
             "warehouse_tables": ", ".join(tables),
             "dagster/column_schema": column_schema({t: TABLES[t] for t in tables}),
@@ -148,13 +159,27 @@ def ingest_inbound_file(
     except InboxFileNotFound as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
 
+    signature = _signature(path)
     with warehouse.get_connection() as con:
         ensure_schema(con)
         result = load_file(con, path)
         group = _group_of(result)
-        file_schema = describe_tables(con, SUBMISSION_FILE_TABLES)
-        group_schema = describe_tables(con, group.tables) if group else None
+        file_tables = table_metadata(
+            con,
+            SUBMISSION_FILE_TABLES,
+            ("file_identifier = ? OR file_name = ?", [partition_key, partition_key]),
+        )
         group_rows = _group_rows(con, result, group) if group else {}
+        group_tables = (
+            table_metadata(
+                con,
+                group.tables,
+                ("file_identifier = ?", [result.file_identifier]),
+                preview_table=group.preview_table,
+            )
+            if group and result.ok and result.file_identifier
+            else {}
+        )
 
     context.log.info(
         "%s %s: %s in %.2f s",
@@ -171,7 +196,8 @@ def ingest_inbound_file(
             asset_key=SUBMISSION_FILE,
             metadata={
                 **common,
-                "dagster/column_schema": file_schema,
+                **file_tables,
+                INBOX_SIGNATURE_KEY: signature,
                 # every attempt but an identical re-delivery adds one registry row
                 "rows/submission_file": 0 if result.status == "unchanged" else 1,
             },
@@ -203,12 +229,23 @@ def ingest_inbound_file(
         asset_key=group_key,
         metadata={
             **common,
+            **group_tables,
+            # what this load wrote (or found already there): the same as the tables' rows of
+            # the file, unless a table is shared by the file's type and another's
             **{f"rows/{table}": count for table, count in group_rows.items()},
             "dagster/partition_row_count": sum(group_rows.values()),
-            "dagster/column_schema": group_schema,
         },
         data_version=data_version,
     )
+
+
+def _signature(path: Path) -> str:
+    """``mtime_ns:size`` of the inbox file before it is read (the inbox sensor's signature)."""
+    try:
+        stat = path.stat()
+    except OSError:  # gone: the loader records the failed attempt
+        return ""
+    return f"{stat.st_mtime_ns}:{stat.st_size}"
 
 
 def _group_of(result: LoadResult) -> TableGroup | None:

@@ -7,7 +7,12 @@ signature already requested and the size seen on the last tick, so
 * a file still being copied (modified less than ``settle_seconds`` ago, or grown since the
   last tick) waits for a later tick;
 * an unchanged file is never requested twice, and a replaced file (new mtime or size) is
-  requested again: the run key is name + mtime + size.
+  requested again: the run key is name + mtime + size;
+* a file the instance already loaded is not requested again when the cursor does not know it
+  (a fresh sensor after ``make demo``, a reset cursor): when the partition's latest
+  ``submission_file`` materialization loaded this very file (same name, same ``mtime:size``
+  signature, status loaded or unchanged), the file is taken as requested.  That is an event-log
+  query of the Dagster instance, never DuckDB.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from edge_pipeline.defs.inbound.assets import INBOX_SIGNATURE_KEY, SUBMISSION_FILE
 from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
@@ -54,6 +60,36 @@ class InboxCursor:
         )
 
 
+#: Load statuses after which the same file version needs no new run.
+LOADED_STATUSES = frozenset({"loaded", "unchanged"})
+
+
+def already_ingested(
+    instance: dg.DagsterInstance, partition_key: str, file_name: str, signature: str
+) -> bool:
+    """Whether the partition's latest ``submission_file`` materialization loaded this file
+    version (name and ``mtime:size``), successfully.  Reads the instance's event log only."""
+    if not instance.has_dynamic_partition(INBOUND_FILES_PARTITIONS_NAME, partition_key):
+        return False
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=SUBMISSION_FILE, asset_partitions=[partition_key]),
+        limit=1,
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return False
+    metadata = records[0].asset_materialization.metadata
+
+    def value(key: str) -> object:
+        entry = metadata.get(key)
+        return getattr(entry, "value", entry)
+
+    return (
+        value("file_name") == file_name
+        and value(INBOX_SIGNATURE_KEY) == signature
+        and value("status") in LOADED_STATUSES
+    )
+
+
 def run_key(path: Path, mtime_ns: int, size: int) -> str:
     """Dagster never launches two runs with one key: same name, mtime and size = same file."""
     return f"{path.name}:{mtime_ns}:{size}"
@@ -76,7 +112,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
     now = time.time()
     new_keys: list[str] = []
     run_requests: list[dg.RunRequest] = []
-    waiting = 0
+    waiting = loaded = 0
 
     for path in inbox.xml_files():
         try:
@@ -96,6 +132,10 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
             continue
 
         key = inbox.partition_key_for(path)
+        if already_ingested(context.instance, key, path.name, signature):
+            cursor.requested[path.name] = signature
+            loaded += 1
+            continue
         if key not in new_keys and not context.instance.has_dynamic_partition(
             INBOUND_FILES_PARTITIONS_NAME, key
         ):
@@ -113,6 +153,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
         context.log.info(
             "%d inbox file(s) still being written or deferred to the next tick", waiting
         )
+    if loaded:
+        context.log.info("%d inbox file(s) already loaded by an earlier run: not requested", loaded)
     if not run_requests:
         return dg.SensorResult(
             skip_reason="no new complete files in the inbox", cursor=cursor.dump()

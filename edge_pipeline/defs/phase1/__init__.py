@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from edge_pipeline.defs.phase1.jobs import phase1_reported, phase1_shadow
+from edge_pipeline.defs.phase1.automation import phase1_after_ingest
+from edge_pipeline.defs.phase1.jobs import phase1_reconcile, phase1_reported, phase1_shadow
 from edge_pipeline.defs.phase1.reconciliation import phase1_reconciliation
 from edge_pipeline.defs.phase1.reported import (
     outbox_report_file,
@@ -28,8 +29,8 @@ defs = dg.Definitions(
         reported_phase1_detail,
         phase1_reconciliation,
     ],
-    jobs=[phase1_shadow, phase1_reported],
-    sensors=[outbox_sensor],
+    jobs=[phase1_shadow, phase1_reported, phase1_reconcile],
+    sensors=[outbox_sensor, phase1_after_ingest],
     resources={OUTBOX_KEY: outbox_resource(), SHADOW_REPORTS_KEY: shadow_reports_resource()},
 )
 

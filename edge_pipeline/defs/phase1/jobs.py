@@ -30,3 +30,12 @@ phase1_reported = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     description="Load one file's Phase 1 reports from the outbox and reconcile them.",
 )
+
+#: Recompute the reconciliation of one file from what the warehouse holds (no outbox read):
+#: the nightly schedule's Phase 1 part, after the shadow or the reports may have changed.
+phase1_reconcile = dg.define_asset_job(
+    name="phase1_reconcile",
+    selection=dg.AssetSelection.assets(PHASE1_RECONCILIATION),
+    executor_def=dg.in_process_executor,
+    description="Recompute one file's Phase 1 reconciliation from the loaded reports and shadow.",
+)

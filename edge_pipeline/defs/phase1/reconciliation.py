@@ -3,7 +3,9 @@
 Refreshes the file's rows of ``phase1_reconciliation`` (one per disagreeing record, plus the
 file row when the ESFAR disagrees) and ``phase1_reconciliation_file`` (the verdict), and
 evaluates ``shadow_matches_reported`` with the differing records as table and markdown
-metadata: record identifier, level, statuses and codes, never a member identifier.
+metadata: record identifier, level, statuses and codes, never a member identifier.  It is in
+the ``reconciliation`` group with the Phase 2 reconciliations (what EDGE said against what the
+shadow computed); the encounter-data team owns it, as the rest of Phase 1.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from edge_pipeline.defs.inbound.partitions import inbound_files
+from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
 from edge_pipeline.defs.phase1.checks import (
     PHASE1_RECONCILIATION,
     REPORTED_PHASE1_DETAIL,
@@ -30,7 +33,9 @@ from edge_pipeline.edge.reconciliation import (
     refresh_phase1_reconciliation,
 )
 
-GROUP = "phase1"
+GROUP = "reconciliation"
+OWNERS = owners("phase1")
+TAGS = asset_tags(GROUP, phase="phase1")
 DIFF_COLUMNS = (
     "record_identifier",
     "level",
@@ -50,6 +55,8 @@ DIFF_COLUMNS = (
     kinds={"duckdb"},
     deps=[REPORTED_PHASE1_DETAIL, SHADOW_PHASE1],
     check_specs=[shadow_matches_reported],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "Record-by-record comparison of the shadow verdict with EDGE's Phase 1 reports for the "
         "file: statuses and error codes of the file and of every record. Differences: "
@@ -68,6 +75,7 @@ def phase1_reconciliation(
             result = refresh_phase1_reconciliation(con, key)
         except (ShadowMissing, ReportsMissing) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        tables = table_metadata(con, list(RECONCILIATION_DDL), ("file_identifier = ?", [key]))
     reports = result.reports
     differences = result.differences
     context.log.info(
@@ -81,6 +89,7 @@ def phase1_reconciliation(
     )
     yield dg.MaterializeResult(
         metadata={
+            **tables,
             "load_id": reports.load_id,
             "shadow_file_status": result.shadow_status or "unknown",
             "reported_file_status": reports.reported_status or "unknown",

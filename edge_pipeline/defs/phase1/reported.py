@@ -28,6 +28,7 @@ import dagster as dg
 import duckdb
 
 from edge_pipeline.defs.inbound.partitions import inbound_files
+from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
 from edge_pipeline.defs.phase1.checks import (
     REPORTED_COUNTS_CONSERVED,
     REPORTED_ERRORS_POINT_TO_RECORDS,
@@ -46,6 +47,17 @@ from edge_pipeline.edge.reconciliation import (
 )
 
 GROUP = "phase1"
+OWNERS = owners(GROUP)
+TAGS = asset_tags(GROUP)
+ESFAR_TABLES = ("reported_file_status", "reported_record_error", "outbound_file")
+DETAIL_TABLES = (
+    "reported_record_status",
+    "reported_record_error",
+    "reported_level_summary",
+    "reported_error_frequency",
+    "reported_scope_summary",
+    "reported_summary_counts",
+)
 POINTER_COLUMNS = ("report_type", "kind", "record_identifier", "level", "error_code")
 CONSERVATION_COLUMNS = ("outbound_file_identifier", "level", "received", "accepted", "rejected")
 
@@ -60,7 +72,18 @@ outbox_report_file = dg.AssetSpec(
     group_name=GROUP,
     kinds={"xml"},
     partitions_def=inbound_files,
+    owners=OWNERS,
+    tags=TAGS,
 )
+
+
+def partition_tables(
+    con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], file_identifier: str
+) -> dict[str, object]:
+    """Row count, schema and preview of the reported tables' rows about one inbound file."""
+    where = {table: ("file_identifier = ?", [file_identifier]) for table in tables}
+    where["outbound_file"] = ("inbound_file_identifier = ?", [file_identifier])
+    return table_metadata(con, tables, where, partitioned=True)
 
 
 def load_reports(
@@ -120,6 +143,8 @@ def latest_reported_status(con: duckdb.DuckDBPyConnection, file_identifier: str)
     pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[outbox_report_file],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "EDGE's file accept/reject (ESFAR) of the partition's file, loaded from the outbox into "
         "reported_file_status and reported_record_error (header errors); every attempt is on "
@@ -145,8 +170,13 @@ def reported_esfar(
     with warehouse.get_connection() as con:
         results = load_reports(context, con, reports)
         status = latest_reported_status(con, key)
+        tables = partition_tables(con, ESFAR_TABLES, key)
     yield dg.MaterializeResult(
-        metadata={**load_metadata(results), "reported_file_status": status or "unknown"}
+        metadata={
+            **load_metadata(results),
+            **tables,
+            "reported_file_status": status or "unknown",
+        }
     )
     fail_on_bad_loads(results)
 
@@ -163,6 +193,8 @@ def reported_esfar(
             group_name=GROUP,
             kinds={"duckdb"},
             skippable=True,
+            owners=OWNERS,
+            tags=TAGS,
             description=(
                 "EDGE's detail and summary reports of the partition's file, loaded from the "
                 "outbox into reported_record_status, reported_record_error, "
@@ -214,8 +246,9 @@ def reported_phase1_detail(
             results = load_reports(context, con, reports)
         pointers = reported_errors_without_record(con, key)
         violations = conservation_violations(con, key, sides=("reported",))
+        tables = partition_tables(con, DETAIL_TABLES, key) if materialize else {}
     if materialize:
-        metadata = load_metadata(results) if results else {"files": "none"}
+        metadata = {**(load_metadata(results) if results else {"files": "none"}), **tables}
         if not has_detail:
             metadata["note"] = (
                 "no detail report: the ESFAR rejected the file, and EDGE may send only the "

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from edge_pipeline.defs.inbound.assets import SUBMISSION_FILE, TABLE_GROUP_ASSETS
 from edge_pipeline.defs.inbound.partitions import inbound_files
+from edge_pipeline.defs.metadata import asset_tags, files_metadata, owners, table_metadata
 from edge_pipeline.defs.phase1.checks import (
     PHASE1_CONSERVATION,
     SHADOW_PHASE1,
@@ -28,6 +29,7 @@ from edge_pipeline.defs.phase1.resources import ShadowReportsResource, replaced_
 from edge_pipeline.defs.reference import REFERENCE_TABLES
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.outbound import write_phase1_reports
+from edge_pipeline.edge.phase2.runs import SUPPORTED_BENEFIT_YEARS, ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import (
     ShadowMissing,
     conservation_violations,
@@ -35,10 +37,45 @@ from edge_pipeline.edge.reconciliation import (
 )
 from edge_pipeline.edge.verification import ReferenceTablesMissing, verify_file
 from edge_pipeline.edge.verification.schema import SHADOW_DDL
-from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.warehouse.query import first_row, table_exists
 
 GROUP = "phase1"
+OWNERS = owners(GROUP)
+TAGS = asset_tags(GROUP)
 CONSERVATION_COLUMNS = ("level", "received", "accepted", "rejected")
+#: Metadata key of ``shadow_phase1`` materializations: the benefit years whose Phase 2 the
+#: verdict can change (read by the ``phase2_after_phase1`` sensor, which must not open DuckDB).
+BENEFIT_YEARS_KEY = "benefit_years"
+
+
+def affected_benefit_years(con: duckdb.DuckDBPyConnection, load_id: int) -> list[int]:
+    """The supported benefit years whose scoring a verdict of this load can change: the years
+    the file's issuer and zone have active enrollment in (a scoring run exists), or already have
+    a claim selection from earlier (a full ESES replacement may have removed the year)."""
+    row = first_row(
+        con, "SELECT issuer_id, execution_zone FROM submission_file WHERE load_id = ?", [load_id]
+    )
+    if not row or row[0] is None or row[1] is None:
+        return []  # header unreadable or rejected: the file changes no issuer's data
+    issuer, zone = row
+    years = []
+    for year in SUPPORTED_BENEFIT_YEARS:
+        try:
+            scored = ScoringRun(year, issuer, zone) in scoring_runs(con, year)
+        except duckdb.CatalogException:  # no active views yet
+            scored = False
+        if not scored and table_exists(con, "shadow_ra_claim_selection"):
+            scored = bool(
+                first_row(
+                    con,
+                    "SELECT 1 FROM shadow_ra_claim_selection "
+                    "WHERE benefit_year = ? AND issuer_id = ? AND execution_zone = ? LIMIT 1",
+                    [year, issuer, zone],
+                )
+            )
+        if scored:
+            years.append(year)
+    return years
 
 
 @dg.asset(
@@ -53,6 +90,8 @@ CONSERVATION_COLUMNS = ("level", "received", "accepted", "rejected")
         *(dg.AssetKey(group.key) for group in TABLE_GROUP_ASSETS),
     ],
     check_specs=[phase1_conservation],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "Phase 1 shadow verification of the partition's file: what the EDGE server should "
         "have said (four checks, rejection cascade; docs/error-catalog.md). Replaces the "
@@ -79,6 +118,13 @@ def shadow_phase1(
                 allow_retries=False,
             ) from exc
         violations = conservation_violations(con, key, sides=("shadow",))
+        tables = table_metadata(
+            con,
+            list(SHADOW_DDL),
+            ("load_id = ?", [result.load_id]),
+            preview_table="shadow_record_status",
+        )
+        years = affected_benefit_years(con, result.load_id)
     # this attempt's verdict only: an earlier attempt's counts are that attempt's business
     violations = violations.filter(pc.equal(violations["load_id"], result.load_id))
     context.log.info(
@@ -89,7 +135,13 @@ def shadow_phase1(
         result.records,
         result.errors,
     )
-    yield dg.MaterializeResult(metadata=verification_metadata(result))
+    yield dg.MaterializeResult(
+        metadata={
+            **verification_metadata(result),
+            **tables,
+            BENEFIT_YEARS_KEY: dg.MetadataValue.json(years),
+        }
+    )
     yield dg.AssetCheckResult(
         check_name=PHASE1_CONSERVATION,
         passed=violations.num_rows == 0,
@@ -129,6 +181,8 @@ def _generated_at(con: duckdb.DuckDBPyConnection, load_id: int) -> datetime:
     pool=DUCKDB_WRITER_POOL,
     kinds={"xml"},
     deps=[SHADOW_PHASE1],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "The Phase 1 reports the EDGE server should have sent for the file (ESFAR, detail, "
         "summary), written from the shadow verdict into <shadow_reports>/<fileIdentifier>/. "
@@ -155,6 +209,7 @@ def shadow_phase1_reports(
     context.log.info("shadow reports of %s: %s", key, ", ".join(names))
     return dg.MaterializeResult(
         metadata={
+            **files_metadata(target, [target / name for name in names]),
             "folder": str(target),
             "files": ", ".join(names),
             "load_id": load_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from edge_pipeline.defs.phase2.automation import phase2_after_phase1
 from edge_pipeline.defs.phase2.jobs import phase2_reported, phase2_scoring
 from edge_pipeline.defs.phase2.reconciliation import risk_score_reconciliation
 from edge_pipeline.defs.phase2.reported import outbox_ra_report, reported_ra_reports
@@ -36,6 +37,7 @@ defs = dg.Definitions(
         transfer_reconciliation,
     ],
     jobs=[phase2_scoring, phase2_reported],
+    sensors=[phase2_after_phase1],
     resources={TRANSFER_SETTINGS_KEY: transfer_settings_resource()},
 )
 

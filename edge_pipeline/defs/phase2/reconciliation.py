@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
 from edge_pipeline.defs.phase1.metadata import differences_check_result
 from edge_pipeline.defs.phase2.checks import (
     REPORTED_RA_REPORTS,
@@ -34,6 +35,8 @@ from edge_pipeline.edge.reconciliation.phase2 import (
 )
 
 GROUP = "reconciliation"
+OWNERS = owners(GROUP)
+TAGS = asset_tags(GROUP, phase="phase2")
 R = TypeVar("R")
 
 
@@ -69,6 +72,8 @@ def reconcile_runs(
     kinds={"duckdb"},
     deps=[REPORTED_RA_REPORTS, RISK_SCORES],
     check_specs=[scores_match_reported],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "Enrollee-by-enrollee comparison of EDGE's RARSD with the shadow risk scores of the "
         "benefit year, per issuer and zone, into risk_score_differences. Differences: "
@@ -83,6 +88,8 @@ def risk_score_reconciliation(
     """Compare every run of the year that has a RARSD loaded."""
     year = int(context.partition_key)
     results, skipped = reconcile_runs(year, warehouse, refresh_risk_score_differences)
+    with warehouse.get_connection() as con:
+        tables = table_metadata(con, ["risk_score_differences"], ("benefit_year = ?", [year]))
     differences = pa.concat_tables([r.differences for r in results])
     kinds: dict[str, int] = {}
     for result in results:
@@ -96,6 +103,7 @@ def risk_score_reconciliation(
     )
     yield dg.MaterializeResult(
         metadata={
+            **tables,
             "runs": ", ".join(r.run.label for r in results),
             "enrollee_plan_rows_compared": sum(r.compared for r in results),
             "differences": differences.num_rows,

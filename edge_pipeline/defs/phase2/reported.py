@@ -11,6 +11,7 @@ identical re-delivery is ``unchanged`` and an older one arriving late is refused
 # (context type, resources) at definition time and needs real types, not strings.
 import dagster as dg
 
+from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
 from edge_pipeline.defs.phase1.reported import fail_on_bad_loads, load_metadata, load_reports
 from edge_pipeline.defs.phase1.resources import OutboxResource
 from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS
@@ -19,18 +20,22 @@ from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.outbound import RA_REPORTED_TABLES
 
 GROUP = "phase2"
+OWNERS = owners(GROUP)
+TAGS = asset_tags(GROUP)
 
 #: The RA reports EDGE dropped in the outbox: produced outside Dagster, seen by the sensor.
 outbox_ra_report = dg.AssetSpec(
     "outbox_ra_report",
     description=(
-        "Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS) the EDGE server dropped in the outbox "
+        "Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE) the EDGE server dropped in the outbox "
         "for a benefit year. External: Dagster does not produce them; the outbox sensor starts "
         "a phase2_reported run for the year they cover (their benefitYear)."
     ),
     group_name=GROUP,
     kinds={"xml"},
     partitions_def=benefit_years,
+    owners=OWNERS,
+    tags=TAGS,
 )
 
 
@@ -41,6 +46,8 @@ outbox_ra_report = dg.AssetSpec(
     pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[outbox_ra_report],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "EDGE's RA reports of the benefit year loaded from the outbox into the reported_* twins "
         "of the shadow Phase 2 tables (and the RACSS / RARSS summary tables); every attempt is "
@@ -65,10 +72,17 @@ def reported_ra_reports(
         )
     with warehouse.get_connection() as con:
         results = load_reports(context, con, reports)
+        tables = table_metadata(
+            con,
+            list(RA_REPORTED_TABLES),
+            ("benefit_year = ?", [year]),
+            preview_table="reported_risk_score",
+        )
     fail_on_bad_loads(results)
     return dg.MaterializeResult(
         metadata={
             **load_metadata(results),
+            **tables,
             "report_types": ", ".join(sorted({r.report_type for r in reports})),
         }
     )

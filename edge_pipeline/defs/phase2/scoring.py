@@ -2,7 +2,7 @@
 
 Lineage: the DIY tables of the year and every file's Phase 1 verdict (the active views are
 built from it) → ``ra_claim_selection`` (RACSD content and the scoring inputs) →
-``risk_scores`` (RARSD content) → ``shadow_phase2_reports`` (the four RA reports EDGE should
+``risk_scores`` (RARSD content) → ``shadow_phase2_reports`` (the five RA reports EDGE should
 send).  A partition covers every issuer and execution zone with enrollment in the year, one
 ``ScoringRun`` each, each replaced in its own transaction.  All three write the warehouse, so
 they run in the ``duckdb_writer`` pool.  Metadata holds counts, codes and plans, never members.
@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.defs.metadata import asset_tags, files_metadata, owners, table_metadata
 from edge_pipeline.defs.phase1.checks import SHADOW_PHASE1
 from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
 from edge_pipeline.defs.phase1.resources import ShadowReportsResource, replaced_folder
@@ -42,6 +43,8 @@ from edge_pipeline.edge.phase2.scores import SCORE_TABLES, score_run
 from edge_pipeline.edge.warehouse.query import first_row
 
 GROUP = "phase2"
+OWNERS = owners(GROUP)
+TAGS = asset_tags(GROUP)
 #: Upstream Phase 1 verdicts of every inbound file (differently partitioned: all of them).
 ALL_PHASE1_VERDICTS = dg.AssetDep(SHADOW_PHASE1, partition_mapping=dg.AllPartitionMapping())
 
@@ -76,6 +79,8 @@ def _selection_counts(con: duckdb.DuckDBPyConnection, year: int) -> dg.TableMeta
     kinds={"duckdb"},
     deps=[DIY_TABLES, REFERENCE_TABLES, ALL_PHASE1_VERDICTS],
     check_specs=[ra_included_claims_active],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "RA claim selection of the benefit year (spec section 6, reason codes R01-R14): every "
         "active medical and pharmacy claim and accepted supplemental record, included Y/N with "
@@ -103,9 +108,13 @@ def ra_claim_selection(
             "FROM shadow_ra_claim_selection WHERE benefit_year = ?",
             [year],
         )
+        tables = table_metadata(
+            con, ["shadow_ra_claim_selection", *RA_INPUT_DDL], ("benefit_year = ?", [year])
+        )
     considered, included = totals if totals else (0, 0)
     yield dg.MaterializeResult(
         metadata={
+            **tables,
             "runs": ", ".join(run.label for run in runs) or "none",
             "records_considered": considered,
             "records_included": included,
@@ -137,6 +146,8 @@ def _rows_metadata(tables: list[pa.Table]) -> dg.MetadataValue:
     kinds={"duckdb"},
     deps=[RA_CLAIM_SELECTION, DIY_TABLES],
     check_specs=[scored_enrollees_enrolled],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "HHS-HCC risk scores of every enrollee x plan of the benefit year, as the CMS DIY "
         "software computes them (spec section 7): model, HCCs with the diagnoses and claims "
@@ -170,9 +181,11 @@ def risk_scores(
             """,
             params=[year],
         ).to_arrow_table()
+        tables = table_metadata(con, SCORE_TABLES, ("benefit_year = ?", [year]))
     enrollees = sum(s.enrollees for s in summaries)
     yield dg.MaterializeResult(
         metadata={
+            **tables,
             "enrollee_plan_rows": enrollees,
             "hcc_and_group_terms": sum(s.hccs for s in summaries),
             **{
@@ -217,6 +230,8 @@ def _generated_at(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> datetime:
     pool=DUCKDB_WRITER_POOL,
     kinds={"xml"},
     deps=[RISK_SCORES, TRANSFER_ELEMENTS],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "The RA reports the EDGE server should send for the benefit year (RACSD, RACSS, RARSD, "
         "RARSS, RATEE), per issuer and zone, written into <shadow_reports>/phase2/BY<year>/. The "
@@ -243,6 +258,7 @@ def shadow_phase2_reports(
     context.log.info("shadow RA reports of BY%d: %s", year, ", ".join(names) or "none")
     return dg.MaterializeResult(
         metadata={
+            **files_metadata(target, sorted(target.rglob("*.xml"))),
             "folder": str(target),
             "files": ", ".join(names) or "none",
             "size_bytes": sum(p.stat().st_size for p in target.rglob("*.xml")),

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pyarrow as pa
 
+from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
 from edge_pipeline.defs.phase1.metadata import arrow_table_metadata, differences_check_result
 from edge_pipeline.defs.phase2.checks import (
     RATEE_MATCHES_SHADOW,
@@ -39,6 +40,9 @@ from edge_pipeline.edge.transfer.elements import compute_transfer_elements
 from edge_pipeline.edge.transfer.estimate import estimate_transfers
 
 GROUP = "phase2"
+OWNERS = owners(GROUP)
+TAGS = asset_tags(GROUP)
+RECONCILIATION_GROUP = "reconciliation"
 
 
 def _files(settings: TransferSettingsResource) -> TransferFiles:
@@ -55,6 +59,8 @@ def _files(settings: TransferSettingsResource) -> TransferFiles:
     pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[RISK_SCORES],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "RATEE transfer elements of the benefit year per plan x rating area x risk pool "
         "(spec section 8): billable member months (at most the three oldest children under 21 "
@@ -85,9 +91,11 @@ def transfer_elements(
             """,
             params=[year],
         ).to_arrow_table()
+        tables = table_metadata(con, ["shadow_ratee"], ("benefit_year = ?", [year]))
     context.log.info("BY%d: %d RATEE rows", year, rows)
     return dg.MaterializeResult(
         metadata={
+            **tables,
             "ratee_rows": rows,
             "gcf_file": str(files.gcf or "none (GCF 1.0)"),
             "age_curve": str(files.age_curve or "federal default"),
@@ -103,6 +111,8 @@ def transfer_elements(
     pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[TRANSFER_ELEMENTS],
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "State transfer estimate per plan of each state risk pool: the issuer's plans (from its "
         "RATEE) with the other issuers' (the market file), the spec section 8 formula (pools "
@@ -135,9 +145,13 @@ def transfer_estimate(
             """,
             params=[year],
         ).to_arrow_table()
+        tables = table_metadata(
+            con, ["transfer_estimate", "hcrp_enrollee"], ("benefit_year = ?", [year])
+        )
     issuer_rows = [row for row in table.to_pylist() if row["source"] == "issuer"]
     return dg.MaterializeResult(
         metadata={
+            **tables,
             "market_file": str(files.market_pool or "none (issuer's plans only)"),
             "plans": table.num_rows,
             "issuer_transfer_total": float(sum(r["transfer_total"] for r in issuer_rows)),
@@ -151,11 +165,13 @@ def transfer_estimate(
 @dg.asset(
     key=TRANSFER_RECONCILIATION,
     partitions_def=benefit_years,
-    group_name="reconciliation",
+    group_name=RECONCILIATION_GROUP,
     pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[REPORTED_RA_REPORTS, TRANSFER_ESTIMATE],
     check_specs=[ratee_matches_shadow],
+    owners=owners(RECONCILIATION_GROUP),
+    tags=asset_tags(RECONCILIATION_GROUP, phase="phase2"),
     description=(
         "EDGE's RATEE against the shadow transfer elements of the benefit year, row by row "
         "(plan x rating area x risk pool), into ratee_differences."
@@ -166,12 +182,14 @@ def transfer_reconciliation(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Compare every run of the year that has a RATEE loaded."""
-    results, skipped = reconcile_runs(
-        int(context.partition_key), warehouse, refresh_ratee_differences
-    )
+    year = int(context.partition_key)
+    results, skipped = reconcile_runs(year, warehouse, refresh_ratee_differences)
+    with warehouse.get_connection() as con:
+        tables = table_metadata(con, ["ratee_differences"], ("benefit_year = ?", [year]))
     differences = pa.concat_tables([r.differences for r in results])
     yield dg.MaterializeResult(
         metadata={
+            **tables,
             "runs": ", ".join(r.run.label for r in results),
             "ratee_rows_compared": sum(r.compared for r in results),
             "differences": differences.num_rows,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
@@ -24,6 +25,8 @@ from edge_pipeline.edge.verification import load_reference_tables
 from edge_pipeline.edge.verification.reference_tables import REFERENCE_DDL
 
 GROUP = "reference"
+OWNERS = owners(GROUP)
+TAGS = asset_tags(GROUP)
 REFERENCE_TABLES = dg.AssetKey("reference_tables")
 
 
@@ -32,6 +35,8 @@ REFERENCE_TABLES = dg.AssetKey("reference_tables")
     group_name=GROUP,
     pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "Reference tables of the Phase 1 referential checks: ref_plan (the issuer's HIOS plan "
         "registry), ref_icd10cm, ref_ndc and ref_hcpcs (DIY tables plus the issuer's extra "
@@ -59,12 +64,14 @@ def reference_tables(
     code_lists = issuer_reference.code_list_files()
     with warehouse.get_connection() as con:
         loaded = load_reference_tables(con, registry, [issuer_reference.code_list_dir])
+        tables = table_metadata(con, list(REFERENCE_DDL), preview_table="ref_plan")
     context.log.info(
         "reference tables loaded: %s",
         ", ".join(f"{table} {rows}" for table, rows in loaded.rows.items()),
     )
     return dg.MaterializeResult(
         metadata={
+            **tables,
             **{f"rows/{table}": rows for table, rows in loaded.rows.items()},
             "benefit_years": ", ".join(map(str, loaded.benefit_years)),
             "plan_registry": str(registry),
@@ -91,6 +98,8 @@ DIY_TABLES = dg.AssetKey("diy_tables")
     partitions_def=benefit_years,
     pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "The CMS DIY HHS-HCC tables of the benefit year (tables 1-13: ICD-10-CM to CC, "
         "hierarchies, groups, interactions, coefficients, NDC/HCPCS to RXC, CSR factors), read "
@@ -106,11 +115,15 @@ def diy_tables(
     try:
         with warehouse.get_connection() as con:
             loaded = load_diy_tables(con, year)
+            tables = table_metadata(
+                con, list(loaded), ("benefit_year = ?", [year]), preview_table="diy_coefficient"
+            )
     except (DiyTableError, FileNotFoundError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     context.log.info("DIY tables of BY%d loaded", year)
     return dg.MaterializeResult(
         metadata={
+            **tables,
             "reference_dir": str(diy_dir(year)),
             **{f"rows/{table}": rows for table, rows in loaded.items()},
         },

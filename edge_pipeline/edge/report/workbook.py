@@ -1,0 +1,71 @@
+"""The analyst workbook: one sheet per key table, bold filled headers, widths, frozen header
+row, number formats.  No member id: the only per-member sheet masks it (``M-`` + 8 hex)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+_HEADER_FILL = "1F4E78"
+_MAX_WIDTH = 60
+#: Number formats by column-name pattern (first match wins).
+_FORMATS = (
+    (("rate", "share"), "0.00%"),
+    (("transfer", "premium", "hcrp", "user_fee", "amount"), "#,##0.00"),
+    (("score", "plrs", "arf", "idf", "av", "gcf", "coefficient"), "0.000"),
+    (("member_months",), "#,##0.00"),
+)
+
+
+def _number_format(column: str, dtype: object) -> str | None:
+    if not pd.api.types.is_numeric_dtype(dtype):
+        return None
+    for needles, fmt in _FORMATS:
+        if any(n in column for n in needles):
+            return fmt
+    return "#,##0" if pd.api.types.is_integer_dtype(dtype) else "#,##0.###"
+
+
+def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Excel has no time zones; strip them."""
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].dt.tz_localize(None)
+    return out
+
+
+def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
+    """Write ``sheets`` (name -> table, at most 31 characters a name) to ``path``."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame = _excel_safe(frame)
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            sheet.freeze_panes = "A2"
+            header_font = Font(bold=True, color="FFFFFF")
+            header_fill = PatternFill("solid", fgColor=_HEADER_FILL)
+            for index, column in enumerate(frame.columns, start=1):
+                cell = sheet.cell(row=1, column=index)
+                cell.font = header_font
+                cell.fill = header_fill
+                cell.alignment = Alignment(vertical="center", wrap_text=False)
+                values = frame[column].head(500).astype(str).tolist()
+                width = max([len(str(column)), *(len(v) for v in values)]) + 2
+                letter = get_column_letter(index)
+                sheet.column_dimensions[letter].width = min(width, _MAX_WIDTH)
+                fmt = _number_format(str(column), frame[column].dtype)
+                if fmt:
+                    for row in range(2, len(frame) + 2):
+                        sheet.cell(row=row, column=index).number_format = fmt
+            if len(frame.columns):
+                sheet.auto_filter.ref = (
+                    f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+                )
+    return path
