@@ -50,6 +50,23 @@ def reconciled_files(instance: dg.DagsterInstance) -> list[str]:
     return [key for key in registered if key in reconciled]
 
 
+def _nightly_requests(
+    context: dg.ScheduleEvaluationContext, schedule: str, keys: list[str], nothing: str
+) -> list[dg.RunRequest] | dg.SkipReason:
+    """One run per partition key, keyed by schedule, partition and tick (a tick that is
+    evaluated again requests nothing twice); ``nothing`` is the skip reason when no key."""
+    if not keys:
+        return dg.SkipReason(nothing)
+    return [
+        dg.RunRequest(
+            run_key=f"{schedule}:{key}:{_stamp(context)}",
+            partition_key=key,
+            tags={AUTOMATION_TAG: schedule},
+        )
+        for key in keys
+    ]
+
+
 @dg.schedule(
     name=NIGHTLY_RECONCILIATION,
     cron_schedule=NIGHTLY_CRON,
@@ -63,17 +80,12 @@ def reconciled_files(instance: dg.DagsterInstance) -> list[str]:
 def nightly_reconciliation(
     context: dg.ScheduleEvaluationContext,
 ) -> list[dg.RunRequest] | dg.SkipReason:
-    years = reported_years(context.instance)
-    if not years:
-        return dg.SkipReason("no benefit year has RA reports loaded yet")
-    return [
-        dg.RunRequest(
-            run_key=f"{NIGHTLY_RECONCILIATION}:{year}:{_stamp(context)}",
-            partition_key=year,
-            tags={AUTOMATION_TAG: NIGHTLY_RECONCILIATION},
-        )
-        for year in years
-    ]
+    return _nightly_requests(
+        context,
+        NIGHTLY_RECONCILIATION,
+        reported_years(context.instance),
+        "no benefit year has RA reports loaded yet",
+    )
 
 
 @dg.schedule(
@@ -89,17 +101,12 @@ def nightly_reconciliation(
 def nightly_phase1_reconciliation(
     context: dg.ScheduleEvaluationContext,
 ) -> list[dg.RunRequest] | dg.SkipReason:
-    keys = reconciled_files(context.instance)
-    if not keys:
-        return dg.SkipReason("no inbound file has a Phase 1 reconciliation yet")
-    return [
-        dg.RunRequest(
-            run_key=f"{NIGHTLY_PHASE1_RECONCILIATION}:{key}:{_stamp(context)}",
-            partition_key=key,
-            tags={AUTOMATION_TAG: NIGHTLY_PHASE1_RECONCILIATION},
-        )
-        for key in keys
-    ]
+    return _nightly_requests(
+        context,
+        NIGHTLY_PHASE1_RECONCILIATION,
+        reconciled_files(context.instance),
+        "no inbound file has a Phase 1 reconciliation yet",
+    )
 
 
 SCHEDULES = [nightly_reconciliation, nightly_phase1_reconciliation]
