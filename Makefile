@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test dev bench lint format clean
+.PHONY: demo test fuzz dev bench lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
+
+# The reader fuzz tests with thousands of examples per property (`make test` runs a few dozen).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:cacheprovider edge_pipeline_tests/test_fuzz_readers.py
 
 # The UI, with the daemon running the sensors and schedules (all RUNNING by default): inbox and
 # outbox sensors, the run-status sensors chaining ingest -> Phase 1 -> Phase 2, the nightly

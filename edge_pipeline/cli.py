@@ -1,6 +1,8 @@
 """``edge-pipeline``: the command line over the same domain core the Dagster assets call.
 
-Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 internal error.
+Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 internal error, 3 the
+warehouse is locked by another process (one line naming the file and the process; nothing was
+changed, run the command again when that process has finished).
 Imports happen inside each command so ``edge-pipeline --help`` stays fast.
 """
 
@@ -14,9 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import duckdb
+
     from edge_pipeline.progress import Progress
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
 _PROGRESS_HELP = "print progress (files, records, rate) to stderr even when it is not a terminal"
 
 
@@ -125,15 +129,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         load_reference_tables(con, registry, code_lists)
         results = {r.load_id: r for r in verify_all(con)}
         for index, load in enumerate(loads):
-            verified = results.get(load.load_id) if load.load_id is not None else None
+            load_id = load.load_id
+            if load.status == "unchanged":  # sent again (e.g. after an interrupted run)
+                load_id = _loaded_attempt(con, load.file_identifier, load.sha256)
+            verified = results.get(load_id) if load_id is not None else None
             if load.file_identifier is None or verified is None:
                 print(f"{load.status:9} {load.file_name}: not verified ({load.error})")
                 continue
             # report names carry a timestamp to the second: one second per file keeps them apart
             stamp = generated_at + timedelta(seconds=index)
-            reports = write_phase1_reports(
-                con, load.file_identifier, out, stamp, load_id=load.load_id
-            )
+            reports = write_phase1_reports(con, load.file_identifier, out, stamp, load_id=load_id)
             rejected = sum(n for level, n in verified.rejected.items() if level != "file")
             print(
                 f"{verified.status} {verified.layout or '?':5} {load.file_name}: "
@@ -143,6 +148,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     finally:
         con.close()
     return EXIT_OK
+
+
+def _loaded_attempt(
+    con: duckdb.DuckDBPyConnection, file_identifier: str | None, sha256: str
+) -> int | None:
+    """The load attempt holding an ``unchanged`` file's records, so that a re-run writes its
+    Phase 1 reports again (an interrupted run may have stopped before writing them)."""
+    return con.execute(
+        "SELECT max(load_id) FROM submission_file "
+        "WHERE status = 'loaded' AND file_identifier = ? AND sha256 = ?",
+        [file_identifier, sha256],
+    ).fetchall()[0][0]
 
 
 def _cmd_load_outbound(args: argparse.Namespace) -> int:
@@ -431,6 +448,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lock_conflict(exc: Exception) -> Exception | None:
+    """``exc`` as the one-line warehouse-locked error if it is DuckDB's file-lock conflict."""
+    if "duckdb" not in sys.modules:  # not raised by DuckDB; keeps the loader's imports lazy
+        return None
+    from edge_pipeline.edge.warehouse.load import lock_conflict
+
+    return lock_conflict(exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -449,6 +475,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"edge-pipeline: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:  # the last line of defence: one line, exit 1
+        locked = _lock_conflict(exc)
+        if locked is not None:  # another process has the warehouse: retryable, not our bug
+            print(f"edge-pipeline: {locked}", file=sys.stderr)
+            return EXIT_LOCKED
         logging.getLogger("edge_pipeline").debug("internal error", exc_info=True)
         print(f"edge-pipeline: internal error: {exc!r}", file=sys.stderr)
         return EXIT_INTERNAL

@@ -63,15 +63,21 @@ def _connect_with_retry(
     open_connection: Callable[[], duckdb.DuckDBPyConnection],
     wait_seconds: float = _LOCK_WAIT_SECONDS,
 ) -> duckdb.DuckDBPyConnection:
-    """Retry while another process holds the database lock, then give up with its error."""
+    """Retry while another process holds the database lock, then give up with its error
+    (a lock conflict as the one-line ``WarehouseLockedError``, saying how long it waited)."""
+    from edge_pipeline.edge.warehouse.load import WarehouseLockedError, lock_conflict
+
     deadline = time.monotonic() + wait_seconds
     delay = 0.2
     while True:
         try:
             return open_connection()
-        except duckdb.IOException:
+        except duckdb.IOException as exc:
             if time.monotonic() >= deadline:
-                raise
+                locked = lock_conflict(exc)
+                if locked is None:
+                    raise
+                raise WarehouseLockedError(f"{locked} (waited {wait_seconds:g} s)") from exc
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 

@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from edge_pipeline.edge.digest import HashingReader, sha256_file
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
+from edge_pipeline.edge.outbound.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.naming import parse_edge_datetime, parse_outbound_file_name
 from edge_pipeline.edge.outbound.phase2_load import replace_snapshot, stale_snapshot_error
 from edge_pipeline.edge.outbound.phase2_tables import (
@@ -210,7 +211,14 @@ def _insert(
 ) -> None:
     """Append rows as one Arrow batch, found by DuckDB's replacement scan (see the inbound
     loader for why it is not registered)."""
-    edge_batch = pa.Table.from_pylist(rows, schema=reported_arrow_schema(table))
+    try:
+        edge_batch = pa.Table.from_pylist(rows, schema=reported_arrow_schema(table))
+    except (OverflowError, pa.ArrowInvalid) as exc:
+        # the structure checker lets any digits through as an integer; the column may be
+        # narrower (a 30-digit recordIdentifier, an 11-digit year): the report's fault
+        raise OutboundFormatError(
+            result.file_name, f"a value does not fit its {table} column: {exc}"
+        ) from exc
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM edge_batch")
     result.rows[table] = result.rows.get(table, 0) + edge_batch.num_rows
     del edge_batch

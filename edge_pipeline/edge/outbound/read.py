@@ -56,7 +56,12 @@ from edge_pipeline.edge.outbound.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.naming import parse_edge_datetime
 from edge_pipeline.edge.outbound.reasons import ResultFrame, rejection_reason
 from edge_pipeline.edge.outbound.structure import StructureChecker
-from edge_pipeline.edge.readers.xmlparse import iterparse, refuse_doctype, syntax_error
+from edge_pipeline.edge.readers.xmlparse import (
+    iterparse,
+    refuse_doctype,
+    split_tag,
+    syntax_error,
+)
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 FILE_LEVEL = "file"
@@ -71,22 +76,22 @@ def _blank_to_none(text: str | None) -> str | None:
 
 def layout_for_root(elem: Any, name: str) -> OutboundLayout:
     """The outbound layout whose root ``elem`` is, or a refusal naming what was found."""
-    qname = etree.QName(elem)
-    if qname.namespace != EDGE_NAMESPACE:
+    namespace, localname = split_tag(elem.tag)
+    if namespace != EDGE_NAMESPACE:
         raise OutboundFormatError(
             name,
-            f"root element {qname.localname} is in namespace {qname.namespace or '(none)'}, "
+            f"root element {localname} is in namespace {namespace or '(none)'}, "
             f"expected {EDGE_NAMESPACE}",
-            element=qname.localname,
+            element=localname,
             line=elem.sourceline,
         )
-    layout = OUTBOUND_BY_ROOT.get(qname.localname)
+    layout = OUTBOUND_BY_ROOT.get(localname)
     if layout is None:
         known = ", ".join(sorted(OUTBOUND_BY_ROOT))
         raise OutboundFormatError(
             name,
-            f"unknown root element {qname.localname} (expected one of {known})",
-            element=qname.localname,
+            f"unknown root element {localname} (expected one of {known})",
+            element=localname,
             line=elem.sourceline,
         )
     return layout
@@ -513,6 +518,9 @@ def read_outbound_header(path: Path | str) -> ReportHeader:
     path = Path(path)
     reader = OutboundReportReader(path.name)
     with open(path, "rb") as source:
+        if not source.read(1):  # lxml's own message for this is "no element found, line 0"
+            raise OutboundFormatError(path, "not well-formed XML: the file is empty (0 bytes)")
+        source.seek(0)
         for _ in reader.rows(source, header_only=True):
             pass
     if reader.header is None:

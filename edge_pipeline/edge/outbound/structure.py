@@ -15,11 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
-
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, Node
 from edge_pipeline.edge.outbound.errors import OutboundFormatError
+from edge_pipeline.edge.readers.xmlparse import split_tag
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -46,17 +45,16 @@ class StructureChecker:
         self._stack: list[_Cursor] = []
 
     def _fail(self, elem: Any, reason: str, element: str | None = None) -> OutboundFormatError:
-        local = element or etree.QName(elem).localname
+        local = element or split_tag(elem.tag)[1]
         return OutboundFormatError(self.name, reason, element=local, line=elem.sourceline)
 
     def start(self, elem: Any) -> Node:
         """The declaration ``elem`` matches (the stack then points into it)."""
-        qname = etree.QName(elem)
-        if qname.namespace != EDGE_NAMESPACE:
+        namespace, local = split_tag(elem.tag)
+        if namespace != EDGE_NAMESPACE:
             raise self._fail(
-                elem, f"element is in namespace {qname.namespace or '(none)'}, not {EDGE_NAMESPACE}"
+                elem, f"element is in namespace {namespace or '(none)'}, not {EDGE_NAMESPACE}"
             )
-        local = qname.localname
         if not self._stack:
             if local != self.root.name:
                 raise self._fail(elem, f"expected root element {self.root.name}")

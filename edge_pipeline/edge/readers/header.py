@@ -13,7 +13,12 @@ from lxml import etree
 
 from edge_pipeline.edge.errors import InboundFormatError
 from edge_pipeline.edge.layouts import BY_ROOT, EDGE_NAMESPACE, FileLayout
-from edge_pipeline.edge.readers.xmlparse import iterparse, refuse_doctype, syntax_error
+from edge_pipeline.edge.readers.xmlparse import (
+    iterparse,
+    refuse_doctype,
+    split_tag,
+    syntax_error,
+)
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 
@@ -47,19 +52,19 @@ def layout_for_root(tag: object, name: str) -> FileLayout:
     """The layout whose root element ``tag`` is, or a clear refusal naming what was found."""
     if not isinstance(tag, str):
         raise InboundFormatError(name, "the document has no element root")
-    qname = etree.QName(tag)
-    if qname.namespace != EDGE_NAMESPACE:
+    namespace, localname = split_tag(tag)
+    if namespace != EDGE_NAMESPACE:
         raise InboundFormatError(
             name,
-            f"root element {qname.localname} is in namespace {qname.namespace or '(none)'}, "
+            f"root element {localname} is in namespace {namespace or '(none)'}, "
             f"expected {EDGE_NAMESPACE}",
-            element=qname.localname,
+            element=localname,
         )
-    layout = BY_ROOT.get(qname.localname)
+    layout = BY_ROOT.get(localname)
     if layout is None:
         known = ", ".join(sorted(BY_ROOT))
         raise InboundFormatError(
-            name, f"unknown root element {qname.localname} (expected one of {known})"
+            name, f"unknown root element {localname} (expected one of {known})"
         )
     return layout
 
@@ -68,6 +73,9 @@ def read_header(path: Path) -> InboundHeader:
     """Parse the root, header, file totals and issuer fields of ``path``, then stop."""
     name = Path(path).name
     with open(path, "rb") as source:
+        if not source.read(1):  # lxml's own message for this is "no element found, line 0"
+            raise InboundFormatError(name, "not well-formed XML: the file is empty (0 bytes)")
+        source.seek(0)
         try:
             return _read_header(source, name)
         except etree.XMLSyntaxError as exc:

@@ -60,7 +60,12 @@ from edge_pipeline.edge.errors import InboundFormatError
 from edge_pipeline.edge.layouts import EDGE_NAMESPACE, FileLayout, Record
 from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
 from edge_pipeline.edge.readers.header import layout_for_root
-from edge_pipeline.edge.readers.xmlparse import iterparse, refuse_doctype, syntax_error
+from edge_pipeline.edge.readers.xmlparse import (
+    iterparse,
+    refuse_doctype,
+    split_tag,
+    syntax_error,
+)
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 RID_TAG = NS + RECORD_IDENTIFIER.name
@@ -120,6 +125,7 @@ class _Plan(NamedTuple):
     row: Getter  # slots -> the table row (identifier, ancestors' identifiers, values)
     key: Getter  # slots -> identifier and ancestors' identifiers
     repeated: tuple[tuple[int, Getter], ...]  # (repeated field index, slots -> its values)
+    leaves: Getter  # children -> the value elements among them (which must hold text only)
     #: (index of a child holding child records read with this record, their reader)
     inline: tuple[tuple[int, _RecordReader], ...] = ()
 
@@ -289,7 +295,7 @@ class InboundStreamReader:
         refuse_doctype(root, self.name)
         if layout_for_root(root.tag, self.name) is not self.layout:
             raise InboundFormatError(
-                self.name, f"root {etree.QName(root).localname} is not a {self.layout.name}"
+                self.name, f"root {split_tag(root.tag)[1]} is not a {self.layout.name}"
             )
 
     def _read_record(self, reader: _RecordReader, elem: Any) -> bool:
@@ -322,6 +328,8 @@ class InboundStreamReader:
         if plan is None:
             plan = self._plan(reader, elem, kids, tags)
         raw = list(map(_TEXT, kids))
+        if any(map(len, plan.leaves(kids))):  # in C; a leaf's children would be lost unread
+            self._fail_nested_leaf(reader, elem, kids, plan, raw[plan.rid])
         text = raw[plan.rid]
         if text is not None and text.isascii() and text.isdigit() and len(text) < 19:
             return plan, raw, int(text)
@@ -406,10 +414,19 @@ class InboundStreamReader:
                 for i, t in enumerate(reader.repeated_tags)
                 if t in positions
             ),
+            leaves=_getter(sorted(i for found in positions.values() for i in found)),
             inline=tuple(inline),
         )
         reader.plans[tags] = plan
         return plan
+
+    def _fail_nested_leaf(
+        self, reader: _RecordReader, elem: Any, kids: list, plan: _Plan, rid_text: str | None
+    ) -> None:
+        """A value element holds elements (a misplaced record, say): refuse, as the XSD would,
+        rather than read its text and silently drop what is inside."""
+        leaf = next(kid for kid in plan.leaves(kids) if len(kid))
+        self._fail(reader, leaf, rid_text, leaf.tag, "a value element holds elements, not text")
 
     def _identifier(self, reader: _RecordReader, elem: Any, text: str | None) -> int:
         if text is None:
@@ -478,8 +495,11 @@ class InboundStreamReader:
     def _fail(
         self, reader: _RecordReader, elem: Any, rid_text: str | None, tag: Any, reason: str
     ) -> None:
-        rid = int(rid_text) if rid_text and rid_text.strip().isdigit() else None
-        element = etree.QName(tag).localname if isinstance(tag, str) else None
+        # str.isdigit() alone accepts "²", which int() refuses; and the registry column is BIGINT
+        value = rid_text.strip() if rid_text else ""
+        usable = value.isascii() and value.isdigit() and int(value) <= _MAX_BIGINT
+        rid = int(value) if usable else None
+        element = split_tag(tag)[1] if isinstance(tag, str) else None
         raise InboundFormatError(
             self.name,
             reason,

@@ -18,6 +18,9 @@ def iterparse(
     source: IO[bytes], name: str, events: Iterable[str], tag: Iterable[str] | None = None
 ) -> Any:
     """An iterparse over ``source`` that refuses to resolve entities or fetch anything."""
+    # lxml keeps one error log per thread; start this parse with an empty one so that
+    # ``syntax_error`` can take the real cause from it (see there).
+    etree.clear_error_log()
     return etree.iterparse(
         source,
         events=tuple(events),
@@ -40,6 +43,32 @@ def refuse_doctype(element: Any, name: str) -> None:
 
 
 def syntax_error(name: str, exc: etree.XMLSyntaxError) -> InboundFormatError:
-    """Translate lxml's syntax error into ours, keeping the line number."""
+    """Translate lxml's syntax error into ours, keeping the line number.
+
+    For some fatal errors (an undeclared entity such as ``&foo;``) lxml's iterparse raises a
+    generic "no element found" at line 0; the parser's real message and line are then the
+    last entry of the error log (cleared when the parse started, see ``iterparse``).
+    """
+    message = exc.msg
     line = exc.position[0] if getattr(exc, "position", None) else None
-    return InboundFormatError(name, f"not well-formed XML: {exc.msg}", line=line)
+    if not line:
+        last = exc.error_log.last_error if exc.error_log else None
+        if last is not None and last.line:
+            message, line = f"{last.message}, line {last.line}, column {last.column}", last.line
+        else:
+            line = None
+    return InboundFormatError(name, f"not well-formed XML: {message}", line=line)
+
+
+def split_tag(tag: str) -> tuple[str | None, str]:
+    """Namespace and local name of a parsed element's tag, without ``etree.QName``'s check.
+
+    libxml2 reports a malformed qualified name (``<:x>``, ``<x:>``, an undeclared prefix
+    ``<p:x>``) only when the document ends, so a streaming reader meets such a tag first, and
+    ``etree.QName`` raises ``ValueError`` on it: an error message naming the element must not
+    turn a bad file into an internal error.
+    """
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return None, tag

@@ -18,6 +18,7 @@ messages never depend on which path ran.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -72,11 +73,44 @@ class LoadResult:
         return self.status in ("loaded", "unchanged")
 
 
+class WarehouseLockedError(duckdb.IOException):
+    """Another process holds the warehouse's file lock (DuckDB allows one writing process, or
+    any number of read-only ones): nothing was read or written, retry when it has finished."""
+
+
+_LOCK_CONFLICT = re.compile(r'Could not set lock on file "(?P<file>[^"]*)": Conflicting lock')
+_LOCK_HOLDER = re.compile(r"\(PID (?P<pid>\d+)\)")
+
+
+def lock_conflict(exc: BaseException) -> WarehouseLockedError | None:
+    """``exc`` as a one-line :class:`WarehouseLockedError` if it is DuckDB's file-lock conflict,
+    else ``None``."""
+    if isinstance(exc, WarehouseLockedError):
+        return exc
+    match = _LOCK_CONFLICT.search(str(exc)) if isinstance(exc, duckdb.IOException) else None
+    if match is None:
+        return None
+    holder = _LOCK_HOLDER.search(str(exc))
+    by = f"another process (PID {holder['pid']})" if holder else "another process"
+    return WarehouseLockedError(
+        f"the warehouse {match['file']} is locked by {by}; retry when it has finished"
+    )
+
+
 def connect(warehouse: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse with settings that keep large loads' memory bounded."""
+    """Open the warehouse with settings that keep large loads' memory bounded.
+
+    Raises :class:`WarehouseLockedError` when another process holds the file lock.
+    """
     if not read_only:
         Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse), read_only=read_only)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=read_only)
+    except duckdb.IOException as exc:
+        locked = lock_conflict(exc)
+        if locked is None:
+            raise
+        raise locked from exc
     con.execute("SET preserve_insertion_order = false")
     return con
 
