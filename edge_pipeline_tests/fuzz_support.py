@@ -33,6 +33,7 @@ from lxml import etree
 from edge_pipeline.edge.layouts import BY_ROOT, EDGE_NAMESPACE, FileLayout
 from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
 from edge_pipeline.edge.readers.stream import POSITION_COLUMN
+from edge_pipeline.edge.readers.xmlparse import HARDENED_OPTIONS
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 
@@ -74,15 +75,7 @@ def scaled(examples: int, fuzz_examples: int | None = None) -> settings:
 
 def reference_parser() -> etree.XMLParser:
     """A full-tree parser with the readers' hardening options (so semantics match)."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        load_dtd=False,
-        dtd_validation=False,
-        no_network=True,
-        remove_comments=True,
-        remove_pis=True,
-        huge_tree=False,
-    )
+    return etree.XMLParser(**HARDENED_OPTIONS)
 
 
 def reference_tree(data: bytes) -> etree._ElementTree | None:

@@ -13,6 +13,18 @@ from lxml import etree
 
 from edge_pipeline.edge.errors import InboundFormatError
 
+#: The parser options every reader uses: no entity resolution, no DTD, no network, comments
+#: and processing instructions dropped, libxml2's size and depth limits kept.
+HARDENED_OPTIONS: dict[str, bool] = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "no_network": True,
+    "remove_comments": True,
+    "remove_pis": True,
+    "huge_tree": False,
+}
+
 
 def iterparse(
     source: IO[bytes], name: str, events: Iterable[str], tag: Iterable[str] | None = None
@@ -25,13 +37,7 @@ def iterparse(
         source,
         events=tuple(events),
         tag=list(tag) if tag is not None else None,
-        resolve_entities=False,
-        load_dtd=False,
-        dtd_validation=False,
-        no_network=True,
-        remove_comments=True,
-        remove_pis=True,
-        huge_tree=False,
+        **HARDENED_OPTIONS,
     )
 
 
