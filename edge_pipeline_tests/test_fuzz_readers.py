@@ -157,6 +157,7 @@ def check_inbound_load(
         return result.status
     tree = reference_tree(data)
     assert tree is not None, f"loaded, but not well-formed to a full parse; {context}"
+    assert not tree.xpath("//processing-instruction()"), f"loaded with a PI; {context}"
     layout = layout_of(tree.getroot())
     assert layout is not None and layout.name == result.layout, context
     expected, columns = expected_inbound_rows(tree, layout)
@@ -174,18 +175,19 @@ def check_inbound_load(
         if table in {r.table for r, _ in layout.records()}:
             total += sum(want.values())
     assert records_loaded == total == result.records, context
-    # Header values: what precedes the issuer record.  The header reader stops at the first
-    # record below the issuer, so a header element moved after it is not read (the file then
-    # lacks that header value, which Phase 1 reports); which of duplicates counts is not
-    # specified.
+    # The root: header and total elements, each once and text only, then the issuer record
+    # (one) and nothing after it; the stored header values are those elements' texts.
     root = tree.getroot()
     issuer = root.find(NS + layout.issuer.element)
-    before = list(root)[: root.index(issuer)] if issuer is not None else list(root)
-    for element in (*layout.header, *layout.totals):
-        found = [e for e in before if e.tag == NS + element.name]
-        if len(found) == 1:
-            (stored,) = con.execute(f'SELECT "{element.column}" FROM submission_file').fetchone()
-            assert stored == (found[0].text or ""), f"{element.name}; {context}"
+    assert issuer is not None and root[-1] is issuer, context
+    header = {NS + e.name: e for e in (*layout.header, *layout.totals)}
+    before = list(root)[:-1]
+    assert all(e.tag in header and not len(e) for e in before), context
+    assert len({e.tag for e in before}) == len(before), context
+    for found in before:
+        column = header[found.tag].column
+        (stored,) = con.execute(f'SELECT "{column}" FROM submission_file').fetchone()
+        assert stored == (found.text or ""), f"{found.tag}; {context}"
     assert file_identifier, context
     return "loaded"
 

@@ -28,6 +28,10 @@ Why the hot path looks the way it does (it runs once per record, millions of tim
 A record must sit directly in its parent record (or in the parent's declared container, as
 ESMCS service lines sit in ``includedDetailServiceLine``); anywhere else the file is refused,
 as it would be by the XSD.  ``readers/parallel.py`` relies on that to split files safely.
+The root holds the header and file totals (each at most once, text only), then the issuer
+record, then nothing: an unknown, repeated or late root element is refused too, because the
+header reader stops at the first record and would otherwise read a different header than
+the file states.
 
 Document position (``record_position``): every record row carries the ordinal of its start tag
 among the file's record start tags (pre-order, 1-based from ``first_position``), because the
@@ -266,6 +270,10 @@ class InboundStreamReader:
             self.readers[tag].inherited = True
         self.boundary_line = boundary_line
         self.records_read = 0
+        self._header_tags = frozenset(NS + e.name for e in (*layout.header, *layout.totals))
+        self._root: Any = None
+        self._issuers = 0  # issuer records ended so far
+        self._header_elements = 0  # root children before the (last) issuer record
         #: Hands out document positions (see the module doc), in start-tag order.
         self._positions = count(first_position)
 
@@ -287,6 +295,10 @@ class InboundStreamReader:
             raise syntax_error(self.name, exc) from exc
         if first:
             raise InboundFormatError(self.name, f"no {self.layout.issuer.element} record found")
+        if len(self._root) > self._header_elements:
+            late = self._root[self._header_elements]
+            issuer = self.layout.issuer.element
+            self._refuse_root_child(late, f"unexpected element after the {issuer} record")
         for reader in self.readers.values():
             yield from self._flush(reader)
 
@@ -297,6 +309,36 @@ class InboundStreamReader:
             raise InboundFormatError(
                 self.name, f"root {split_tag(root.tag)[1]} is not a {self.layout.name}"
             )
+        self._root = root
+
+    def _end_issuer(self, issuer: Any, root: Any) -> None:
+        """Check what precedes an ended issuer record in the root: header and total elements
+        only, each once and text only; and that the layout allows another issuer record."""
+        self._issuers += 1
+        limit = self.layout.issuer.max_occurs
+        if limit is not None and self._issuers > limit:
+            plural = "" if limit == 1 else "s"
+            self._refuse_root_child(issuer, f"a file holds at most {limit} such record{plural}")
+        seen: set[str] = set()
+        for child in root:
+            if child is issuer:
+                break
+            tag = child.tag
+            if not isinstance(tag, str) or tag not in self._header_tags:
+                self._refuse_root_child(child, "unexpected element")
+            if tag in seen:
+                self._refuse_root_child(child, "element appears more than once")
+            if len(child):
+                self._refuse_root_child(child, "a value element holds elements, not text")
+            seen.add(tag)
+        self._header_elements = len(seen)
+
+    def _refuse_root_child(self, child: Any, reason: str) -> None:
+        tag = child.tag
+        element = split_tag(tag)[1] if isinstance(tag, str) else None
+        if not isinstance(tag, str):
+            reason = "entity references and other non-element nodes are not allowed"
+        raise InboundFormatError(self.name, reason, element=element, line=child.sourceline)
 
     def _read_record(self, reader: _RecordReader, elem: Any) -> bool:
         """Buffer the rows of an ended record (and its inline children), then drop it from the
@@ -317,6 +359,8 @@ class InboundStreamReader:
             if plan.inline:
                 full |= self._read_inline(reader, elem, kids, plan, rid)
             del kids  # child proxies must be gone before clear(), or lxml relocates each child
+        if reader.owner is None:
+            self._end_issuer(elem, parent)
         elem.clear()
         parent.remove(elem)
         return full

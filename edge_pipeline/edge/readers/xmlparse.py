@@ -1,12 +1,23 @@
-"""Hardened lxml iterparse: no entity expansion, no DTD, no network, no comments or PIs.
+"""Hardened lxml iterparse: no entity expansion, no DTD, no network, no processing instructions.
 
-Kept in one place so every reader (inbound now, outbound reports later) gets the same
-protection; a delivery folder is an untrusted input.
+Kept in one place so every reader (inbound files, outbound reports, the header sniffer) gets
+the same protection; a delivery folder is an untrusted input.
+
+Two refusals are added on top of libxml2's options:
+
+* A processing instruction (``<?xml-stylesheet ...?>``, ``<?php ...?>``) is refused: EDGE
+  files carry none, and the XSD admits none.  The XML declaration is not one.  Comments are
+  harmless and dropped.
+* Memory: libxml2 refuses a text node over 10 MB as it streams, but a comment, CDATA section,
+  attribute value or processing instruction is buffered whole before its end is found.  The
+  reader is therefore refused once ``MAX_BYTES_WITHOUT_EVENT`` bytes have gone into the
+  parser without it completing anything the reader asked for (every caller asks for at least
+  one event per record), which bounds memory whatever the file holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from lxml import etree
@@ -14,31 +25,94 @@ from lxml import etree
 from edge_pipeline.edge.errors import InboundFormatError
 
 #: The parser options every reader uses: no entity resolution, no DTD, no network, comments
-#: and processing instructions dropped, libxml2's size and depth limits kept.
+#: dropped, libxml2's size and depth limits kept.  Processing instructions are kept so that
+#: they can be seen (and refused, see ``iterparse``).
 HARDENED_OPTIONS: dict[str, bool] = {
     "resolve_entities": False,
     "load_dtd": False,
     "dtd_validation": False,
     "no_network": True,
     "remove_comments": True,
-    "remove_pis": True,
+    "remove_pis": False,
     "huge_tree": False,
 }
 
+#: Bytes the parser may take in without completing anything the reader asked for.  The
+#: largest EDGE record (an institutional claim with 999 service lines) is about 1 MB.
+MAX_BYTES_WITHOUT_EVENT = 64 * 2**20
+#: How much of a processing instruction's target an error message quotes.
+_PI_TARGET_SHOWN = 40
+
 
 def iterparse(
-    source: IO[bytes], name: str, events: Iterable[str], tag: Iterable[str] | None = None
-) -> Any:
-    """An iterparse over ``source`` that refuses to resolve entities or fetch anything."""
+    source: IO[bytes],
+    name: str,
+    events: Iterable[str],
+    tag: Iterable[str] | None = None,
+    *,
+    max_bytes_without_event: int = MAX_BYTES_WITHOUT_EVENT,
+) -> Iterator[tuple[str, Any]]:
+    """An iterparse over ``source`` that refuses to resolve entities or fetch anything,
+    refuses processing instructions and refuses to buffer an unbounded construct."""
     # lxml keeps one error log per thread; start this parse with an empty one so that
     # ``syntax_error`` can take the real cause from it (see there).
     etree.clear_error_log()
-    return etree.iterparse(
-        source,
-        events=tuple(events),
+    guarded = _BoundedSource(source, name, max_bytes_without_event)
+    parsed = etree.iterparse(
+        guarded,
+        events=(*events, "pi"),  # lxml reports PIs whatever the tag filter
         tag=list(tag) if tag is not None else None,
         **HARDENED_OPTIONS,
     )
+    return _refusing_pis(parsed, guarded, name)
+
+
+def _refusing_pis(
+    parsed: Iterator[tuple[str, Any]], guarded: _BoundedSource, name: str
+) -> Iterator[tuple[str, Any]]:
+    """The parser's events; each one proves progress, a processing instruction is refused.
+    Runs once per event the caller asked for (per record with a tag filter), not per leaf."""
+    for event, elem in parsed:
+        guarded.mark = guarded.fed
+        if event == "pi":
+            target = str(elem.target)
+            shown = target[:_PI_TARGET_SHOWN] + ("..." if len(target) > _PI_TARGET_SHOWN else "")
+            raise InboundFormatError(
+                name,
+                f"processing instruction <?{shown}?> is not allowed in EDGE files",
+                line=elem.sourceline,
+            )
+        yield event, elem
+
+
+class _BoundedSource:
+    """File-like ``read`` that refuses the file once ``limit`` bytes have been read since the
+    parser last completed an event (``mark``, set by ``_refusing_pis``).
+
+    lxml calls ``read`` in 32 KB chunks and raises what it raises, so the refusal happens
+    while libxml2 holds at most ``limit`` bytes of the unfinished construct.
+    """
+
+    __slots__ = ("fed", "limit", "mark", "name", "source")
+
+    def __init__(self, source: IO[bytes], name: str, limit: int) -> None:
+        self.source = source
+        self.name = name
+        self.limit = limit
+        self.fed = 0
+        self.mark = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.source.read(size)
+        self.fed += len(chunk)
+        if self.fed - self.mark > self.limit:
+            raise InboundFormatError(
+                self.name,
+                f"more than {self.limit // 2**20} MB read (bytes {self.mark:,} to "
+                f"{self.fed:,}) without a complete record: a comment, CDATA section, "
+                "attribute, processing instruction or record this large is not EDGE data",
+            )
+        return chunk
 
 
 def refuse_doctype(element: Any, name: str) -> None:
