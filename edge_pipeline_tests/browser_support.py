@@ -44,6 +44,22 @@ CHROMIUM_FLAGS = (
 )
 
 
+_WORKSPACE_QUERY = """
+{
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        locationOrLoadError { __typename ... on PythonError { message } }
+      }
+    }
+  }
+}
+"""
+
+
 def _browser_present() -> bool:
     return all(os.access(path, os.X_OK) for path in (CHROMIUM, CHROMEDRIVER))
 
@@ -243,16 +259,37 @@ class DagsterWebserver:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
 
+    def wait_for_code_locations(self, timeout: float = 90.0) -> None:
+        """Wait until every code location is loaded (``/server_info`` answers before that, and
+        a query sent meanwhile finds no repository); fail on a location's load error."""
+        deadline = time.monotonic() + timeout
+        entries: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            workspace = self.graphql(_WORKSPACE_QUERY)["workspaceOrError"]
+            entries = workspace.get("locationEntries") or []
+            errors = [
+                f"{e['name']}: {e['locationOrLoadError'].get('message')}"
+                for e in entries
+                if (e.get("locationOrLoadError") or {}).get("__typename") == "PythonError"
+            ]
+            if errors:
+                raise RuntimeError(f"code location failed to load: {errors}")
+            if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"code locations not loaded in {timeout:.0f} s: {entries}")
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
 
-    def graphql(self, query: str) -> dict[str, Any]:
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``data`` of the answer; raises on an HTTP error status or on GraphQL errors."""
         request = urllib.request.Request(
             f"{self.url}/graphql",
-            data=json.dumps({"query": query}).encode(),
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:

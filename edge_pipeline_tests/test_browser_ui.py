@@ -175,6 +175,7 @@ def ui(demo_data: Path) -> Iterator[Ui]:
     )
     try:
         server.start(timeout=90)
+        server.wait_for_code_locations()  # /server_info answers before the location loads
         nodes = server.graphql(_ASSET_NODES_QUERY)["assetNodes"]
         assets = {}
         for node in nodes:

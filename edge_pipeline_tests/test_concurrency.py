@@ -14,8 +14,9 @@ read-only, never both.  What this verifies:
   retries and connects; when its wait expires it raises ``WarehouseLockedError`` with the same
   one-line message and the time it waited.
 
-The Dagster webserver itself is not started here: the assets it launches open the warehouse
-through ``WarehouseResource``, which the last tests cover.
+The Dagster webserver itself is not started here (``test_webserver_concurrency.py`` starts it,
+launches runs through it and reads the warehouse while they write); the assets it launches open
+the warehouse through ``WarehouseResource``, which the last tests cover.
 """
 
 from __future__ import annotations

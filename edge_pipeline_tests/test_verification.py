@@ -22,6 +22,7 @@ from edge_pipeline.edge.synth.inject_claims import (
 )
 from edge_pipeline.edge.synth.inject_enrollment import eses_injectors
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
+from edge_pipeline.edge.verification.engine import verify_file
 from edge_pipeline.edge.warehouse.load import load_paths
 
 #: (enrollees, seed, error rate): a sparse run, and a dense one that hits every defect variant.
@@ -182,3 +183,13 @@ def test_the_dense_run_covers_every_defect_variant(runs: dict[str, Run]) -> None
     manifest, _ = runs["dense"]
     seen = {(d.file.split(".")[1], d.variant) for d in manifest.defects}
     assert variants - seen == set()
+
+
+def test_verifying_before_anything_was_ingested_names_the_file(tmp_path) -> None:
+    """A fresh warehouse (no ``submission_file`` yet) gives the same clear "never loaded" error
+    as an unknown file, which the Dagster asset turns into "ingest it first"."""
+    with (
+        duckdb.connect(str(tmp_path / "fresh.duckdb")) as con,
+        pytest.raises(KeyError, match="file 12345E000001 was never loaded"),
+    ):
+        verify_file(con, "12345E000001")

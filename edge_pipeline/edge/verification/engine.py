@@ -31,6 +31,7 @@ from edge_pipeline.edge.verification.reference_tables import reference_tables_lo
 from edge_pipeline.edge.verification.rules import Source, sources
 from edge_pipeline.edge.verification.schema import ensure_shadow_schema
 from edge_pipeline.edge.verification.sql import DATETIME_RE, lit
+from edge_pipeline.edge.warehouse.query import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,11 @@ def verify_file(con: duckdb.DuckDBPyConnection, file_identifier: str) -> Verific
     """Verify the loaded file ``file_identifier`` (earlier unverified attempts first).
 
     When no attempt of that identifier loaded its records, the latest attempt is verified.
+    A warehouse that never loaded anything says so the same way (``KeyError``), not with a
+    missing-table error from DuckDB.
     """
+    if not table_exists(con, "submission_file"):
+        raise KeyError(f"file {file_identifier} was never loaded (nothing was ingested yet)")
     rows = con.execute(
         "SELECT load_id FROM submission_file WHERE file_identifier = ? "
         "ORDER BY status = 'loaded' DESC, load_id DESC LIMIT 1",
