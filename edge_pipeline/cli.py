@@ -56,12 +56,13 @@ def _progress(args: argparse.Namespace, total_files: int, label: str = "files") 
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from edge_pipeline.edge.warehouse.load import connect, inbound_paths, load_file
+    from edge_pipeline.edge.file_loads import xml_paths
+    from edge_pipeline.edge.warehouse.load import connect, load_file
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise BadInput(f"no such file or directory: {missing[0]}")
-    files = list(inbound_paths(args.paths))
+    files = list(xml_paths(args.paths))
     if not files:
         raise BadInput("no *.xml files found in the given paths")
     progress = _progress(args, len(files))
@@ -102,14 +103,15 @@ def _find_registry(paths: Sequence[str], given: str | None) -> Path:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
+    from edge_pipeline.edge.file_loads import xml_paths
     from edge_pipeline.edge.outbound import write_phase1_reports
     from edge_pipeline.edge.verification import load_reference_tables, verify_all
-    from edge_pipeline.edge.warehouse.load import connect, inbound_paths, load_file
+    from edge_pipeline.edge.warehouse.load import connect, load_file
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise BadInput(f"no such file or directory: {missing[0]}")
-    files = list(inbound_paths(args.paths))
+    files = list(xml_paths(args.paths))
     if not files:
         raise BadInput("no *.xml files found in the given paths")
     registry = _find_registry(args.paths, args.plan_registry)
@@ -165,12 +167,13 @@ def _loaded_attempt(
 def _cmd_load_outbound(args: argparse.Namespace) -> int:
     import duckdb
 
-    from edge_pipeline.edge.outbound.load import load_outbound_file, outbound_paths
+    from edge_pipeline.edge.file_loads import xml_paths
+    from edge_pipeline.edge.outbound.load import load_outbound_file
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise BadInput(f"no such file or directory: {missing[0]}")
-    files = list(outbound_paths(args.paths))
+    files = list(xml_paths(args.paths))
     if not files:
         raise BadInput("no *.xml files found in the given paths")
     # what load_outbound_paths does, one file at a time so progress can be shown

@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dagster_support import query
 
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
@@ -188,14 +189,6 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Materiali
         _aged_copy(shadow / "phase2", outbox / "ra")
         run("phase2_reported", YEAR)
         yield Materialized(warehouse, results, {layout: key for key, (layout, _) in files.items()})
-
-
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_every_materialized_asset_has_row_count_column_schema_and_preview(

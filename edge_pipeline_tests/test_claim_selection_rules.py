@@ -23,24 +23,31 @@ from typing import Any
 
 import duckdb
 import pytest
+from record_builders import (
+    ISSUER,
+    NPI,
+    RXC_NDC,
+    YEAR,
+    ZONE,
+    Groups,
+    enrollee,
+    enrollment_period,
+    medical_claim,
+    pharmacy_claim,
+    write_submission,
+)
 
 from edge_pipeline.edge.claim_selection import BY_CODE, EDGE_RULES, enrollment_months, select_claims
 from edge_pipeline.edge.claim_selection.eligible_codes import eligible_service_codes
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS, ESSFS
 from edge_pipeline.edge.layouts.model import FileLayout
-from edge_pipeline.edge.synth.ids import make_npi
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
 from edge_pipeline.edge.warehouse.load import connect, load_file
-from edge_pipeline.edge.writers import SubmissionWriter
 
-YEAR, ISSUER, ZONE = 2025, "12345", "T"
 PLAN1 = "12345NC001000101"  # registered from any year to 2025, rating areas 001 and 002
 PLAN_OLD = "12345NC001000301"  # registered for 2024 only
-NPI = make_npi("123456789")
-GENERATED = "2026-04-01T08:00:00"
 ELIGIBLE = "99213"  # an office visit: on DIY table 2 of 2025
 NOT_ELIGIBLE = "80053"  # a lab panel: not on table 2
-RXC_NDC = "00003196401"  # DIY table 10a: RXC 1
 NO_RXC_NDC = "00071015523"  # a real NDC mapping to no RXC
 
 
@@ -59,30 +66,6 @@ def _registry(folder: Path) -> Path:
     return path
 
 
-def _period(
-    plan: str, start: str, end: str, subscriber: str = "", premium: str = "500.00"
-) -> dict[str, Any]:
-    return {
-        "subscriber_indicator": "" if subscriber else "S",
-        "subscriber_identifier": subscriber,
-        "insurance_plan_identifier": plan,
-        "coverage_start_date": start,
-        "coverage_end_date": end,
-        "enrollment_maintenance_type_code": "021028",
-        "insurance_plan_premium_amount": "0.00" if subscriber else premium,
-        "rate_area_identifier": "001",
-    }
-
-
-def _enrollee(member: str, periods: list[dict], birth: str = "1980-05-05") -> dict[str, Any]:
-    return {
-        "insured_member_identifier": member,
-        "insured_member_birth_date": birth,
-        "insured_member_gender_code": "F",
-        "enrollment_period": periods,
-    }
-
-
 def _medical(
     claim: str,
     member: str,
@@ -90,15 +73,13 @@ def _medical(
     start: str = "2025-02-01",
     end: str = "2025-02-01",
     codes: tuple[str, ...] = (ELIGIBLE,),
-    bill_type: str | None = None,
-    discharge: str | None = None,
-    diagnoses: tuple[str, ...] = ("J069", "E119"),
-    original: str = "",
-    code: str = "",
     processed: str = "2025-03-01T10:00:00",
+    **header: Any,
 ) -> dict[str, Any]:
-    """A claim: professional unless ``bill_type`` is given (then institutional)."""
-    institutional = bill_type is not None
+    """A claim with one line per service of ``codes``: professional unless ``bill_type`` is
+    given (then institutional).  ``header``: the claim's other values (``bill_type``,
+    ``discharge``, ``diagnoses``, ``original``, ``code``; see :func:`medical_claim`)."""
+    institutional = header.get("bill_type") is not None
     lines = [
         {
             "service_line_number": str(i + 1),
@@ -116,47 +97,7 @@ def _medical(
         }
         for i, service in enumerate(codes)
     ]
-    return {
-        "insured_member_identifier": member,
-        "form_type_code": "I" if institutional else "P",
-        "claim_identifier": claim,
-        "original_claim_identifier": original,
-        "claim_processed_datetime": processed,
-        "bill_type_code": bill_type,
-        "void_replace_code": code,
-        "diagnosis_type_code": "02",
-        "diagnosis_code": list(diagnoses),
-        "discharge_status_code": discharge,
-        "statement_cover_from_date": start,
-        "statement_cover_to_date": end,
-        "billing_provider_id_qualifier": "XX",
-        "billing_provider_identifier": NPI,
-        "issuer_claim_paid_date": processed[:10],
-        "allowed_total_amount": f"{100 * len(codes)}.00",
-        "policy_paid_total_amount": f"{80 * len(codes)}.00",
-        "derived_service_claim_indicator": "N",
-        "line": lines,
-    }
-
-
-def _pharmacy(claim: str, member: str, fill: str = "2025-03-01", ndc: str = RXC_NDC) -> dict:
-    return {
-        "insured_member_identifier": member,
-        "claim_identifier": claim,
-        "original_claim_identifier": "",
-        "void_replace_code": "",
-        "claim_processed_datetime": f"{fill}T10:00:00",
-        "prescription_fill_date": fill,
-        "issuer_claim_paid_date": fill,
-        "prescription_service_reference_number": "00000001001",
-        "national_drug_code": ndc,
-        "dispensing_provider_id_qualifier": "01",
-        "dispensing_provider_identifier": NPI,
-        "prescription_fill_number": "0",
-        "allowed_total_cost_amount": "20.00",
-        "policy_paid_amount": "15.00",
-        "derived_service_claim_indicator": "N",
-    }
+    return medical_claim(claim, member, lines, start=start, end=end, processed=processed, **header)
 
 
 def _supplemental(
@@ -190,29 +131,10 @@ class Scenario:
         self.root, self.con, self.count = root, con, 0
         self.fid: dict[str, str] = {}
 
-    def write(
-        self, name: str, layout: FileLayout, groups: list[tuple[str | None, list[dict]]]
-    ) -> None:
+    def write(self, name: str, layout: FileLayout, groups: Groups) -> None:
         self.count += 1
-        fid = f"{ISSUER}{layout.submission_type}{self.count:06d}"
-        header = {
-            "file_identifier": fid,
-            "execution_zone": ZONE,
-            "icd_release": "02.01.10",
-            "generation_datetime": GENERATED,
-            "submission_type": layout.submission_type,
-        }
         path = self.root / f"{self.count:02d}_{name}.xml"
-        with SubmissionWriter(layout, path, header, {"issuer_identifier": ISSUER}) as w:
-            for plan, items in groups:
-                if plan is not None:
-                    w.begin_group({"insurance_plan_identifier": plan})
-                for values in items:
-                    w.write(values)
-                if plan is not None:
-                    w.end_group()
-            w.close()
-        self.fid[name] = fid
+        self.fid[name] = write_submission(path, layout, self.count, groups)
         load_file(self.con, path)
 
     def selection(self, claim: str) -> tuple[str, str | None, str]:
@@ -235,22 +157,22 @@ FAMILY_CHILDREN = {  # member -> birth date: four children under 21 all year
 }
 
 
-def _enrollment(with_d: bool) -> list[tuple[None, list[dict]]]:
+def _enrollment(with_d: bool) -> Groups:
     year = ("2025-01-01", "2025-12-31")
     people = [
-        _enrollee("A", [_period(PLAN1, *year)]),
-        _enrollee("H", [_period(PLAN1, "2013-12-01", "2025-12-31")], birth="1960-01-01"),
-        _enrollee("Y", [_period(PLAN1, "2024-01-01", "2025-12-31")]),
-        _enrollee("O", [_period(PLAN_OLD, "2024-06-01", "2025-12-31")]),
-        _enrollee("X", [_period(PLAN1, "2024-06-01", "2024-12-31")]),
-        _enrollee("F_SUB", [_period(PLAN1, *year, premium="1800.00")], birth="1975-04-04"),
+        enrollee("A", [enrollment_period(PLAN1, *year)]),
+        enrollee("H", [enrollment_period(PLAN1, "2013-12-01", "2025-12-31")], birth="1960-01-01"),
+        enrollee("Y", [enrollment_period(PLAN1, "2024-01-01", "2025-12-31")]),
+        enrollee("O", [enrollment_period(PLAN_OLD, "2024-06-01", "2025-12-31")]),
+        enrollee("X", [enrollment_period(PLAN1, "2024-06-01", "2024-12-31")]),
+        enrollee("F_SUB", [enrollment_period(PLAN1, *year, premium="1800.00")], birth="1975-04-04"),
         *(
-            _enrollee(kid, [_period(PLAN1, *year, subscriber="F_SUB")], birth=birth)
+            enrollee(kid, [enrollment_period(PLAN1, *year, subscriber="F_SUB")], birth=birth)
             for kid, birth in FAMILY_CHILDREN.items()
         ),
     ]
     if with_d:
-        people.append(_enrollee("D", [_period(PLAN1, *year)]))
+        people.append(enrollee("D", [enrollment_period(PLAN1, *year)]))
     return [(None, people)]
 
 
@@ -293,13 +215,13 @@ def sc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             (
                 PLAN1,
                 [
-                    _pharmacy("RX_OK", "A"),
-                    _pharmacy("RX_R11", "Y", fill="2024-06-01"),
-                    _pharmacy("RX_R13", "A", ndc=NO_RXC_NDC),
-                    _pharmacy("RX_R14", "D"),
+                    pharmacy_claim("RX_OK", "A"),
+                    pharmacy_claim("RX_R11", "Y", fill="2024-06-01"),
+                    pharmacy_claim("RX_R13", "A", ndc=NO_RXC_NDC),
+                    pharmacy_claim("RX_R14", "D"),
                 ],
             ),
-            (PLAN_OLD, [_pharmacy("RX_R12", "O")]),
+            (PLAN_OLD, [pharmacy_claim("RX_R12", "O")]),
         ],
     )
     s.write(

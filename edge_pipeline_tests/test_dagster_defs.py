@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 import yaml
+from dagster_support import query
 
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.inbound.assets import BY_LAYOUT, SUBMISSION_FILE, TABLE_GROUP_ASSETS
@@ -132,14 +132,6 @@ def materialized(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, dict]:
         e.asset_key: {k: getattr(v, "value", v) for k, v in e.materialization.metadata.items()}
         for e in result.get_asset_materialization_events()
     }
-
-
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_each_file_type_materializes_its_own_table_group(env: dict, issuer: dict) -> None:

@@ -8,9 +8,7 @@ fresh Dagster instance and their own outbox, so they do not depend on each other
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dagster_support import age, checks, forbid_duckdb, materialized, query, resources, run, tick
 from phase1_support import (
     NO_SUCH_RECORD,
     Issuer,
@@ -30,16 +29,14 @@ from phase1_support import (
 
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.inbound.resources import InboxResource
 from edge_pipeline.defs.phase1.checks import (
     PHASE1_CONSERVATION,
     REPORTED_ERRORS_POINT_TO_RECORDS,
     SHADOW_MATCHES_REPORTED,
 )
-from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
-from edge_pipeline.defs.phase1.sensors import outbox_sensor
+from edge_pipeline.defs.phase1.resources import OutboxResource
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL
 from edge_pipeline.edge.warehouse.schema import TABLES
 
 PHASE1_ASSETS = {
@@ -64,27 +61,6 @@ class Shadowed:
     reference_result: dg.ExecuteInProcessResult
 
 
-def resources(root: Path, issuer: Issuer, warehouse: Path, outbox: Path) -> dict[str, object]:
-    return {
-        "warehouse": WarehouseResource(database=str(warehouse)),
-        "inbox": InboxResource(path=str(root / "inbox")),
-        "issuer_reference": IssuerReferenceResource(
-            plan_registry=str(issuer.folder / "plan_registry.csv"),
-            code_lists=str(issuer.folder),
-        ),
-        "outbox": OutboxResource(path=str(outbox), settle_seconds=0),
-        "shadow_reports": ShadowReportsResource(path=str(root / "shadow_reports")),
-    }
-
-
-def run(
-    job: str, instance: dg.DagsterInstance, res: dict, key: str | None = None
-) -> dg.ExecuteInProcessResult:
-    return defs.resolve_job_def(job).execute_in_process(
-        instance=instance, partition_key=key, resources=res, raise_on_error=False
-    )
-
-
 @pytest.fixture(scope="module")
 def shadowed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shadowed]:
     root = tmp_path_factory.mktemp("phase1")
@@ -96,7 +72,7 @@ def shadowed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shadowed]:
     for key in keys:
         shutil.copy2(issuer.paths[key], inbox / issuer.paths[key].name)
     warehouse = root / "warehouse.duckdb"
-    res = resources(root, issuer, warehouse, root / "outbox")
+    res = resources(root, issuer.folder, warehouse, root / "outbox", root / "shadow_reports")
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, keys)
         for key in keys:
@@ -105,31 +81,6 @@ def shadowed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shadowed]:
         assert reference.success
         shadow = {key: run("phase1_shadow", instance, res, key) for key in keys}
     yield Shadowed(issuer, root, warehouse, root / "shadow_reports", keys, shadow, reference)
-
-
-def materialized(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
-    return {
-        e.asset_key.to_user_string(): {
-            k: getattr(v, "value", v) for k, v in e.materialization.metadata.items()
-        }
-        for e in result.get_asset_materialization_events()
-    }
-
-
-def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    return {
-        e.asset_check_evaluation_data.asset_check_key.name: e.asset_check_evaluation_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    }
-
-
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 # --------------------------------------------------------------------------- definitions
@@ -234,11 +185,6 @@ def test_shadow_metadata_carries_no_member_data(shadowed: Shadowed) -> None:
 # --------------------------------------------------------------------------- outbox sensor
 
 
-def age(path: Path, seconds: float = 60) -> None:
-    stamp = time.time() - seconds
-    os.utime(path, (stamp, stamp))
-
-
 def drop_reports(shadowed: Shadowed, outbox: Path, keys: list[str]) -> dict[str, list[Path]]:
     """What the simulated EDGE server does: the shadow reports into the outbox, per file."""
     dropped = {}
@@ -251,37 +197,26 @@ def drop_reports(shadowed: Shadowed, outbox: Path, keys: list[str]) -> dict[str,
     return dropped
 
 
-def tick(instance: dg.DagsterInstance, outbox: Path, cursor: str | None = None) -> dg.SensorResult:
-    context = dg.build_sensor_context(
-        instance=instance,
-        cursor=cursor,
-        resources={"outbox": OutboxResource(path=str(outbox), settle_seconds=5)},
-    )
-    return outbox_sensor(context)
-
-
 def test_outbox_sensor_requests_one_run_per_answered_file(
     shadowed: Shadowed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the sensor must not connect to DuckDB")
-
     outbox = tmp_path / "outbox"
     keys = shadowed.keys[:3]
     drop_reports(shadowed, outbox, keys)
     (outbox / "garbage.xml").write_bytes(b"not a report")
     age(outbox / "garbage.xml")
-    monkeypatch.setattr(duckdb, "connect", refuse)
+    forbid_duckdb(monkeypatch)
+    # ticks with the outbox's default settle time: a report modified in the last 5 s is landing
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, keys[:1])
-        first = tick(instance, outbox)
+        first = tick(instance, outbox, settle_seconds=5)
         assert sorted(r.partition_key for r in first.run_requests) == sorted(keys)
         assert all(r.tags["edge/outbox_reports"] == "3" for r in first.run_requests)
         added = [k for r in first.dynamic_partitions_requests for k in r.partition_keys]
         assert sorted(added) == sorted(keys[1:])  # registered when new, not twice
 
         instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, added)
-        second = tick(instance, outbox, first.cursor)
+        second = tick(instance, outbox, first.cursor, settle_seconds=5)
         assert not second.run_requests and second.skip_reason
 
         landing = outbox / "edge" / shadowed.keys[3]  # a fourth file, still being written
@@ -289,17 +224,17 @@ def test_outbox_sensor_requests_one_run_per_answered_file(
         shutil.copytree(
             shadowed.shadow_reports / shadowed.keys[3], landing, copy_function=shutil.copy
         )
-        third = tick(instance, outbox, second.cursor)
+        third = tick(instance, outbox, second.cursor, settle_seconds=5)
         assert not third.run_requests
         for path in landing.iterdir():
             age(path)
-        fourth = tick(instance, outbox, third.cursor)
+        fourth = tick(instance, outbox, third.cursor, settle_seconds=5)
         assert [r.partition_key for r in fourth.run_requests] == [shadowed.keys[3]]
 
         replaced = next(iter(sorted((outbox / "edge" / keys[0]).iterdir())))
         replaced.write_bytes(replaced.read_bytes() + b"\n")
         age(replaced, 30)
-        fifth = tick(instance, outbox, fourth.cursor)
+        fifth = tick(instance, outbox, fourth.cursor, settle_seconds=5)
         assert [r.partition_key for r in fifth.run_requests] == [keys[0]]
         assert fifth.run_requests[0].run_key not in {r.run_key for r in first.run_requests}
 
@@ -319,7 +254,9 @@ def reported_env(shadowed: Shadowed, tmp_path: Path) -> Iterator[dict]:
             "instance": instance,
             "warehouse": warehouse,
             "outbox": outbox,
-            "resources": resources(shadowed.root, shadowed.issuer, warehouse, outbox),
+            "resources": resources(
+                shadowed.root, shadowed.issuer.folder, warehouse, outbox, shadowed.shadow_reports
+            ),
         }
 
 
@@ -419,7 +356,13 @@ def test_reported_assets_without_reports_fail_or_wait(
 def test_reference_tables_fail_clearly_without_a_registry(
     shadowed: Shadowed, tmp_path: Path
 ) -> None:
-    res = resources(shadowed.root, shadowed.issuer, tmp_path / "w.duckdb", tmp_path / "outbox")
+    res = resources(
+        shadowed.root,
+        shadowed.issuer.folder,
+        tmp_path / "w.duckdb",
+        tmp_path / "outbox",
+        shadowed.shadow_reports,
+    )
     res["issuer_reference"] = IssuerReferenceResource(
         plan_registry=str(tmp_path / "missing.csv"), code_lists=str(tmp_path)
     )

@@ -10,9 +10,7 @@ not depend on each other.
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +20,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 import pytest
+from dagster_support import age, checks, forbid_duckdb, materialized, query, resources, run, tick
 from phase2_support import (
     ENROLLEES,
     ERROR_RATE,
@@ -35,10 +34,8 @@ from phase2_support import (
 
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.inbound.resources import InboxResource
 from edge_pipeline.defs.phase1.checks import SHADOW_PHASE1
-from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
-from edge_pipeline.defs.phase1.sensors import OUTBOX_REPORTS_TAG, outbox_sensor
+from edge_pipeline.defs.phase1.sensors import OUTBOX_REPORTS_TAG
 from edge_pipeline.defs.phase2 import scoring as scoring_module
 from edge_pipeline.defs.phase2.checks import (
     RA_INCLUDED_CLAIMS_ACTIVE,
@@ -46,8 +43,7 @@ from edge_pipeline.defs.phase2.checks import (
     SCORES_MATCH_REPORTED,
 )
 from edge_pipeline.defs.reference.partitions import benefit_years
-from edge_pipeline.defs.reference.resources import IssuerReferenceResource
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL
 from edge_pipeline.edge.phase2.integrity import included_but_not_active, scored_without_enrollment
 from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.synth import generate_issuer
@@ -82,28 +78,6 @@ class Scored:
         return sorted(self.ra_folder.glob("*.xml"))
 
 
-def resources(
-    root: Path, synthetic: Path, warehouse: Path, outbox: Path, shadow_reports: Path
-) -> dict[str, object]:
-    return {
-        "warehouse": WarehouseResource(database=str(warehouse)),
-        "inbox": InboxResource(path=str(root / "inbox")),
-        "issuer_reference": IssuerReferenceResource(
-            plan_registry=str(synthetic / "plan_registry.csv"), code_lists=str(synthetic)
-        ),
-        "outbox": OutboxResource(path=str(outbox), settle_seconds=0),
-        "shadow_reports": ShadowReportsResource(path=str(shadow_reports)),
-    }
-
-
-def run(
-    job: str, instance: dg.DagsterInstance, res: dict, key: str | None = None
-) -> dg.ExecuteInProcessResult:
-    return defs.resolve_job_def(job).execute_in_process(
-        instance=instance, partition_key=key, resources=res, raise_on_error=False
-    )
-
-
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
     root = tmp_path_factory.mktemp("phase2")
@@ -130,37 +104,12 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
     yield Scored(root, synthetic, warehouse, shadow_reports, keys, the_run, scoring)
 
 
-def materialized(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
-    return {
-        e.asset_key.to_user_string(): {
-            k: getattr(v, "value", v) for k, v in e.materialization.metadata.items()
-        }
-        for e in result.get_asset_materialization_events()
-    }
-
-
-def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    return {
-        e.asset_check_evaluation_data.asset_check_key.name: e.asset_check_evaluation_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    }
-
-
 def started_steps(result: dg.ExecuteInProcessResult) -> set[str]:
     return {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
 
 
 def table_rows(value: dg.TableMetadataValue) -> list[dict]:
     return [dict(record.data) for record in value.records]
-
-
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def member_values(warehouse: Path) -> set[str]:
@@ -184,11 +133,6 @@ def run_text(result: dg.ExecuteInProcessResult) -> str:
 def leaked(warehouse: Path, result: dg.ExecuteInProcessResult) -> list[str]:
     text = run_text(result)
     return sorted(v for v in member_values(warehouse) if v in text)
-
-
-def age(path: Path, seconds: float = 60) -> None:
-    stamp = time.time() - seconds
-    os.utime(path, (stamp, stamp))
 
 
 def copy_tree_aged(source: Path, target: Path) -> list[Path]:
@@ -396,26 +340,14 @@ def test_rewriting_unchanged_data_gives_byte_identical_reports(
 # --------------------------------------------------------------------------- outbox sensor
 
 
-def tick(instance: dg.DagsterInstance, outbox: Path, cursor: str | None = None) -> dg.SensorResult:
-    context = dg.build_sensor_context(
-        instance=instance,
-        cursor=cursor,
-        resources={"outbox": OutboxResource(path=str(outbox), settle_seconds=0)},
-    )
-    return outbox_sensor(context)
-
-
 def test_outbox_sensor_routes_ra_reports_to_phase2_reported_by_benefit_year(
     scored: Scored, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the sensor must not connect to DuckDB")
-
     outbox = tmp_path / "outbox"
     ra = copy_tree_aged(scored.ra_folder, outbox / "edge" / "phase2")
     phase1_key = scored.keys[0]
     copy_tree_aged(scored.shadow_reports / phase1_key, outbox / "edge" / phase1_key)
-    monkeypatch.setattr(duckdb, "connect", refuse)
+    forbid_duckdb(monkeypatch)
     with dg.instance_for_test() as instance:
         first = tick(instance, outbox)
         requests = {r.job_name: r for r in first.run_requests}

@@ -23,6 +23,18 @@ from typing import Any
 
 import duckdb
 import pytest
+from record_builders import (
+    ISSUER,
+    YEAR,
+    ZONE,
+    Groups,
+    Record,
+    enrollee,
+    enrollment_period,
+    medical_claim,
+    pharmacy_claim,
+    write_submission,
+)
 
 from edge_pipeline.edge.claim_selection import select_claims
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS
@@ -30,18 +42,13 @@ from edge_pipeline.edge.layouts.model import FileLayout
 from edge_pipeline.edge.phase2.runs import ScoringRun
 from edge_pipeline.edge.phase2.scores import score_run
 from edge_pipeline.edge.reference import read_age_curve
-from edge_pipeline.edge.synth.ids import make_npi
 from edge_pipeline.edge.transfer import compute_hcrp, compute_transfer_elements
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
 from edge_pipeline.edge.warehouse.load import connect, load_file
-from edge_pipeline.edge.writers import SubmissionWriter
 
-YEAR, ISSUER, ZONE = 2025, "12345", "T"
 RUN = ScoringRun(YEAR, ISSUER, ZONE)
 GOLD, GOLD_AIAN = "12345NC001000101", "12345NC001000103"
 CAT, SHOP = "12345NC001000501", "12345NC002000301"
-NPI = make_npi("123456789")
-GENERATED = "2026-04-01T08:00:00"
 JAN1 = dt.date(2025, 1, 1)
 
 FAMILY_CHILDREN = {  # member -> birth date: ages 19, 16, 13, 5 on 1 January 2025
@@ -76,37 +83,11 @@ def _registry(folder: Path) -> Path:
     return path
 
 
-def _period(
-    plan: str,
-    start: str = "2025-01-01",
-    end: str = "2025-12-31",
-    *,
-    premium: str = "0.00",
-    subscriber: str = "",
-    area: str = "001",
-) -> dict[str, Any]:
-    return {
-        "subscriber_indicator": "" if subscriber else "S",
-        "subscriber_identifier": subscriber,
-        "insurance_plan_identifier": plan,
-        "coverage_start_date": start,
-        "coverage_end_date": end,
-        "enrollment_maintenance_type_code": "021028",
-        "insurance_plan_premium_amount": premium,
-        "rate_area_identifier": area,
-    }
+def _enrollee(member: str, periods: list[Record]) -> Record:
+    return enrollee(member, periods, BIRTHS[member])
 
 
-def _enrollee(member: str, periods: list[dict]) -> dict[str, Any]:
-    return {
-        "insured_member_identifier": member,
-        "insured_member_birth_date": BIRTHS[member],
-        "insured_member_gender_code": "F",
-        "enrollment_period": periods,
-    }
-
-
-def _enrollment() -> list[tuple[None, list[dict]]]:
+def _enrollment() -> Groups:
     return [
         (
             None,
@@ -114,16 +95,24 @@ def _enrollment() -> list[tuple[None, list[dict]]]:
                 _enrollee(
                     "A",
                     [
-                        _period(GOLD, "2025-01-01", "2025-03-31", premium="500.00"),
-                        _period(GOLD, "2025-04-01", "2025-12-31", premium="550.00"),
+                        enrollment_period(GOLD, "2025-01-01", "2025-03-31", premium="500.00"),
+                        enrollment_period(GOLD, "2025-04-01", "2025-12-31", premium="550.00"),
                     ],
                 ),
-                _enrollee("F_SUB", [_period(GOLD, premium="1800.00")]),
-                *(_enrollee(kid, [_period(GOLD, subscriber="F_SUB")]) for kid in FAMILY_CHILDREN),
-                _enrollee("V", [_period(GOLD_AIAN, "2025-01-01", "2025-06-30", premium="300.00")]),
-                _enrollee("B", [_period(GOLD, "2025-07-16", premium="900.00", area="002")]),
-                _enrollee("C", [_period(CAT, premium="250.00")]),
-                _enrollee("S", [_period(SHOP, premium="400.00")]),
+                _enrollee("F_SUB", [enrollment_period(GOLD, premium="1800.00")]),
+                *(
+                    _enrollee(kid, [enrollment_period(GOLD, subscriber="F_SUB")])
+                    for kid in FAMILY_CHILDREN
+                ),
+                _enrollee(
+                    "V",
+                    [enrollment_period(GOLD_AIAN, "2025-01-01", "2025-06-30", premium="300.00")],
+                ),
+                _enrollee(
+                    "B", [enrollment_period(GOLD, "2025-07-16", premium="900.00", area="002")]
+                ),
+                _enrollee("C", [enrollment_period(CAT, premium="250.00")]),
+                _enrollee("S", [enrollment_period(SHOP, premium="400.00")]),
             ],
         )
     ]
@@ -138,62 +127,38 @@ def _medical(
     code: str = "",
     processed: str,
     month: str = "02",
-) -> dict[str, Any]:
+) -> Record:
     """An inpatient stay of 2-5 ``month`` paid ``paid`` dollars (two lines)."""
     start, end = f"2025-{month}-02", f"2025-{month}-05"
     halves = (paid - paid // 2, paid // 2)
-    return {
-        "insured_member_identifier": member,
-        "form_type_code": "I",
-        "claim_identifier": claim,
-        "original_claim_identifier": original,
-        "claim_processed_datetime": processed,
-        "bill_type_code": "111" if not code else "118",
-        "void_replace_code": code,
-        "diagnosis_type_code": "02",
-        "diagnosis_code": ["J069", "E119"],
-        "discharge_status_code": "01",
-        "statement_cover_from_date": start,
-        "statement_cover_to_date": end,
-        "billing_provider_id_qualifier": "XX",
-        "billing_provider_identifier": NPI,
-        "issuer_claim_paid_date": processed[:10],
-        "allowed_total_amount": f"{paid}.00",
-        "policy_paid_total_amount": f"{paid}.00",
-        "derived_service_claim_indicator": "N",
-        "line": [
-            {
-                "service_line_number": str(i + 1),
-                "service_from_date": start,
-                "service_to_date": end,
-                "revenue_code": revenue,
-                "allowed_amount": f"{amount}.00",
-                "policy_paid_amount": f"{amount}.00",
-                "derived_service_claim_indicator": "N",
-            }
-            for i, (revenue, amount) in enumerate(zip(("0200", "0250"), halves, strict=True))
-        ],
-    }
+    lines = [
+        {
+            "service_line_number": str(i + 1),
+            "service_from_date": start,
+            "service_to_date": end,
+            "revenue_code": revenue,
+            "allowed_amount": f"{amount}.00",
+            "policy_paid_amount": f"{amount}.00",
+            "derived_service_claim_indicator": "N",
+        }
+        for i, (revenue, amount) in enumerate(zip(("0200", "0250"), halves, strict=True))
+    ]
+    return medical_claim(
+        claim,
+        member,
+        lines,
+        start=start,
+        end=end,
+        processed=processed,
+        bill_type="111" if not code else "118",
+        discharge="01",
+        original=original,
+        code=code,
+    )
 
 
-def _pharmacy(claim: str, member: str, paid: int, fill: str = "2025-03-01") -> dict[str, Any]:
-    return {
-        "insured_member_identifier": member,
-        "claim_identifier": claim,
-        "original_claim_identifier": "",
-        "void_replace_code": "",
-        "claim_processed_datetime": f"{fill}T10:00:00",
-        "prescription_fill_date": fill,
-        "issuer_claim_paid_date": fill,
-        "prescription_service_reference_number": "00000001001",
-        "national_drug_code": "00003196401",
-        "dispensing_provider_id_qualifier": "01",
-        "dispensing_provider_identifier": NPI,
-        "prescription_fill_number": "0",
-        "allowed_total_cost_amount": f"{paid}.00",
-        "policy_paid_amount": f"{paid}.00",
-        "derived_service_claim_indicator": "N",
-    }
+def _pharmacy(claim: str, member: str, paid: int, fill: str = "2025-03-01") -> Record:
+    return pharmacy_claim(claim, member, fill=fill, allowed=f"{paid}.00", paid=f"{paid}.00")
 
 
 def _write(
@@ -201,25 +166,10 @@ def _write(
     con: duckdb.DuckDBPyConnection,
     number: int,
     layout: FileLayout,
-    groups: list[tuple[str | None, list[dict]]],
+    groups: Groups,
 ) -> None:
-    header = {
-        "file_identifier": f"{ISSUER}{layout.submission_type}{number:06d}",
-        "execution_zone": ZONE,
-        "icd_release": "02.01.10",
-        "generation_datetime": GENERATED,
-        "submission_type": layout.submission_type,
-    }
     path = root / f"{number:02d}.xml"
-    with SubmissionWriter(layout, path, header, {"issuer_identifier": ISSUER}) as w:
-        for plan, items in groups:
-            if plan is not None:
-                w.begin_group({"insurance_plan_identifier": plan})
-            for values in items:
-                w.write(values)
-            if plan is not None:
-                w.end_group()
-        w.close()
+    write_submission(path, layout, number, groups)
     load_file(con, path)
 
 

@@ -4,12 +4,16 @@ Refreshes each run's rows of ``risk_score_differences`` (one per enrollee x plan
 HCCs differ, or who is on one side only) and evaluates ``reported_risk_scores_match_shadow``
 with the differing rows as metadata: plan, scores and the HCCs only one side has, never a
 member identifier (the warehouse table has them, for the analyst who follows up).
+
+:func:`reconcile_year` is the year-by-run loop, metadata and check every Phase 2
+reconciliation shares (``transfer_reconciliation`` compares the RATEE with it).
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import dagster as dg
 import duckdb
@@ -37,31 +41,88 @@ from edge_pipeline.edge.reconciliation.phase2 import (
 GROUP = "reconciliation"
 OWNERS = owners(GROUP)
 TAGS = asset_tags(GROUP, phase="phase2")
-R = TypeVar("R")
 
 
-def reconcile_runs(
+class RunComparison(Protocol):
+    """One run's comparison of a report EDGE sent with the shadow's (``RiskScoreComparison``,
+    ``RateeComparison``)."""
+
+    @property
+    def run(self) -> ScoringRun: ...
+
+    @property
+    def compared(self) -> int: ...
+
+    @property
+    def differences(self) -> pa.Table: ...
+
+
+C = TypeVar("C", bound=RunComparison)
+
+
+@dataclass(frozen=True)
+class YearReconciliation(Generic[C]):
+    """Every run of a benefit year compared into one differences ``table``: what a Phase 2
+    reconciliation asset reports, so the RARSD and the RATEE reconciliations report alike."""
+
+    table: str
+    comparisons: list[C]
+    skipped: list[str]  # why the other runs were not compared
+    differences: pa.Table  # every run's differing rows
+    tables: dict[str, Any]  # ``table_metadata`` of the year's rows of ``table``
+
+    @property
+    def compared(self) -> int:
+        return sum(c.compared for c in self.comparisons)
+
+    def metadata(self, compared_name: str, **extra: object) -> dict[str, Any]:
+        """The asset's metadata: the table, the runs, ``compared_name`` (rows compared), the
+        number of differences, the caller's ``extra``, and the runs not reconciled."""
+        return {
+            **self.tables,
+            "runs": ", ".join(c.run.label for c in self.comparisons),
+            compared_name: self.compared,
+            "differences": self.differences.num_rows,
+            **extra,
+            **({"not_reconciled": "; ".join(self.skipped)} if self.skipped else {}),
+        }
+
+    def check_result(
+        self, check_name: str, columns: Sequence[str], rows_name: str
+    ) -> dg.AssetCheckResult:
+        """The reconciliation check: passes when no run differs (see
+        ``differences_check_result``)."""
+        return differences_check_result(
+            check_name, self.differences, columns, rows_name=rows_name, table=self.table
+        )
+
+
+def reconcile_year(
     year: int,
     warehouse: WarehouseResource,
-    refresh: Callable[[duckdb.DuckDBPyConnection, ScoringRun], R],
-) -> tuple[list[R], list[str]]:
-    """``refresh`` every run of the year; the results, and why the others were not compared
-    (not scored, or no report loaded yet).  Fails the asset when no run could be compared:
-    comparing nothing is not an agreement."""
-    results: list[R] = []
+    refresh: Callable[[duckdb.DuckDBPyConnection, ScoringRun], C],
+    table: str,
+) -> YearReconciliation[C]:
+    """``refresh`` every run of the year (each replaces its rows of ``table``), and keep why
+    the others were not compared (not scored, or no report loaded yet).  Fails the asset when
+    no run could be compared: comparing nothing is not an agreement."""
+    comparisons: list[C] = []
     skipped: list[str] = []
     with warehouse.get_connection() as con:
         for run in scoring_runs(con, year):
             try:
-                results.append(refresh(con, run))
+                comparisons.append(refresh(con, run))
             except (ShadowMissing, ReportsMissing) as exc:
                 skipped.append(str(exc))
-    if not results:
+    if not comparisons:
         raise dg.Failure(
             description="nothing to reconcile: " + ("; ".join(skipped) or f"no runs in BY{year}"),
             allow_retries=False,
         )
-    return results, skipped
+    with warehouse.get_connection() as con:
+        tables = table_metadata(con, [table], ("benefit_year = ?", [year]))
+    differences = pa.concat_tables([c.differences for c in comparisons])
+    return YearReconciliation(table, comparisons, skipped, differences, tables)
 
 
 @dg.asset(
@@ -87,34 +148,25 @@ def risk_score_reconciliation(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Compare every run of the year that has a RARSD loaded."""
     year = int(context.partition_key)
-    results, skipped = reconcile_runs(year, warehouse, refresh_risk_score_differences)
-    with warehouse.get_connection() as con:
-        tables = table_metadata(con, ["risk_score_differences"], ("benefit_year = ?", [year]))
-    differences = pa.concat_tables([r.differences for r in results])
+    reconciled = reconcile_year(
+        year, warehouse, refresh_risk_score_differences, "risk_score_differences"
+    )
     kinds: dict[str, int] = {}
-    for result in results:
-        for kind, n in result.by_kind().items():
+    for comparison in reconciled.comparisons:
+        for kind, n in comparison.by_kind().items():
             kinds[kind] = kinds.get(kind, 0) + n
     context.log.info(
         "BY%d: %d enrollee x plan rows compared, %d difference(s)",
         year,
-        sum(r.compared for r in results),
-        differences.num_rows,
+        reconciled.compared,
+        reconciled.differences.num_rows,
     )
     yield dg.MaterializeResult(
-        metadata={
-            **tables,
-            "runs": ", ".join(r.run.label for r in results),
-            "enrollee_plan_rows_compared": sum(r.compared for r in results),
-            "differences": differences.num_rows,
+        metadata=reconciled.metadata(
+            "enrollee_plan_rows_compared",
             **{f"differences/{kind}": n for kind, n in sorted(kinds.items())},
-            **({"not_reconciled": "; ".join(skipped)} if skipped else {}),
-        }
+        )
     )
-    yield differences_check_result(
-        SCORES_MATCH_REPORTED,
-        differences,
-        RISK_DIFFERENCE_DISPLAY,
-        rows_name="differing_scores",
-        table="risk_score_differences",
+    yield reconciled.check_result(
+        SCORES_MATCH_REPORTED, RISK_DIFFERENCE_DISPLAY, rows_name="differing_scores"
     )

@@ -14,10 +14,9 @@ plans, pools, rating areas and money: no member data.
 from collections.abc import Iterator
 
 import dagster as dg
-import pyarrow as pa
 
 from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
-from edge_pipeline.defs.phase1.metadata import arrow_table_metadata, differences_check_result
+from edge_pipeline.defs.phase1.metadata import arrow_table_metadata
 from edge_pipeline.defs.phase2.checks import (
     RATEE_MATCHES_SHADOW,
     REPORTED_RA_REPORTS,
@@ -27,7 +26,7 @@ from edge_pipeline.defs.phase2.checks import (
     TRANSFER_RECONCILIATION,
     ratee_matches_shadow,
 )
-from edge_pipeline.defs.phase2.reconciliation import reconcile_runs
+from edge_pipeline.defs.phase2.reconciliation import reconcile_year
 from edge_pipeline.defs.phase2.resources import TransferFiles, TransferSettingsResource
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
@@ -183,23 +182,8 @@ def transfer_reconciliation(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Compare every run of the year that has a RATEE loaded."""
     year = int(context.partition_key)
-    results, skipped = reconcile_runs(year, warehouse, refresh_ratee_differences)
-    with warehouse.get_connection() as con:
-        tables = table_metadata(con, ["ratee_differences"], ("benefit_year = ?", [year]))
-    differences = pa.concat_tables([r.differences for r in results])
-    yield dg.MaterializeResult(
-        metadata={
-            **tables,
-            "runs": ", ".join(r.run.label for r in results),
-            "ratee_rows_compared": sum(r.compared for r in results),
-            "differences": differences.num_rows,
-            **({"not_reconciled": "; ".join(skipped)} if skipped else {}),
-        }
-    )
-    yield differences_check_result(
-        RATEE_MATCHES_SHADOW,
-        differences,
-        RATEE_DIFFERENCE_DISPLAY,
-        rows_name="differing_transfer_elements",
-        table="ratee_differences",
+    reconciled = reconcile_year(year, warehouse, refresh_ratee_differences, "ratee_differences")
+    yield dg.MaterializeResult(metadata=reconciled.metadata("ratee_rows_compared"))
+    yield reconciled.check_result(
+        RATEE_MATCHES_SHADOW, RATEE_DIFFERENCE_DISPLAY, rows_name="differing_transfer_elements"
     )

@@ -16,16 +16,15 @@ The outcome of every attempt that changes something lands in ``outbound_file``:
   run and type replaced its rows (:mod:`edge_pipeline.edge.outbound.phase2_load`).
 
 Mirrors the inbound loader (:mod:`edge_pipeline.edge.warehouse.load`) on purpose, so both
-registries read the same way.
+registries read the same way; what they share is in :mod:`edge_pipeline.edge.file_loads`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ import pyarrow as pa
 
 from edge_pipeline.edge.digest import HashingReader, sha256_file
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
+from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, xml_paths
 from edge_pipeline.edge.outbound.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.naming import parse_edge_datetime, parse_outbound_file_name
 from edge_pipeline.edge.outbound.phase2_load import replace_snapshot, stale_snapshot_error
@@ -54,26 +54,25 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 50_000
 
 
+#: The outbound registry: an outboundFileIdentifier may be loaded once; a ``replaced`` RA
+#: snapshot still counts, so its re-delivery is ``unchanged``.
+OUTBOUND_FILES = FileRegistry(
+    table="outbound_file",
+    id_column="outbound_load_id",
+    sequence="outbound_file_load_id",
+    identifier_column="outbound_file_identifier",
+    loaded_statuses=("loaded", "replaced"),
+)
+
+
 @dataclass
-class OutboundLoadResult:
+class OutboundLoadResult(FileLoadResult):
     """What happened to one report file; safe to log (no member data)."""
 
-    status: str  # loaded | unchanged | refused | failed
-    path: str
-    file_name: str
-    size_bytes: int
-    sha256: str
     outbound_load_id: int | None = None
     outbound_file_identifier: str | None = None
     report_type: str | None = None
     inbound_file_identifier: str | None = None
-    rows: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("loaded", "unchanged")
 
 
 def load_outbound_file(
@@ -97,18 +96,14 @@ def load_outbound_file(
         result.outbound_file_identifier = header.outbound_file_identifier
         result.report_type = header.report_type
         result.inbound_file_identifier = header.inbound_file_identifier
-        previous = con.execute(
-            "SELECT sha256 FROM outbound_file "
-            "WHERE status IN ('loaded', 'replaced') AND outbound_file_identifier = ?",
-            [header.outbound_file_identifier],
-        ).fetchall()
-        if any(sha == result.sha256 for (sha,) in previous):
+        loaded = OUTBOUND_FILES.loaded_sha256s(con, header.outbound_file_identifier)
+        if result.sha256 in loaded:
             result.status = "unchanged"
-        elif previous:
+        elif loaded:
             result.status = "refused"
             result.error = (
                 f"file {path.name}: outboundFileIdentifier is already loaded from a different "
-                f"file (sha256 {previous[0][0][:12]}…); the loaded report is kept"
+                f"file (sha256 {loaded[0][:12]}…); the loaded report is kept"
             )
             result.outbound_load_id = _insert_file_row(con, path, result, header, "refused")
         elif (stale := stale_snapshot_error(con, path, header)) is not None:
@@ -233,16 +228,7 @@ def _insert_file_row(
     exc: InboundFormatError | None = None,
 ) -> int:
     name = parse_outbound_file_name(path.name)
-    values: dict[str, object] = {
-        "path": result.path,
-        "file_name": result.file_name,
-        "size_bytes": result.size_bytes,
-        "sha256": result.sha256,
-        "loaded_at": datetime.now(),
-        "status": status,
-        "error": result.error,
-        "execution_zone": name.zone if name else None,
-    }
+    values: dict[str, object] = {"execution_zone": name.zone if name else None}
     if header is not None and header.values.get("execution_zone"):
         values["execution_zone"] = header.values["execution_zone"]  # RA reports state it
     if header is not None:
@@ -256,24 +242,7 @@ def _insert_file_row(
         )
     if exc is not None:
         values.update(error_line=exc.line, error_element=exc.element)
-    names = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    row = con.execute(
-        f"INSERT INTO outbound_file (outbound_load_id, {names}) "
-        f"VALUES (nextval('outbound_file_load_id'), {marks}) RETURNING outbound_load_id",
-        list(values.values()),
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def outbound_paths(paths: Iterable[Path | str]) -> Iterator[Path]:
-    """Expand directories into their ``*.xml`` files (sorted, so loads are reproducible)."""
-    for item in map(Path, paths):
-        if item.is_dir():
-            yield from sorted(p for p in item.glob("*.xml") if p.is_file())
-        else:
-            yield item
+    return OUTBOUND_FILES.insert_attempt(con, result, status, values)
 
 
 def load_outbound_paths(
@@ -283,6 +252,6 @@ def load_outbound_paths(
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     try:
-        return [load_outbound_file(con, path) for path in outbound_paths(paths)]
+        return [load_outbound_file(con, path) for path in xml_paths(paths)]
     finally:
         con.close()

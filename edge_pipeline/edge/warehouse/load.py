@@ -22,8 +22,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +31,7 @@ import pyarrow as pa
 
 from edge_pipeline.edge.digest import HashingReader, file_digests
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
+from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, xml_paths
 from edge_pipeline.edge.readers.header import InboundHeader, read_header
 from edge_pipeline.edge.readers.parallel import (
     PARALLEL_MIN_BYTES,
@@ -50,27 +50,25 @@ _HASH_CHUNK = 1 << 20
 LOAD_MEMORY_LIMIT = "256MB"
 
 
-@dataclass
-class LoadResult:
-    """What happened to one file; safe to log (no member data)."""
+#: The inbound registry: a fileIdentifier may be loaded once (its re-delivery is ``unchanged``).
+SUBMISSION_FILES = FileRegistry(
+    table="submission_file",
+    id_column="load_id",
+    sequence="submission_file_load_id",
+    identifier_column="file_identifier",
+    loaded_statuses=("loaded",),
+)
 
-    status: str  # loaded | unchanged | refused | failed
-    path: str
-    file_name: str
-    size_bytes: int
-    sha256: str
+
+@dataclass
+class LoadResult(FileLoadResult):
+    """What happened to one inbound file; safe to log (no member data)."""
+
     load_id: int | None = None
     file_identifier: str | None = None
     submission_type: str | None = None
     layout: str | None = None
-    rows: dict[str, int] = field(default_factory=dict)
     records: int = 0
-    error: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("loaded", "unchanged")
 
 
 class WarehouseLockedError(duckdb.IOException):
@@ -202,17 +200,14 @@ def _attempt(
                 "fileIdentifier is missing or empty; records could not be linked",
                 element="fileIdentifier",
             )
-        previous = con.execute(
-            "SELECT sha256 FROM submission_file WHERE status = 'loaded' AND file_identifier = ?",
-            [header.file_identifier],
-        ).fetchall()
-        if any(sha == result.sha256 for (sha,) in previous):
+        loaded = SUBMISSION_FILES.loaded_sha256s(con, header.file_identifier)
+        if result.sha256 in loaded:
             result.status = "unchanged"
-        elif previous:
+        elif loaded:
             result.status = "refused"
             result.error = (
                 f"file {path.name}: fileIdentifier is already loaded from a different file "
-                f"(sha256 {previous[0][0][:12]}…); a fileIdentifier may not be reused"
+                f"(sha256 {loaded[0][:12]}…); a fileIdentifier may not be reused"
             )
             _record(con, result, header, status="refused")
         else:
@@ -363,15 +358,7 @@ def _insert_file_row(
     status: str,
     exc: InboundFormatError | None = None,
 ) -> int:
-    values: dict[str, object] = {
-        "path": result.path,
-        "file_name": result.file_name,
-        "size_bytes": result.size_bytes,
-        "sha256": result.sha256,
-        "loaded_at": datetime.now(),
-        "status": status,
-        "error": result.error,
-    }
+    values: dict[str, object] = {}
     if header is not None:
         values.update({k: v for k, v in header.values.items() if v is not None})
         values["issuer_id"] = header.issuer_id
@@ -383,14 +370,7 @@ def _insert_file_row(
             error_record_identifier=exc.record_identifier,
             error_element=exc.element,
         )
-    names = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    (load_id,) = con.execute(
-        f"INSERT INTO submission_file (load_id, {names}) "
-        f"VALUES (nextval('submission_file_load_id'), {marks}) RETURNING load_id",
-        list(values.values()),
-    ).fetchone()
-    return load_id
+    return SUBMISSION_FILES.insert_attempt(con, result, status, values)
 
 
 def _record(
@@ -404,19 +384,10 @@ def _record(
     result.load_id = _insert_file_row(con, result, header, status, exc)
 
 
-def inbound_paths(paths: Iterable[Path | str]) -> Iterator[Path]:
-    """Expand directories into their ``*.xml`` files (sorted, so loads are reproducible)."""
-    for item in map(Path, paths):
-        if item.is_dir():
-            yield from sorted(p for p in item.glob("*.xml") if p.is_file())
-        else:
-            yield item
-
-
 def load_paths(paths: Iterable[Path | str], warehouse: Path | str) -> list[LoadResult]:
     """Load every file named (directories mean their ``*.xml``); each file is independent."""
     con = connect(warehouse)
     try:
-        return [load_file(con, path) for path in inbound_paths(paths)]
+        return [load_file(con, path) for path in xml_paths(paths)]
     finally:
         con.close()

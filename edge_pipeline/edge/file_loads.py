@@ -1,0 +1,101 @@
+"""What the inbound loader (:mod:`edge_pipeline.edge.warehouse.load`) and the outbound loader
+(:mod:`edge_pipeline.edge.outbound.load`) share, so that their registries read the same way.
+
+Each loader takes files one transaction at a time and records every attempt in its registry
+table (``submission_file``, ``outbound_file``) under one vocabulary of outcomes: a file whose
+identifier is already loaded with the same bytes is ``unchanged``, with other bytes
+``refused``.  Kept in one place here: the outcome's common fields (:class:`FileLoadResult`),
+the registry's look-up and attempt row (:class:`FileRegistry`), and which files a list of
+paths names (:func:`xml_paths`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass
+class FileLoadResult:
+    """What happened to one file; safe to log (no member data).  Each loader adds its own
+    identifiers (load id, file identifier, layout or report type)."""
+
+    status: str  # loaded | unchanged | refused | failed (| replaced, outbound only)
+    path: str
+    file_name: str
+    size_bytes: int
+    sha256: str
+    rows: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """The file's content is in the warehouse: loaded now, or already (a re-delivery)."""
+        return self.status in ("loaded", "unchanged")
+
+
+@dataclass(frozen=True)
+class FileRegistry:
+    """A registry table of load attempts: one row per attempt that changed something, its id
+    drawn from ``sequence``; a file is keyed by its ``identifier_column`` (the identifier the
+    file's header gives it), and counts as in the warehouse in one of ``loaded_statuses``."""
+
+    table: str
+    id_column: str
+    sequence: str
+    identifier_column: str
+    loaded_statuses: tuple[str, ...]
+
+    def loaded_sha256s(self, con: duckdb.DuckDBPyConnection, identifier: str | None) -> list[str]:
+        """The sha256 of every file loaded under ``identifier``.  A file among them is a
+        re-delivery (``unchanged``); any other file reusing the identifier is ``refused``."""
+        statuses = ", ".join("?" for _ in self.loaded_statuses)
+        rows = con.execute(
+            f"SELECT sha256 FROM {self.table} "
+            f"WHERE status IN ({statuses}) AND {self.identifier_column} = ?",
+            [*self.loaded_statuses, identifier],
+        ).fetchall()
+        return [sha256 for (sha256,) in rows]
+
+    def insert_attempt(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        result: FileLoadResult,
+        status: str,
+        values: Mapping[str, object],
+    ) -> int:
+        """Record one attempt at ``result``'s file as ``status``, with the loader's own
+        ``values`` (header fields, error position) after the common ones; its new id."""
+        row: dict[str, object] = {
+            "path": result.path,
+            "file_name": result.file_name,
+            "size_bytes": result.size_bytes,
+            "sha256": result.sha256,
+            "loaded_at": datetime.now(),
+            "status": status,
+            "error": result.error,
+            **values,
+        }
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        inserted = con.execute(
+            f"INSERT INTO {self.table} ({self.id_column}, {names}) "
+            f"VALUES (nextval('{self.sequence}'), {marks}) RETURNING {self.id_column}",
+            list(row.values()),
+        ).fetchone()
+        assert inserted is not None
+        return int(inserted[0])
+
+
+def xml_paths(paths: Iterable[Path | str]) -> Iterator[Path]:
+    """Expand directories into their ``*.xml`` files (sorted, so loads are reproducible)."""
+    for item in map(Path, paths):
+        if item.is_dir():
+            yield from sorted(p for p in item.glob("*.xml") if p.is_file())
+        else:
+            yield item
