@@ -25,7 +25,6 @@ import duckdb
 import pytest
 from record_builders import (
     ISSUER,
-    NPI,
     RXC_NDC,
     YEAR,
     ZONE,
@@ -34,6 +33,8 @@ from record_builders import (
     enrollment_period,
     medical_claim,
     pharmacy_claim,
+    rendered_service,
+    supplemental_record,
     write_submission,
 )
 
@@ -81,47 +82,16 @@ def _medical(
     ``discharge``, ``diagnoses``, ``original``, ``code``; see :func:`medical_claim`)."""
     institutional = header.get("bill_type") is not None
     lines = [
-        {
-            "service_line_number": str(i + 1),
-            "service_from_date": start,
-            "service_to_date": start,
-            "revenue_code": "0450" if institutional else None,
-            "service_type_code": "HC",
-            "service_code": service,
-            "service_facility_type_code": None if institutional else "11",
-            "rendering_provider_id_qualifier": "XX",
-            "rendering_provider_identifier": NPI,
-            "allowed_amount": "100.00",
-            "policy_paid_amount": "80.00",
-            "derived_service_claim_indicator": "N",
-        }
+        rendered_service(
+            i + 1,
+            start,
+            service,
+            place=None if institutional else "11",
+            revenue="0450" if institutional else None,
+        )
         for i, service in enumerate(codes)
     ]
     return medical_claim(claim, member, lines, start=start, end=end, processed=processed, **header)
-
-
-def _supplemental(
-    detail: str,
-    member: str,
-    claim: str,
-    codes: tuple[str, ...],
-    action: str = "A",
-    voids: str | None = None,
-    processed: str = "2025-06-01T10:00:00",
-) -> dict[str, Any]:
-    return {
-        "insured_member_identifier": member,
-        "supplemental_diagnosis_detail_record_identifier": detail,
-        "original_claim_identifier": claim,
-        "detail_record_processed_datetime": processed,
-        "add_delete_void_code": action,
-        "original_supplemental_detail_id": voids,
-        "service_from_date": "2025-02-01",
-        "service_to_date": "2025-02-01",
-        "diagnosis_type_code": "02",
-        "supplemental_diagnosis_code": list(codes),
-        "source_code": "MR",
-    }
 
 
 class Scenario:
@@ -231,12 +201,12 @@ def sc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             (
                 PLAN1,
                 [
-                    _supplemental("SA_ADD", "A", "MC_OK", ("I509",)),
-                    _supplemental("SA_DEL", "A", "MC_OK", ("J069",), action="D"),
-                    _supplemental("SA_VOIDED", "A", "MC_OK", ("E1165",)),
-                    _supplemental("SA_UNLINKED", "A", "MC_NOPE", ("I509",)),
-                    _supplemental("SA_R09", "A", "MC_R03", ("I509",)),
-                    _supplemental("SA_CLAIM_VOIDED", "A", "MC_VOIDME", ("I509",)),
+                    supplemental_record("SA_ADD", "A", "MC_OK", ("I509",)),
+                    supplemental_record("SA_DEL", "A", "MC_OK", ("J069",), action="D"),
+                    supplemental_record("SA_VOIDED", "A", "MC_OK", ("E1165",)),
+                    supplemental_record("SA_UNLINKED", "A", "MC_NOPE", ("I509",)),
+                    supplemental_record("SA_R09", "A", "MC_R03", ("I509",)),
+                    supplemental_record("SA_CLAIM_VOIDED", "A", "MC_VOIDME", ("I509",)),
                 ],
             )
         ],
@@ -248,7 +218,7 @@ def sc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             (
                 PLAN1,
                 [
-                    _supplemental(
+                    supplemental_record(
                         "SV_VOID", "A", "MC_OK", ("E1165",), action="V", voids="SA_VOIDED",
                         processed="2025-06-02T10:00:00",
                     )

@@ -6,12 +6,11 @@ inbound record level, and a summary counts every one of those levels plus the fi
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from lxml import etree
+from xsd_support import assert_writes_the_shipped_xsds, rendered_schema
 
 from edge_pipeline.edge.layouts import BY_TYPE
 from edge_pipeline.edge.layouts.outbound import (
@@ -25,7 +24,6 @@ from edge_pipeline.edge.layouts.outbound.model import Group
 from edge_pipeline.edge.layouts.outbound.tree import tree
 from edge_pipeline.edge.outbound.xsd import load_schema, render_xsd, shipped_xsd, write_xsds
 
-NS = "http://vo.edge.fm.cms.hhs.gov"
 XS = {"xs": "http://www.w3.org/2001/XMLSchema"}
 IDS = [layout.name for layout in OUTBOUND_LAYOUTS]
 
@@ -39,12 +37,7 @@ def test_shipped_xsd_is_the_rendered_layout(layout: OutboundLayout) -> None:
 
 @pytest.mark.parametrize("layout", OUTBOUND_LAYOUTS, ids=IDS)
 def test_render_is_deterministic_and_compiles(layout: OutboundLayout) -> None:
-    text = render_xsd(layout)
-    assert text == render_xsd(layout)
-    assert text.endswith("\n") and not text.endswith("\n\n")
-    document = etree.fromstring(text.encode())
-    assert document.get("targetNamespace") == NS
-    assert document.get("elementFormDefault") == "qualified"
+    document = rendered_schema(render_xsd, layout)
     (root,) = document.xpath("xs:element", namespaces=XS)
     assert root.get("name") == layout.root
     assert isinstance(load_schema(layout), etree.XMLSchema)
@@ -75,13 +68,9 @@ def test_assumed_names_are_marked(layout: OutboundLayout) -> None:
 
 
 def test_write_xsds_and_module_entry(tmp_path: Path) -> None:
-    written = write_xsds(tmp_path / "api")
-    assert [p.name for p in written] == [f"{name}.xsd" for name in IDS]
-    for path, layout in zip(written, OUTBOUND_LAYOUTS, strict=True):
-        assert path.read_text(encoding="utf-8") == shipped_xsd(layout)
-    out = tmp_path / "cli"
-    subprocess.run([sys.executable, "-m", "edge_pipeline.edge.outbound.xsd", str(out)], check=True)
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    assert_writes_the_shipped_xsds(
+        tmp_path, OUTBOUND_LAYOUTS, write_xsds, shipped_xsd, "edge_pipeline.edge.outbound.xsd"
+    )
 
 
 def test_report_sets_and_file_codes() -> None:

@@ -33,6 +33,7 @@ from record_builders import (
     enrollment_period,
     medical_claim,
     pharmacy_claim,
+    service_line,
     write_submission,
 )
 
@@ -132,15 +133,9 @@ def _medical(
     start, end = f"2025-{month}-02", f"2025-{month}-05"
     halves = (paid - paid // 2, paid // 2)
     lines = [
-        {
-            "service_line_number": str(i + 1),
-            "service_from_date": start,
-            "service_to_date": end,
-            "revenue_code": revenue,
-            "allowed_amount": f"{amount}.00",
-            "policy_paid_amount": f"{amount}.00",
-            "derived_service_claim_indicator": "N",
-        }
+        service_line(
+            i + 1, start, end, allowed=f"{amount}.00", paid=f"{amount}.00", revenue_code=revenue
+        )
         for i, (revenue, amount) in enumerate(zip(("0200", "0250"), halves, strict=True))
     ]
     return medical_claim(

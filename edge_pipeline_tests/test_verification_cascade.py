@@ -26,22 +26,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
+from record_builders import (
+    ISSUER,
+    NPI,
+    KeyedGroups,
+    Record,
+    enrollee,
+    enrollment_period,
+    file_identifier,
+    medical_claim,
+    pharmacy_claim,
+    rendered_service,
+    submission_header,
+    supplemental_record,
+    write_records,
+)
 
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS, ESSFS
 from edge_pipeline.edge.layouts.model import FileLayout
-from edge_pipeline.edge.synth.ids import make_npi
 from edge_pipeline.edge.verification import load_reference_tables, verify_all, verify_file
 from edge_pipeline.edge.warehouse.load import connect, load_file
-from edge_pipeline.edge.writers import SubmissionWriter
 
-ISSUER = "12345"
 PLAN1, PLAN2 = "12345NC001000101", "12345NC001000201"
-NPI = make_npi("123456789")
-GENERATED = "2026-04-01T08:00:00"
+SERVICE_DAY = "2025-02-01"
 
 
 def _registry(path: Path) -> Path:
@@ -54,32 +64,6 @@ def _registry(path: Path) -> Path:
     return path
 
 
-def _period(plan: str, subscriber: str = "", start: str = "2025-01-01", **extra: Any) -> dict:
-    values = {
-        "subscriber_indicator": "" if subscriber else "S",
-        "subscriber_identifier": subscriber,
-        "insurance_plan_identifier": plan,
-        "coverage_start_date": start,
-        "coverage_end_date": "2025-12-31",
-        "enrollment_maintenance_type_code": "021028",
-        "insurance_plan_premium_amount": "0.00" if subscriber else "500.00",
-        "rate_area_identifier": "001",
-    }
-    values.update(extra)
-    return values
-
-
-def _enrollee(member: str, periods: list[dict], gender: str = "F", **extra: Any) -> dict:
-    values = {
-        "insured_member_identifier": member,
-        "insured_member_birth_date": "1980-05-05",
-        "insured_member_gender_code": gender,
-        "enrollment_period": periods,
-    }
-    values.update(extra)
-    return values
-
-
 def _medical(
     claim: str,
     member: str,
@@ -88,77 +72,29 @@ def _medical(
     code: str = "",
     processed: str = "2025-03-01T10:00:00",
     npi: str = NPI,
-) -> dict:
-    lines = [
-        {
-            "service_line_number": str(i + 1),
-            "service_from_date": "2025-02-01",
-            "service_to_date": "2025-02-01",
-            "service_type_code": "HC",
-            "service_code": service,
-            "service_facility_type_code": "11",
-            "rendering_provider_id_qualifier": "XX",
-            "rendering_provider_identifier": NPI,
-            "allowed_amount": "100.00",
-            "policy_paid_amount": "80.00",
-            "derived_service_claim_indicator": "N",
-        }
-        for i, service in enumerate(codes)
-    ]
-    return {
-        "insured_member_identifier": member,
-        "form_type_code": "P",
-        "claim_identifier": claim,
-        "original_claim_identifier": original,
-        "claim_processed_datetime": processed,
-        "void_replace_code": code,
-        "diagnosis_type_code": "02",
-        "diagnosis_code": ["J069", "E119"],
-        "statement_cover_from_date": "2025-02-01",
-        "statement_cover_to_date": "2025-02-01",
-        "billing_provider_id_qualifier": "XX",
-        "billing_provider_identifier": npi,
-        "issuer_claim_paid_date": "2025-03-05",
-        "allowed_total_amount": f"{100 * len(codes)}.00",
-        "policy_paid_total_amount": f"{80 * len(codes)}.00",
-        "derived_service_claim_indicator": "N",
-        "line": lines,
-    }
+) -> Record:
+    """A professional claim of one day with a line per service of ``codes``, paid 2025-03-05."""
+    lines = [rendered_service(i + 1, SERVICE_DAY, service) for i, service in enumerate(codes)]
+    return medical_claim(
+        claim,
+        member,
+        lines,
+        start=SERVICE_DAY,
+        end=SERVICE_DAY,
+        processed=processed,
+        original=original,
+        code=code,
+        paid_on="2025-03-05",
+        billing=npi,
+    )
 
 
-def _pharmacy(claim: str, member: str) -> dict:
-    return {
-        "insured_member_identifier": member,
-        "claim_identifier": claim,
-        "original_claim_identifier": "",
-        "void_replace_code": "",
-        "claim_processed_datetime": "2025-03-01T10:00:00",
-        "prescription_fill_date": "2025-03-01",
-        "issuer_claim_paid_date": "2025-03-02",
-        "prescription_service_reference_number": "00000001001",
-        "national_drug_code": "00003196401",
-        "dispensing_provider_id_qualifier": "01",
-        "dispensing_provider_identifier": NPI,
-        "prescription_fill_number": "0",
-        "allowed_total_cost_amount": "20.00",
-        "policy_paid_amount": "15.00",
-        "derived_service_claim_indicator": "N",
-    }
+def _pharmacy(claim: str, member: str) -> Record:
+    return pharmacy_claim(claim, member, paid_on="2025-03-02")
 
 
-def _supplemental(detail: str, member: str) -> dict:
-    return {
-        "insured_member_identifier": member,
-        "supplemental_diagnosis_detail_record_identifier": detail,
-        "original_claim_identifier": "MC1",
-        "detail_record_processed_datetime": "2025-06-01T10:00:00",
-        "add_delete_void_code": "A",
-        "service_from_date": "2025-02-01",
-        "service_to_date": "2025-02-01",
-        "diagnosis_type_code": "02",
-        "supplemental_diagnosis_code": ["E119"],
-        "source_code": "MR",
-    }
+def _supplemental(detail: str, member: str) -> Record:
+    return supplemental_record(detail, member, "MC1")
 
 
 class Scenario:
@@ -175,7 +111,7 @@ class Scenario:
         self,
         name: str,
         layout: FileLayout,
-        groups: list[tuple[str | None, list[tuple[str, dict]]]],
+        groups: KeyedGroups,
         fid: str | None = None,
         zone: str = "T",
         issuer_totals: dict | None = None,
@@ -184,27 +120,17 @@ class Scenario:
         truncate: bool = False,
     ) -> Path:
         self.count += 1
-        fid = fid or f"{ISSUER}{layout.submission_type}{self.count:06d}"
-        header = {
-            "file_identifier": fid,
-            "execution_zone": zone,
-            "icd_release": "02.01.10",
-            "generation_datetime": GENERATED,
-            "submission_type": layout.submission_type,
-            **(header or {}),
-        }
+        fid = fid or file_identifier(layout, self.count)
         path = self.root / f"{self.count:02d}_{name}.xml"
-        with SubmissionWriter(layout, path, header, {"issuer_identifier": ISSUER}) as w:
-            for plan, items in groups:
-                if plan is not None:
-                    self.rid[f"{name}.plan.{plan}"] = w.begin_group(
-                        {"insurance_plan_identifier": plan}
-                    )
-                for key, values in items:
-                    self.rid[f"{name}.{key}"] = w.write(values)
-                if plan is not None:
-                    w.end_group((plan_totals or {}).get(plan))
-            w.close(issuer_totals=issuer_totals)
+        record_ids = write_records(
+            path,
+            layout,
+            {**submission_header(layout, fid, zone), **(header or {})},
+            groups,
+            plan_totals=plan_totals,
+            issuer_totals=issuer_totals,
+        )
+        self.rid.update({f"{name}.{key}": rid for key, rid in record_ids.items()})
         if truncate:  # header intact, body cut: the loader records a failed attempt
             path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
         self.fid.setdefault(name, fid)
@@ -247,42 +173,46 @@ def sc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             (
                 None,
                 [
-                    ("A", _enrollee(a, [_period(PLAN1)])),
-                    ("B", _enrollee(b, [_period(PLAN1, subscriber=a)])),
+                    ("A", enrollee(a, [enrollment_period(PLAN1)])),
+                    ("B", enrollee(b, [enrollment_period(PLAN1, subscriber=a)])),
                     (
                         "C",
-                        _enrollee(
+                        enrollee(
                             "MEMBERC",
                             [
-                                _period(PLAN1, coverage_end_date="2025-05-31"),
-                                _period(PLAN2, start="2025-06-01"),
+                                enrollment_period(PLAN1, coverage_end_date="2025-05-31"),
+                                enrollment_period(PLAN2, start="2025-06-01"),
                             ],
                             gender="X",
                         ),
                     ),
                     (
                         "D",
-                        _enrollee(
+                        enrollee(
                             "MEMBERD",
                             [
-                                _period(PLAN1, coverage_end_date="2025-05-31"),
-                                _period(PLAN1, start="2025-06-01", rate_area_identifier="099"),
+                                enrollment_period(PLAN1, coverage_end_date="2025-05-31"),
+                                enrollment_period(
+                                    PLAN1, start="2025-06-01", rate_area_identifier="099"
+                                ),
                             ],
                         ),
                     ),
                     (
                         "F",
-                        _enrollee(
+                        enrollee(
                             "MEMBERF",
-                            [_period(PLAN1, coverage_start_date=None)] * 2,
+                            [enrollment_period(PLAN1, coverage_start_date=None)] * 2,
                         ),
                     ),
-                    ("G", _enrollee("MEMBERG", [_period(PLAN2)])),
+                    ("G", enrollee("MEMBERG", [enrollment_period(PLAN2)])),
                 ],
             )
         ],
     )
-    s.write("E2", ESES, [(None, [("X", _enrollee("MEMBERX", [_period(PLAN1)], gender="Q"))])])
+    s.write(
+        "E2", ESES, [(None, [("X", enrollee("MEMBERX", [enrollment_period(PLAN1)], gender="Q"))])]
+    )
     s.write(
         "M1",
         ESMCS,
@@ -343,9 +273,9 @@ def sc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     )
     s.write("M5", ESMCS, [(PLAN1, [("c1", _medical("MC51", a))])], header={"submission_type": "P"})
     s.write("M6", ESMCS, [(PLAN1, [("c1", _medical("MC61", a))])], truncate=True)
-    s.write("E3", ESES, [(None, [("A", _enrollee(a, [_period(PLAN1)]))])], zone="X")
+    s.write("E3", ESES, [(None, [("A", enrollee(a, [enrollment_period(PLAN1)]))])], zone="X")
     s.write("M1b", ESMCS, [(PLAN1, [("c1", _medical("MC99", a))])], fid=s.fid["M1"])
-    s.write("E4", ESES, [(None, [("A", _enrollee(a, [_period(PLAN1)]))])])
+    s.write("E4", ESES, [(None, [("A", enrollee(a, [enrollment_period(PLAN1)]))])])
     s.write("M4", ESMCS, [(PLAN1, [("a", _medical("MC41", a)), ("b", _medical("MC42", b))])])
     verify_all(con)
     yield s

@@ -23,12 +23,23 @@ from typing import Any
 
 import duckdb
 import pytest
+from record_builders import (
+    ISSUER,
+    Record,
+    enrollee,
+    enrollment_period,
+    file_identifier,
+    medical_claim,
+    service_line,
+    submission_header,
+    supplemental_record,
+    write_records,
+)
 
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESSFS
 from edge_pipeline.edge.layouts.model import FileLayout
 from edge_pipeline.edge.synth import claims as synth_claims
 from edge_pipeline.edge.synth import inject_claims, inject_enrollment, population
-from edge_pipeline.edge.synth.ids import make_npi
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
 from edge_pipeline.edge.verification.code_sets import (
     CODE_SETS,
@@ -40,12 +51,10 @@ from edge_pipeline.edge.verification.code_sets import (
 )
 from edge_pipeline.edge.verification.rules import bad_code
 from edge_pipeline.edge.warehouse.load import connect, load_file
-from edge_pipeline.edge.writers import SubmissionWriter
 
-ISSUER = "12345"
 PLAN1, PLAN2 = "12345NC001000101", "12345NC001000201"
-NPI = make_npi("123456789")
 A = "MEMBERA"
+START, END = "2025-02-01", "2025-02-03"  # the service dates of every claim
 
 
 # -- the code sets as data ----------------------------------------------------------------------
@@ -109,66 +118,31 @@ def _registry(path: Path) -> Path:
     return path
 
 
-def _period(subscriber: str = "", **extra: Any) -> dict[str, Any]:
-    values = {
-        "subscriber_indicator": "" if subscriber else "S",
-        "subscriber_identifier": subscriber,
-        "insurance_plan_identifier": PLAN1,
-        "coverage_start_date": "2025-01-01",
-        "coverage_end_date": "2025-12-31",
-        "enrollment_maintenance_type_code": "021028",
-        "insurance_plan_premium_amount": "0.00" if subscriber else "500.00",
-        "rate_area_identifier": "001",
-    }
-    values.update(extra)
-    return values
+def _period(subscriber: str = "", **values: Any) -> Record:
+    return enrollment_period(PLAN1, subscriber=subscriber, **values)
 
 
-def _enrollee(member: str, *periods: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "insured_member_identifier": member,
-        "insured_member_birth_date": "1980-05-05",
-        "insured_member_gender_code": "F",
-        "enrollment_period": list(periods),
-    }
+def _enrollee(member: str, *periods: Record) -> Record:
+    return enrollee(member, list(periods))
 
 
-def _claim(claim: str, lines: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    values = {
-        "insured_member_identifier": A,
-        "form_type_code": "P",
-        "claim_identifier": claim,
-        "original_claim_identifier": "",
-        "claim_processed_datetime": "2025-03-01T10:00:00",
-        "void_replace_code": "",
-        "diagnosis_type_code": "02",
-        "diagnosis_code": ["J069"],
-        "statement_cover_from_date": "2025-02-01",
-        "statement_cover_to_date": "2025-02-03",
-        "billing_provider_id_qualifier": "XX",
-        "billing_provider_identifier": NPI,
-        "issuer_claim_paid_date": "2025-03-05",
-        "allowed_total_amount": f"{100 * len(lines)}.00",
-        "policy_paid_total_amount": f"{80 * len(lines)}.00",
-        "derived_service_claim_indicator": "N",
-        "line": [
-            {
-                "service_line_number": str(i + 1),
-                "service_from_date": "2025-02-01",
-                "service_to_date": "2025-02-03",
-                "allowed_amount": "100.00",
-                "policy_paid_amount": "80.00",
-                "derived_service_claim_indicator": "N",
-                **line,
-            }
-            for i, line in enumerate(lines)
-        ],
-    }
-    values.update(extra)
-    return values
+def _claim(claim: str, lines: list[dict[str, Any]], **header: Any) -> Record:
+    """A's claim of ``START`` to ``END`` with one service line of those dates per ``lines``
+    item (its codes), processed 2025-03-01 and paid 2025-03-05."""
+    return medical_claim(
+        claim,
+        A,
+        [service_line(i + 1, START, END, **line) for i, line in enumerate(lines)],
+        start=START,
+        end=END,
+        processed="2025-03-01T10:00:00",
+        paid_on="2025-03-05",
+        diagnoses=("J069",),
+        **header,
+    )
 
 
-def _professional(claim: str, *places: str) -> dict[str, Any]:
+def _professional(claim: str, *places: str) -> Record:
     lines = [
         {"service_type_code": "HC", "service_code": "99213", "service_facility_type_code": pos}
         for pos in places
@@ -176,26 +150,13 @@ def _professional(claim: str, *places: str) -> dict[str, Any]:
     return _claim(claim, lines)
 
 
-def _institutional(claim: str, discharge: str, *revenue: str) -> dict[str, Any]:
+def _institutional(claim: str, discharge: str, *revenue: str) -> Record:
     lines = [{"revenue_code": code} for code in revenue]
-    return _claim(
-        claim, lines, form_type_code="I", bill_type_code="111", discharge_status_code=discharge
-    )
+    return _claim(claim, lines, bill_type="111", discharge=discharge)
 
 
-def _supplemental(detail: str, start: str, end: str, member: str = A) -> dict[str, Any]:
-    return {
-        "insured_member_identifier": member,
-        "supplemental_diagnosis_detail_record_identifier": detail,
-        "original_claim_identifier": "MC1",
-        "detail_record_processed_datetime": "2025-06-01T10:00:00",
-        "add_delete_void_code": "A",
-        "service_from_date": start,
-        "service_to_date": end,
-        "diagnosis_type_code": "02",
-        "supplemental_diagnosis_code": ["E119"],
-        "source_code": "MR",
-    }
+def _supplemental(detail: str, start: str, end: str, member: str = A) -> Record:
+    return supplemental_record(detail, member, "MC1", start=start, end=end)
 
 
 class Scenario:
@@ -207,24 +168,11 @@ class Scenario:
     def write(
         self, name: str, layout: FileLayout, groups: list[tuple[str | None, dict[str, dict]]]
     ) -> None:
-        fid = f"{ISSUER}{layout.submission_type}{len(self.fid) + 1:06d}"
-        header = {
-            "file_identifier": fid,
-            "execution_zone": "T",
-            "icd_release": "02.01.10",
-            "generation_datetime": "2026-04-01T08:00:00",
-            "submission_type": layout.submission_type,
-        }
+        fid = file_identifier(layout, len(self.fid) + 1)
         path = self.root / f"{name}.xml"
-        with SubmissionWriter(layout, path, header, {"issuer_identifier": ISSUER}) as w:
-            for plan, items in groups:
-                if plan is not None:
-                    w.begin_group({"insurance_plan_identifier": plan})
-                for key, values in items.items():
-                    self.rid[f"{name}.{key}"] = w.write(values)
-                if plan is not None:
-                    w.end_group()
-            w.close()
+        keyed = [(plan, list(items.items())) for plan, items in groups]
+        record_ids = write_records(path, layout, submission_header(layout, fid), keyed)
+        self.rid.update({f"{name}.{key}": rid for key, rid in record_ids.items()})
         self.fid[name] = fid
         load_file(self.con, path)
 

@@ -7,12 +7,11 @@ misplaced elements, broken repetition, a bad ``recordIdentifier``) and accept fi
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from lxml import etree
+from xsd_support import assert_writes_the_shipped_xsds, rendered_schema
 
 from edge_pipeline.edge.layouts import BY_NAME, INBOUND_LAYOUTS, FileLayout
 from edge_pipeline.edge.xsd import load_schema, render_xsd, shipped_xsd, write_xsds
@@ -243,12 +242,7 @@ def test_shipped_xsd_is_the_rendered_layout(layout: FileLayout) -> None:
 
 @pytest.mark.parametrize("layout", INBOUND_LAYOUTS, ids=LAYOUT_IDS)
 def test_render_is_deterministic_and_compiles(layout: FileLayout) -> None:
-    text = render_xsd(layout)
-    assert text == render_xsd(layout)
-    assert text.endswith("\n") and not text.endswith("\n\n")
-    schema_doc = etree.fromstring(text.encode())
-    assert schema_doc.get("targetNamespace") == NS
-    assert schema_doc.get("elementFormDefault") == "qualified"
+    rendered_schema(render_xsd, layout)
     assert isinstance(load_schema(layout), etree.XMLSchema)
     assert load_schema(layout) is load_schema(layout)
 
@@ -279,14 +273,9 @@ def test_annotations_document_the_layout(layout: FileLayout) -> None:
 
 
 def test_write_xsds_and_module_entry(tmp_path: Path) -> None:
-    written = write_xsds(tmp_path / "api")
-    assert [p.name for p in written] == [f"{name}.xsd" for name in LAYOUT_IDS]
-    for path, layout in zip(written, INBOUND_LAYOUTS, strict=True):
-        assert path.read_text(encoding="utf-8") == shipped_xsd(layout)
-
-    out = tmp_path / "cli"
-    subprocess.run([sys.executable, "-m", "edge_pipeline.edge.xsd", str(out)], check=True)
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    assert_writes_the_shipped_xsds(
+        tmp_path, INBOUND_LAYOUTS, write_xsds, shipped_xsd, "edge_pipeline.edge.xsd"
+    )
 
 
 def test_wrong_namespace_fails() -> None:

@@ -111,6 +111,20 @@ def load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
     return metadata
 
 
+def no_reports_failure(missing: str, outbox: OutboxResource, why: str, landing: int) -> dg.Failure:
+    """The failure of a reported-side asset whose reports are not in the outbox.
+
+    A run for reports EDGE has not sent is a manual run or a moved file, not a data error: the
+    failure says what is missing, where it was looked for, why it may be missing, and how many
+    outbox files were left out because they are still being written (they may be the ones).
+    """
+    still = f" ({landing} outbox file(s) are still being written)" if landing else ""
+    return dg.Failure(
+        description=f"no {missing} in the outbox {outbox.folder}: {why}{still}",
+        allow_retries=False,
+    )
+
+
 def fail_on_bad_loads(results: list[OutboundLoadResult]) -> None:
     bad = [r for r in results if not r.ok]
     if bad:
@@ -159,13 +173,11 @@ def reported_esfar(
     key = context.partition_key
     reports, landing = outbox.reports_for(key, roles=("file_status",))
     if not reports:
-        still = f" ({landing} outbox file(s) are still being written)" if landing else ""
-        raise dg.Failure(
-            description=(
-                f"no ESFAR answering {key} in the outbox {outbox.folder}: EDGE has not answered "
-                f"this file yet, or its reports were moved{still}"
-            ),
-            allow_retries=False,
+        raise no_reports_failure(
+            f"ESFAR answering {key}",
+            outbox,
+            "EDGE has not answered this file yet, or its reports were moved",
+            landing,
         )
     with warehouse.get_connection() as con:
         results = load_reports(context, con, reports)

@@ -12,7 +12,12 @@ identical re-delivery is ``unchanged`` and an older one arriving late is refused
 import dagster as dg
 
 from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
-from edge_pipeline.defs.phase1.reported import fail_on_bad_loads, load_metadata, load_reports
+from edge_pipeline.defs.phase1.reported import (
+    fail_on_bad_loads,
+    load_metadata,
+    load_reports,
+    no_reports_failure,
+)
 from edge_pipeline.defs.phase1.resources import OutboxResource
 from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS
 from edge_pipeline.defs.reference.partitions import benefit_years
@@ -62,13 +67,11 @@ def reported_ra_reports(
     year = int(context.partition_key)
     reports, landing = outbox.ra_reports_for(year)
     if not reports:
-        still = f" ({landing} outbox file(s) are still being written)" if landing else ""
-        raise dg.Failure(
-            description=(
-                f"no RA report of benefit year {year} in the outbox {outbox.folder}: EDGE has "
-                f"not sent the year's RA reports yet, or they were moved{still}"
-            ),
-            allow_retries=False,
+        raise no_reports_failure(
+            f"RA report of benefit year {year}",
+            outbox,
+            "EDGE has not sent the year's RA reports yet, or they were moved",
+            landing,
         )
     with warehouse.get_connection() as con:
         results = load_reports(context, con, reports)

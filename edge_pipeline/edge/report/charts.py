@@ -8,7 +8,7 @@ member, not even masked.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import duckdb
@@ -45,6 +45,45 @@ def _figure(width: float = 9.0, height: float = 4.5, ncols: int = 1) -> tuple[An
     return _pyplot().subplots(1, ncols, figsize=(width, height), squeeze=ncols == 1)
 
 
+def _colour(index: int) -> str:
+    """The palette's ``index``-th colour, cycling: series keep their colour across a chart."""
+    return _PALETTE[index % len(_PALETTE)]
+
+
+def _pivot(frame: Any, index: str, columns: str, values: str) -> Any:
+    """``values`` summed per ``index`` row and ``columns`` column, 0 where a pair has none."""
+    return frame.pivot_table(
+        index=index, columns=columns, values=values, aggfunc="sum", fill_value=0
+    )
+
+
+def _stacked_bars(
+    ax: Any,
+    positions: Sequence[Any],
+    layers: Iterable[tuple[Any, Sequence[Any]]],
+    *,
+    horizontal: bool = False,
+    skip_empty: bool = False,
+) -> list[Any]:
+    """Draw ``layers`` (label, values) as bars stacked at ``positions``, each layer in the
+    palette colour of its place in ``layers``; return the heights of the stacks.
+
+    The stacked charts (error codes by file type, cascade losses, claim inclusion, monthly
+    losses) stack the same way, so a layer's colour and legend entry mean the same in each.
+    ``horizontal`` stacks left to right; ``skip_empty`` leaves out a layer of zeros (no legend
+    entry) without shifting the others' colours.
+    """
+    stack: list[Any] = [0] * len(positions)
+    draw = ax.barh if horizontal else ax.bar
+    base = "left" if horizontal else "bottom"
+    for i, (label, values) in enumerate(layers):
+        if skip_empty and not any(values):
+            continue
+        draw(positions, values, **{base: stack}, label=label, color=_colour(i))
+        stack = [a + b for a, b in zip(stack, values, strict=True)]
+    return stack
+
+
 def rejection_rate_by_file(con: duckdb.DuckDBPyConnection) -> bytes | None:
     """Share of each file's records the shadow rejected, by file (coloured by type)."""
     files = queries.files(con)
@@ -53,7 +92,7 @@ def rejection_rate_by_file(con: duckdb.DuckDBPyConnection) -> bytes | None:
         return None
     fig, ax = _figure(max(6.0, 0.6 * len(files) + 3), 4.5)
     types = sorted(files["file_type"].unique())
-    colours = {t: _PALETTE[i % len(_PALETTE)] for i, t in enumerate(types)}
+    colours = {t: _colour(i) for i, t in enumerate(types)}
     labels = [
         f"{fid}\n({t})" for fid, t in zip(files["file_identifier"], files["file_type"], strict=True)
     ]
@@ -75,18 +114,11 @@ def top_error_codes(con: duckdb.DuckDBPyConnection) -> bytes | None:
     errors = queries.errors_by_file(con)
     if errors.empty:
         return None
-    pivot = errors.pivot_table(
-        index="error_code", columns="file_type", values="errors", aggfunc="sum", fill_value=0
-    )
+    pivot = _pivot(errors, "error_code", "file_type", "errors")
     pivot = pivot.loc[pivot.sum(axis=1).sort_values(ascending=False).index[:_TOP_CODES]]
     pivot = pivot.iloc[::-1]
     fig, ax = _figure(8, max(3.0, 0.35 * len(pivot) + 1.5))
-    left = [0] * len(pivot)
-    for i, column in enumerate(pivot.columns):
-        ax.barh(
-            pivot.index, pivot[column], left=left, label=column, color=_PALETTE[i % len(_PALETTE)]
-        )
-        left = [a + b for a, b in zip(left, pivot[column], strict=True)]
+    _stacked_bars(ax, pivot.index, pivot.items(), horizontal=True)
     ax.set_xlabel("errors")
     ax.set_ylabel("error code")
     ax.set_title(f"Top {len(pivot)} error codes (shadow Phase 1)")
@@ -104,7 +136,7 @@ def rejection_trend(con: duckdb.DuckDBPyConnection) -> bytes | None:
     rate_ax, err_ax = axes
     months = sorted(summary["month"].unique())
     for i, (file_type, group) in enumerate(summary.groupby("file_type")):
-        colour = _PALETTE[i % len(_PALETTE)]
+        colour = _colour(i)
         group = group.set_index("month").reindex(months)
         rate = group["records_rejected"] / group["records_received"] * 100
         rate_ax.plot(months, rate, marker="o", label=file_type, color=colour)
@@ -125,22 +157,11 @@ def cascade_losses(con: duckdb.DuckDBPyConnection) -> bytes | None:
     lost = queries.cascade_losses(con)
     if lost.empty:
         return None
-    pivot = lost.pivot_table(
-        index="level", columns="rejection_reason", values="records", aggfunc="sum", fill_value=0
-    )
+    pivot = _pivot(lost, "level", "rejection_reason", "records")
     order = [level for level in queries.LEVELS if level in pivot.index]
     pivot = pivot.loc[order + [lvl for lvl in pivot.index if lvl not in order]]
     fig, ax = _figure(9, 4.5)
-    bottom = [0] * len(pivot)
-    for i, reason in enumerate(pivot.columns):
-        ax.bar(
-            pivot.index,
-            pivot[reason],
-            bottom=bottom,
-            label=reason,
-            color=_PALETTE[i % len(_PALETTE)],
-        )
-        bottom = [a + b for a, b in zip(bottom, pivot[reason], strict=True)]
+    _stacked_bars(ax, pivot.index, pivot.items())
     ax.set_xlabel("record level")
     ax.set_ylabel("records rejected without an error of their own")
     ax.set_title("Records lost to the cascade, by level and reason")
@@ -167,7 +188,7 @@ def monthly_quality(con: duckdb.DuckDBPyConnection) -> bytes | None:
             rate,
             width=width,
             label=file_type,
-            color=_PALETTE[i % len(_PALETTE)],
+            color=_colour(i),
         )
     accept_ax.set_xticks(range(len(months)), months, rotation=45)
     accept_ax.set_ylim(0, 105)
@@ -176,19 +197,8 @@ def monthly_quality(con: duckdb.DuckDBPyConnection) -> bytes | None:
     accept_ax.set_title("File acceptance by month and type")
     accept_ax.legend(title="file type", fontsize=8)
     per_month = summary.groupby("month")[LOST_COLUMNS].sum().reindex(months)
-    bottom = [0] * len(months)
-    for i, column in enumerate(LOST_COLUMNS):
-        values = per_month[column].tolist()
-        if not any(values):
-            continue
-        lost_ax.bar(
-            range(len(months)),
-            values,
-            bottom=bottom,
-            label=column.removeprefix("lost_"),
-            color=_PALETTE[i % len(_PALETTE)],
-        )
-        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    lost = [(column.removeprefix("lost_"), per_month[column].tolist()) for column in LOST_COLUMNS]
+    bottom = _stacked_bars(lost_ax, range(len(months)), lost, skip_empty=True)
     lost_ax.set_xticks(range(len(months)), months, rotation=45)
     lost_ax.set_ylabel("records")
     lost_ax.set_xlabel("month (file date)")
@@ -203,18 +213,11 @@ def claim_inclusion(con: duckdb.DuckDBPyConnection) -> bytes | None:
     selection = queries.claim_selection(con)
     if selection.empty:
         return None
-    pivot = selection.pivot_table(
-        index="reason_code", columns="record_kind", values="records", aggfunc="sum", fill_value=0
-    )
+    pivot = _pivot(selection, "reason_code", "record_kind", "records")
     order = ["included", *sorted(r for r in pivot.index if r != "included")]
     pivot = pivot.loc[[r for r in order if r in pivot.index]]
     fig, ax = _figure(9, 4.5)
-    bottom = [0] * len(pivot)
-    for i, kind in enumerate(pivot.columns):
-        ax.bar(
-            pivot.index, pivot[kind], bottom=bottom, label=kind, color=_PALETTE[i % len(_PALETTE)]
-        )
-        bottom = [a + b for a, b in zip(bottom, pivot[kind], strict=True)]
+    _stacked_bars(ax, pivot.index, pivot.items())
     ax.set_xlabel("RA inclusion (reason code of the first failing rule)")
     ax.set_ylabel("claims / supplemental records")
     ax.set_title("RA claim selection (RACSD) by reason code")

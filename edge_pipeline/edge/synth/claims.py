@@ -189,12 +189,14 @@ class MedicalClaimGenerator:
             return self._inpatient(rng, family, member, period, day, counter)
         return self._outpatient(rng, family, member, period, day, counter, other=True)
 
-    def _header(
+    def _original(
         self,
         rng: random.Random,
         family: Family,
         member: Member,
+        plan: int,
         counter: list[int],
+        kind: str,
         form: str,
         start: int,
         end: int,
@@ -203,7 +205,13 @@ class MedicalClaimGenerator:
         lines: list[dict[str, Any]],
         bill_type: str | None = None,
         discharge: str | None = None,
-    ) -> tuple[str, dict[str, Any], tuple[int, int]]:
+    ) -> Claim:
+        """An original claim of ``kind`` covering ``start`` to ``end`` with its service ``lines``.
+
+        Every kind of claim (professional, outpatient, inpatient, the high-cost stay) gets its
+        header the same way: processed after ``end``, paid up to a week later (both drawn from
+        ``rng`` in this order, so a seed's files stay the same) and totals summed from the lines.
+        """
         processed = _processed(rng, end, self.cutoff, 5, 45)
         paid_day = min(processed[0] + rng.randint(0, 7), self.cutoff)
         allowed = sum(line["_allowed"] for line in lines)
@@ -230,7 +238,17 @@ class MedicalClaimGenerator:
             "derived_service_claim_indicator": lines[0]["derived_service_claim_indicator"],
             "line": lines,
         }
-        return claim_id, values, processed
+        return Claim(
+            claim_id,
+            member,
+            plan,
+            kind,
+            values,
+            start,
+            end,
+            processed,
+            diagnoses=tuple(diagnoses),
+        )
 
     def _professional(
         self,
@@ -276,19 +294,19 @@ class MedicalClaimGenerator:
             )
         diagnoses = _diagnoses(rng, ctx, member, rng.randint(0, 2))
         billing = rendering if rng.random() < 0.4 else rng.choice(ctx.professionals)
-        claim_id, values, processed = self._header(
-            rng, family, member, counter, "P", day, end, billing, diagnoses, lines
-        )
-        return Claim(
-            claim_id,
+        return self._original(
+            rng,
+            family,
             member,
             period.plan,
+            counter,
             "professional",
-            values,
+            "P",
             day,
             end,
-            processed,
-            diagnoses=tuple(diagnoses),
+            billing,
+            diagnoses,
+            lines,
         )
 
     def _outpatient(
@@ -323,11 +341,13 @@ class MedicalClaimGenerator:
                 _line(i + 1, day, day, rng.randint(3000, 120000), share, revenue=revenue, code=code)
             )
         diagnoses = _diagnoses(rng, ctx, member, rng.randint(0, 3))
-        claim_id, values, processed = self._header(
+        return self._original(
             rng,
             family,
             member,
+            period.plan,
             counter,
+            "institutional_other" if other else "outpatient",
             "I",
             day,
             day,
@@ -335,18 +355,6 @@ class MedicalClaimGenerator:
             diagnoses,
             lines,
             bill_type=bill_type,
-        )
-        kind = "institutional_other" if other else "outpatient"
-        return Claim(
-            claim_id,
-            member,
-            period.plan,
-            kind,
-            values,
-            day,
-            day,
-            processed,
-            diagnoses=tuple(diagnoses),
         )
 
     def _inpatient(
@@ -396,11 +404,13 @@ class MedicalClaimGenerator:
                 )
             )
         diagnoses = _diagnoses(rng, ctx, member, rng.randint(2, 6))
-        claim_id, values, processed = self._header(
+        return self._original(
             rng,
             family,
             member,
+            period.plan,
             counter,
+            "inpatient",
             "I",
             day,
             discharge_day,
@@ -409,17 +419,6 @@ class MedicalClaimGenerator:
             lines,
             bill_type="111",
             discharge=_weighted(rng, DISCHARGE_STATUSES),
-        )
-        return Claim(
-            claim_id,
-            member,
-            period.plan,
-            "inpatient",
-            values,
-            day,
-            discharge_day,
-            processed,
-            diagnoses=tuple(diagnoses),
         )
 
     def _high_cost(self, family: Family, counter: list[int]) -> Claim | None:
@@ -446,13 +445,9 @@ class MedicalClaimGenerator:
                 _line(2, day, discharge_day, rng.randint(50000, 400000), share, revenue="0250"),
             ]
             diagnoses = _diagnoses(rng, ctx, member, rng.randint(2, 6))
-            claim_id, values, processed = self._header(
-                rng, family, member, counter, "I", day, discharge_day,
+            return self._original(
+                rng, family, member, period.plan, counter, "inpatient", "I", day, discharge_day,
                 rng.choice(ctx.facilities), diagnoses, lines, bill_type="111", discharge="01",
-            )  # fmt: skip
-            return Claim(
-                claim_id, member, period.plan, "inpatient", values, day, discharge_day,
-                processed, diagnoses=tuple(diagnoses),
             )  # fmt: skip
         return None
 
