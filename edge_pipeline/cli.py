@@ -55,16 +55,24 @@ def _progress(args: argparse.Namespace, total_files: int, label: str = "files") 
     return Progress(total_files, enabled=True if args.progress else None, label=label)
 
 
-def _cmd_ingest(args: argparse.Namespace) -> int:
+def _xml_files(paths: Sequence[str]) -> list[Path]:
+    """The ``*.xml`` files ``paths`` name (a directory: the files in it), or ``BadInput``
+    naming the first path that does not exist, or saying none holds an XML file."""
     from edge_pipeline.edge.file_loads import xml_paths
-    from edge_pipeline.edge.warehouse.load import connect, load_file
 
-    missing = [p for p in args.paths if not Path(p).exists()]
+    missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise BadInput(f"no such file or directory: {missing[0]}")
-    files = list(xml_paths(args.paths))
+    files = list(xml_paths(paths))
     if not files:
         raise BadInput("no *.xml files found in the given paths")
+    return files
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.warehouse.load import connect, load_file
+
+    files = _xml_files(args.paths)
     progress = _progress(args, len(files))
     results = []
     con = connect(Path(args.warehouse))
@@ -103,17 +111,11 @@ def _find_registry(paths: Sequence[str], given: str | None) -> Path:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
-    from edge_pipeline.edge.file_loads import xml_paths
     from edge_pipeline.edge.outbound import write_phase1_reports
     from edge_pipeline.edge.verification import load_reference_tables, verify_all
     from edge_pipeline.edge.warehouse.load import connect, load_file
 
-    missing = [p for p in args.paths if not Path(p).exists()]
-    if missing:
-        raise BadInput(f"no such file or directory: {missing[0]}")
-    files = list(xml_paths(args.paths))
-    if not files:
-        raise BadInput("no *.xml files found in the given paths")
+    files = _xml_files(args.paths)
     registry = _find_registry(args.paths, args.plan_registry)
     code_lists = [Path(d) for d in args.code_lists] or [registry.parent]
     generated_at = (
@@ -167,15 +169,9 @@ def _loaded_attempt(
 def _cmd_load_outbound(args: argparse.Namespace) -> int:
     import duckdb
 
-    from edge_pipeline.edge.file_loads import xml_paths
     from edge_pipeline.edge.outbound.load import load_outbound_file
 
-    missing = [p for p in args.paths if not Path(p).exists()]
-    if missing:
-        raise BadInput(f"no such file or directory: {missing[0]}")
-    files = list(xml_paths(args.paths))
-    if not files:
-        raise BadInput("no *.xml files found in the given paths")
+    files = _xml_files(args.paths)
     # what load_outbound_paths does, one file at a time so progress can be shown
     progress = _progress(args, len(files))
     Path(args.warehouse).parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from edge_pipeline.edge.warehouse.query import scalar
+
 
 @dataclass
 class FileLoadResult:
@@ -83,13 +85,14 @@ class FileRegistry:
         }
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        inserted = con.execute(
+        inserted = scalar(
+            con,
             f"INSERT INTO {self.table} ({self.id_column}, {names}) "
             f"VALUES (nextval('{self.sequence}'), {marks}) RETURNING {self.id_column}",
             list(row.values()),
-        ).fetchone()
+        )
         assert inserted is not None
-        return int(inserted[0])
+        return int(inserted)
 
 
 def xml_paths(paths: Iterable[Path | str]) -> Iterator[Path]:
