@@ -114,12 +114,12 @@ def reconcile_year(
                 comparisons.append(refresh(con, run))
             except (ShadowMissing, ReportsMissing) as exc:
                 skipped.append(str(exc))
-    if not comparisons:
-        raise dg.Failure(
-            description="nothing to reconcile: " + ("; ".join(skipped) or f"no runs in BY{year}"),
-            allow_retries=False,
-        )
-    with warehouse.get_connection() as con:
+        if not comparisons:
+            raise dg.Failure(
+                description="nothing to reconcile: "
+                + ("; ".join(skipped) or f"no runs in BY{year}"),
+                allow_retries=False,
+            )
         tables = table_metadata(con, [table], ("benefit_year = ?", [year]))
     differences = pa.concat_tables([c.differences for c in comparisons])
     return YearReconciliation(table, comparisons, skipped, differences, tables)
