@@ -9,6 +9,7 @@ what they would see from a real outbox.
 from __future__ import annotations
 
 import copy
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,3 +168,26 @@ def add_to_summary_received(path: Path, level_element: str, delta: int) -> None:
 def report_of(paths: list[Path], code: str) -> Path:
     """The report among ``paths`` whose file name carries the two-letter ``code``."""
     return next(p for p in paths if f".{code}." in p.name)
+
+
+# -- small hand-written issuers ------------------------------------------------------------------
+
+
+def reference_warehouse(folder: Path, registry_csv: Path) -> Path:
+    """A warehouse holding only the reference tables (registry ``registry_csv``, the DIY code
+    lists): loading them takes seconds, so a test that needs many fresh warehouses copies this
+    one (:func:`fresh_warehouse`) instead."""
+    warehouse = folder / "reference.duckdb"
+    con = duckdb.connect(str(warehouse))
+    try:
+        load_reference_tables(con, registry_csv)
+    finally:
+        con.close()
+    return warehouse
+
+
+def fresh_warehouse(template: Path, warehouse: Path) -> Path:
+    """A copy of the reference-only ``template`` at ``warehouse``."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, warehouse)
+    return warehouse

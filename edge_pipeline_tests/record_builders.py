@@ -240,13 +240,14 @@ def write_records(
     *,
     plan_totals: Mapping[str, Mapping[str, TotalOverride]] | None = None,
     issuer_totals: Mapping[str, TotalOverride] | None = None,
+    issuer: str = ISSUER,
 ) -> dict[str, int]:
     """Write the keyed records of ``groups`` as a file of ``layout`` to ``path``, with the
     totals the writer computes unless ``plan_totals`` (per plan) or ``issuer_totals`` say
-    otherwise; the recordIdentifier of each record by its key, and of each plan group by
-    ``plan.<plan>``."""
+    otherwise, under issuerIdentifier ``issuer``; the recordIdentifier of each record by its
+    key, and of each plan group by ``plan.<plan>``."""
     record_ids: dict[str, int] = {}
-    with SubmissionWriter(layout, path, header, {"issuer_identifier": ISSUER}) as w:
+    with SubmissionWriter(layout, path, header, {"issuer_identifier": issuer}) as w:
         for plan, items in groups:
             if plan is not None:
                 record_ids[f"plan.{plan}"] = w.begin_group({"insurance_plan_identifier": plan})
@@ -265,3 +266,14 @@ def write_submission(path: Path, layout: FileLayout, number: int, groups: Groups
     keyed = [(plan, [(str(i), values) for i, values in enumerate(items)]) for plan, items in groups]
     write_records(path, layout, submission_header(layout, file_id), keyed)
     return file_id
+
+
+def write_plan_registry(path: Path, plans: Sequence[str], issuer: str = ISSUER) -> Path:
+    """A plan registry CSV listing ``plans`` of ``issuer`` (rating area 001, 2024-2025)."""
+    rows = "".join(f"{plan},{issuer},001,2024,2025\n" for plan in plans)
+    path.write_text(
+        "insurance_plan_identifier,issuer_identifier,rating_areas,effective_start_year,"
+        f"effective_end_year\n{rows}",
+        encoding="utf-8",
+    )
+    return path

@@ -103,7 +103,8 @@ def resolve_chains(con: duckdb.DuckDBPyConnection, layout: str, fid: str) -> int
                    WHERE r.depth >= 3) fc ON fc.rid = t.record_identifier
         LEFT JOIN (SELECT DISTINCT record_identifier AS rid FROM _v_err
                    WHERE error_code IN ({skip})) sk ON sk.rid = t.record_identifier
-        WHERE t.file_identifier = {lit(fid)}"""
+        WHERE t.file_identifier = $fid""",
+        {"fid": fid},
     )
     con.execute(
         "UPDATE _v_chain SET state = CASE WHEN failed THEN 'fail' ELSE 'ok' END WHERE NOT successor"

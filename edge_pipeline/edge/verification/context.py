@@ -20,11 +20,13 @@ from edge_pipeline.edge.verification.sql import as_timestamp, lit
 _CLAIM_TABLES = {"ESMCS": ("medical_claim", "M"), "ESPCS": ("pharmacy_claim", "P")}
 
 
-def _prior_files(load_id: int, issuer: str | None, zone: str | None, kind: str) -> str:
+def _prior_files(kind: str) -> str:
+    """Accepted files of submission type ``kind`` (a code constant) before the one verified,
+    of its issuer and zone (the bound parameters ``$lid``, ``$issuer``, ``$zone``)."""
     return (
-        f"f.load_id < {load_id} AND f.status = 'A' AND f.submission_type = '{kind}' "
-        f"AND f.issuer_id IS NOT DISTINCT FROM {lit(issuer)} "
-        f"AND f.execution_zone IS NOT DISTINCT FROM {lit(zone)}"
+        f"f.load_id < $lid AND f.status = 'A' AND f.submission_type = {lit(kind)} "
+        "AND f.issuer_id IS NOT DISTINCT FROM $issuer "
+        "AND f.execution_zone IS NOT DISTINCT FROM $zone"
     )
 
 
@@ -38,12 +40,15 @@ def build_context(
     """Create the context temp tables a file of ``layout`` needs (none for an ESES)."""
     if layout == "ESES":
         return
+    # The issuer and zone come from the file: bound parameters, never SQL text.
+    params = {"lid": load_id, "issuer": issuer, "zone": zone}
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _v_enr AS
-        SELECT member_id, plan_id, start_date, end_date FROM ({active_enrollment_sql(str(load_id))})
-        WHERE issuer_id IS NOT DISTINCT FROM {lit(issuer)}
-          AND execution_zone IS NOT DISTINCT FROM {lit(zone)}
-          AND start_date IS NOT NULL AND end_date IS NOT NULL"""
+        SELECT member_id, plan_id, start_date, end_date FROM ({active_enrollment_sql("$lid")})
+        WHERE issuer_id IS NOT DISTINCT FROM $issuer
+          AND execution_zone IS NOT DISTINCT FROM $zone
+          AND start_date IS NOT NULL AND end_date IS NOT NULL""",
+        params,
     )
     if layout in _CLAIM_TABLES:
         table, kind = _CLAIM_TABLES[layout]
@@ -57,12 +62,13 @@ def build_context(
               JOIN shadow_file_status f ON f.file_identifier = c.file_identifier
               JOIN shadow_record_status s ON s.load_id = f.load_id AND s.level = 'claim'
                AND s.record_identifier = c.record_identifier AND s.status = 'A'
-              WHERE {_prior_files(load_id, issuer, zone, kind)}
+              WHERE {_prior_files(kind)}
             )
             SELECT a.*, EXISTS (
               SELECT 1 FROM acc b WHERE b.void_replace_code IN ('R', 'V')
                 AND b.original_claim_identifier = a.claim_identifier) AS superseded
-            FROM acc a"""
+            FROM acc a""",
+            params,
         )
     else:
         con.execute(
@@ -76,11 +82,12 @@ def build_context(
               JOIN shadow_file_status f ON f.file_identifier = c.file_identifier
               JOIN shadow_record_status s ON s.load_id = f.load_id AND s.level = 'supplemental'
                AND s.record_identifier = c.record_identifier AND s.status = 'A'
-              WHERE {_prior_files(load_id, issuer, zone, "S")}
+              WHERE {_prior_files("S")}
             )
             SELECT a.*, EXISTS (
               SELECT 1 FROM acc b WHERE b.code = 'V' AND b.reference = a.detail_id) AS superseded
-            FROM acc a"""
+            FROM acc a""",
+            params,
         )
 
 

@@ -30,7 +30,7 @@ from edge_pipeline.edge.verification.inventory import SEQUENCE_SOURCE, build_inv
 from edge_pipeline.edge.verification.reference_tables import reference_tables_loaded
 from edge_pipeline.edge.verification.rules import Source, sources
 from edge_pipeline.edge.verification.schema import ensure_shadow_schema
-from edge_pipeline.edge.verification.sql import DATETIME_RE, lit
+from edge_pipeline.edge.verification.sql import DATETIME_RE, bound, lit
 from edge_pipeline.edge.warehouse.query import table_exists
 
 log = logging.getLogger(__name__)
@@ -136,19 +136,19 @@ def _verify(con: duckdb.DuckDBPyConnection, load_id: int) -> VerificationResult:
         [load_id],
     ).fetchall()[0]
     layout_name = infer_layout(con, load_id)
-    tokens = {
-        "@fid": lit(fid),
-        "@lid": str(load_id),
-        "@issuer": lit(issuer),
-        "@received": f"TIMESTAMP {lit(received.isoformat(sep=' '))}",
-        "@generated": _generated(generated),
+    params: dict[str, object] = {
+        "fid": fid,
+        "lid": load_id,
+        "issuer": issuer,
+        "received": received,
+        "generated": _generated(generated),
     }
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _v_err (record_identifier BIGINT, level VARCHAR, "
         "error_code VARCHAR, element VARCHAR, value VARCHAR)"
     )
     loaded = status == "loaded" and layout_name is not None
-    evaluate(con, header_source(layout_name if loaded else None), tokens, layout_name)
+    evaluate(con, header_source(layout_name if loaded else None), params, layout_name)
     header_failed = con.execute("SELECT count(*) FROM _v_err").fetchall()[0][0] > 0
     if loaded:
         assert layout_name is not None
@@ -156,8 +156,8 @@ def _verify(con: duckdb.DuckDBPyConnection, load_id: int) -> VerificationResult:
         if not header_failed:
             build_context(con, layout_name, load_id, issuer, zone)
             for source in sources(layout_name):
-                evaluate(con, source, tokens, layout_name)
-            evaluate(con, SEQUENCE_SOURCE, tokens, layout_name)
+                evaluate(con, source, params, layout_name)
+            evaluate(con, SEQUENCE_SOURCE, params, layout_name)
             resolve_chains(con, layout_name, fid)
             drop_context(con)
     else:
@@ -185,15 +185,14 @@ def _verify(con: duckdb.DuckDBPyConnection, load_id: int) -> VerificationResult:
     return result
 
 
-def _generated(text: str | None) -> str:
-    """The header's generationDateTime as a TIMESTAMP literal (NULL when malformed)."""
+def _generated(text: str | None) -> datetime | None:
+    """The header's generationDateTime as a timestamp (None when malformed)."""
     if text is None or not re.fullmatch(DATETIME_RE, text):
-        return "NULL::TIMESTAMP"
+        return None
     try:
-        stamp = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S")
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S")
     except ValueError:
-        return "NULL::TIMESTAMP"
-    return f"TIMESTAMP {lit(stamp.isoformat(sep=' '))}"
+        return None
 
 
 def _column(layout: FileLayout, level: str, element: str) -> str:
@@ -211,10 +210,12 @@ def _column(layout: FileLayout, level: str, element: str) -> str:
 def evaluate(
     con: duckdb.DuckDBPyConnection,
     source: Source,
-    tokens: dict[str, str],
+    params: dict[str, object],
     layout_name: str | None,
 ) -> None:
     """Evaluate every rule of ``source`` in one pass and append the failures to ``_v_err``.
+
+    ``params``: the file's values the rules use as ``$name`` parameters (bound, never spliced).
 
     For ESSFS, a referential or logical rule is skipped on a row where a required or face rule
     of the same element (in the same source) fails.
@@ -246,9 +247,7 @@ def evaluate(
         f"SELECT record_identifier, {level} AS lvl, unnest(list_filter([{', '.join(items)}], "
         f"lambda x: x IS NOT NULL)) AS e FROM ({source.sql}) src)"
     )
-    for token, value in tokens.items():
-        sql = sql.replace(token, value)
-    con.execute(sql)
+    con.execute(sql, bound(sql, params))
 
 
 def _store(

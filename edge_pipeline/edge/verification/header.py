@@ -45,7 +45,7 @@ _HEADER_RULES = (
 
 
 def header_source(layout_name: str | None) -> Source:
-    """The file-level source of one load attempt (``@lid``); totals only when the layout is
+    """The file-level source of one load attempt (``$lid``); totals only when the layout is
     known and the file's records were loaded."""
     rules = list(_HEADER_RULES)
     if layout_name is None:
@@ -66,4 +66,4 @@ def header_source(layout_name: str | None) -> Source:
             )
         )
         rules += _total_rules(layout.totals, layout, ("H106", "H206", "H404"), "status = 'loaded'")
-    return Source("file", layout_name or "?", "file", f"{sql} WHERE f.load_id = @lid", tuple(rules))
+    return Source("file", layout_name or "?", "file", f"{sql} WHERE f.load_id = $lid", tuple(rules))

@@ -26,7 +26,6 @@ import duckdb
 from edge_pipeline.edge.layouts import BY_NAME
 from edge_pipeline.edge.readers.stream import POSITION_COLUMN
 from edge_pipeline.edge.verification.rules import Rule, Source
-from edge_pipeline.edge.verification.sql import lit
 
 #: The business identifier echoed per level (None: the level has none).
 RECORD_KEYS = {
@@ -53,9 +52,9 @@ def build_inventory(con: duckdb.DuckDBPyConnection, layout_name: str, fid: str) 
         parts.append(
             f"SELECT record_identifier, '{record.level}' AS level, {depth} AS depth, "
             f"{parent} AS parent_record_identifier, {key} AS record_key, {columns}, "
-            f"{POSITION_COLUMN} FROM {record.table} WHERE file_identifier = {lit(fid)}"
+            f"{POSITION_COLUMN} FROM {record.table} WHERE file_identifier = $fid"
         )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _v_rec AS {' UNION ALL '.join(parts)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _v_rec AS {' UNION ALL '.join(parts)}", {"fid": fid})
 
 
 #: X401: a record whose identifier is not one more than the preceding record's (any record

@@ -1,14 +1,16 @@
 """The element rules, declared as data: per record type a source query and its predicates.
 
-A :class:`Source` is a SQL query over ONE file's landing rows (``@fid``) that yields one row
+A :class:`Source` is a SQL query over ONE file's landing rows (``$fid``) that yields one row
 per record (or per repeated value) with the raw columns plus typed and looked-up helper
 columns (``_from``, ``_member_known`` ...).  Each :class:`Rule` is a catalog code and a SQL
 predicate over that row (alias ``src``) that is TRUE when the element FAILS.  The engine evaluates all rules of
 a source in one vectorised pass (no Python per record).
 
-Tokens substituted by the engine: ``@fid`` (file identifier), ``@issuer`` (the file's issuer
-id), ``@received`` (TIMESTAMP the file was loaded: "processing time", so re-verification is
-deterministic), ``@generated`` (the header's generationDateTime as TIMESTAMP, or NULL).
+Parameters the engine binds (DuckDB ``$name`` parameters, never text spliced into the SQL, so
+a header value carrying quotes or SQL reaches DuckDB only as a value): ``$fid`` (file
+identifier), ``$issuer`` (the file's issuer id), ``$received`` (TIMESTAMP the file was loaded:
+"processing time", so re-verification is deterministic), ``$generated`` (the header's
+generationDateTime as TIMESTAMP, or NULL), ``$lid`` (the load attempt, header rules only).
 
 Context tables the engine builds before the rules run (claim files only):
 ``_v_enr(member_id, plan_id, start_date, end_date)`` the accepted active enrollment as of the
@@ -89,7 +91,7 @@ NDC_RE = r"\d{11}"
 
 
 def _fid(alias: str) -> str:
-    return f"{alias}.file_identifier = @fid"
+    return f"{alias}.file_identifier = $fid"
 
 
 def bad_code(c: str, code_set: CodeSet) -> str:
@@ -190,7 +192,7 @@ def plan_source(layout: FileLayout) -> Source:
         Rule("X203", bad_plan_id(c)),
         Rule("X204", bad_csr_variant(c)),
         Rule("X302", f"{present(c)} AND NOT _registered"),
-        Rule("X403", f"{matches(c, PLAN_ID_RE)} AND substr({c}, 1, 5) <> @issuer"),
+        Rule("X403", f"{matches(c, PLAN_ID_RE)} AND substr({c}, 1, 5) <> $issuer"),
         *_total_rules(plan.fields, layout, ("X104", "X205", "X404"), "TRUE"),
     ]
     sql = _with_totals(base, "p", layout, "plan_record_identifier")
@@ -222,7 +224,7 @@ _ENROLLEE_RULES = (
     Rule("E202", bad_date("insured_member_birth_date")),
     Rule("E203", not_in("insured_member_gender_code", ("M", "F", "U"))),
     Rule("E401", "_occurrence > 1"),
-    Rule("E402", "_birth > CAST(@received AS DATE)"),
+    Rule("E402", "_birth > CAST($received AS DATE)"),
     Rule("E403", "insured_member_gender_code = 'U' AND _first_start - _birth > 90"),
 )
 
@@ -288,7 +290,7 @@ _PERIOD_RULES = (
     Rule(
         "E416",
         f"{matches('insurance_plan_identifier', PLAN_ID_RE)} "
-        "AND substr(insurance_plan_identifier, 1, 5) <> @issuer",
+        "AND substr(insurance_plan_identifier, 1, 5) <> $issuer",
     ),
     Rule(
         "E417",
@@ -328,7 +330,7 @@ def _claim_common(codes: dict[str, str]) -> list[Rule]:
             codes["original_on_original"],
             f"{blank('void_replace_code')} AND {present('original_claim_identifier')}",
         ),
-        Rule(codes["processed_late"], "_processed > @generated"),
+        Rule(codes["processed_late"], "_processed > $generated"),
     ]
 
 
@@ -659,7 +661,7 @@ _SUPPLEMENTAL_RULES = (
         f"add_delete_void_code IN ('A', 'D') AND {present('original_supplemental_detail_id')}",
     ),
     Rule("S406", "_to < _from"),
-    Rule("S408", "_processed > @generated"),
+    Rule("S408", "_processed > $generated"),
     Rule(
         "S410",
         f"{present('insured_member_identifier')} AND _member_known AND _from IS NOT NULL "

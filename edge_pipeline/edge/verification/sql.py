@@ -8,6 +8,9 @@ a malformed value is NULL (never true): a face failure never also raises a logic
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 DATE_RE = r"\d{4}-\d{2}-\d{2}"
 DATETIME_RE = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"
 AMOUNT_RE = r"-?\d{1,15}(\.\d{1,2})?"
@@ -22,7 +25,10 @@ _NPI_PREFIX_SUM = 24
 
 
 def lit(value: object) -> str:
-    """A SQL literal (strings quoted with doubled single quotes; None is NULL)."""
+    """A SQL literal of a constant the CODE declares (codes, element names, code sets).
+
+    Never for a value read from a file, a CSV or a file name: those are bound parameters
+    (:func:`bound`)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -30,6 +36,19 @@ def lit(value: object) -> str:
     if isinstance(value, int | float):
         return str(value)
     return "'" + str(value).replace("'", "''") + "'"
+
+
+_PARAMETER = re.compile(r"\$([a-z_]+)\b")
+
+
+def bound(sql: str, params: Mapping[str, object]) -> dict[str, object]:
+    """The ``$name`` parameters of ``params`` that ``sql`` uses (DuckDB refuses extra ones).
+
+    Why parameters: values from files (fileIdentifier, issuerIdentifier, executionZone ...)
+    reach DuckDB only as values, so quotes or SQL fragments in them cannot change a query.
+    """
+    used = set(_PARAMETER.findall(sql))
+    return {name: value for name, value in params.items() if name in used}
 
 
 def blank(c: str) -> str:
