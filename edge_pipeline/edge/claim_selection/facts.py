@@ -46,7 +46,12 @@ def build_enrollment(con: duckdb.DuckDBPyConnection, run: Run) -> None:
     ``_cs_coverage``: (member, plan) pairs with a period overlapping the benefit year whose plan
     is effective that year and whose rating area is one of the plan's (R08, R14).
     """
-    create_temp(con, "_cs_enrollment", f"SELECT * FROM active_enrollment e WHERE {run.scope('e')}")
+    create_temp(
+        con,
+        "_cs_enrollment",
+        f"SELECT * FROM active_enrollment e WHERE {run.scope('e')}",
+        run.params,
+    )
     create_temp(
         con,
         "_cs_coverage",
@@ -59,6 +64,7 @@ WHERE e.start_date <= {run.last_day} AND e.end_date >= {run.first_day}
   AND (r.rating_areas IS NULL OR len(r.rating_areas) = 0
        OR list_contains(r.rating_areas, e.rating_area))
 """,
+        run.params,
     )
 
 
@@ -66,7 +72,10 @@ def build_medical(con: duckdb.DuckDBPyConnection, run: Run) -> None:
     """``_cs_medical_base`` (the run's active claims), ``_cs_line`` (their lines, typed) and
     ``_cs_medical`` (facts and reason code)."""
     create_temp(
-        con, "_cs_medical_base", f"SELECT * FROM active_medical_claim a WHERE {run.scope('a')}"
+        con,
+        "_cs_medical_base",
+        f"SELECT * FROM active_medical_claim a WHERE {run.scope('a')}",
+        run.params,
     )
     create_temp(
         con,
@@ -80,6 +89,7 @@ FROM _cs_medical_base m
 JOIN medical_claim_line l ON l.file_identifier = m.file_identifier
   AND l.claim_record_identifier = m.record_identifier
 """,
+        run.params,
     )
     facts = f"""
 WITH lines AS (
@@ -118,7 +128,7 @@ WITH lines AS (
 )
 SELECT *, {reason_case(MEDICAL_RULES, run.benefit_year)} AS reason_code FROM facts
 """
-    create_temp(con, "_cs_medical", facts)
+    create_temp(con, "_cs_medical", facts, run.params)
 
 
 def build_pharmacy(con: duckdb.DuckDBPyConnection, run: Run) -> None:
@@ -138,4 +148,4 @@ WITH facts AS (
 )
 SELECT *, {reason_case(PHARMACY_RULES, run.benefit_year)} AS reason_code FROM facts
 """
-    create_temp(con, "_cs_pharmacy", facts)
+    create_temp(con, "_cs_pharmacy", facts, run.params)

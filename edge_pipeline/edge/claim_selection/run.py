@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
 
-from edge_pipeline.edge.verification.sql import lit
+from edge_pipeline.edge.verification.sql import bound
 
 
 @dataclass(frozen=True)
@@ -27,18 +28,21 @@ class Run:
     def last_day(self) -> str:
         return f"DATE '{self.benefit_year}-12-31'"
 
+    @property
+    def params(self) -> dict[str, object]:
+        """The bound values of ``$issuer`` and ``$zone`` (they come from the files loaded, so
+        they reach DuckDB as parameters, never as SQL text)."""
+        return {"issuer": self.issuer_id, "zone": self.execution_zone}
+
     def scope(self, alias: str) -> str:
-        """Predicate keeping ``alias``'s rows of this issuer and zone."""
-        return (
-            f"{alias}.issuer_id = {lit(self.issuer_id)} "
-            f"AND {alias}.execution_zone = {lit(self.execution_zone)}"
-        )
+        """Predicate keeping ``alias``'s rows of this issuer and zone (uses :attr:`params`)."""
+        return f"{alias}.issuer_id = $issuer AND {alias}.execution_zone = $zone"
 
     def columns(self) -> str:
-        """The run columns as literals, for ``INSERT ... SELECT``."""
+        """The run columns, for ``INSERT ... SELECT`` (uses :attr:`params`)."""
         return (
-            f"{self.benefit_year} AS benefit_year, {lit(self.issuer_id)} AS issuer_id, "
-            f"{lit(self.execution_zone)} AS execution_zone"
+            f"{int(self.benefit_year)} AS benefit_year, $issuer::VARCHAR AS issuer_id, "
+            "$zone::VARCHAR AS execution_zone"
         )
 
 
@@ -55,10 +59,13 @@ TEMP_TABLES = (
 )
 
 
-def create_temp(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
+def create_temp(
+    con: duckdb.DuckDBPyConnection, name: str, sql: str, params: Mapping[str, object] | None = None
+) -> None:
     """Materialise ``sql`` once: the active-claim views are re-evaluated at every reference,
-    and the rules read each fact table several times."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    and the rules read each fact table several times.  ``params``: the ``$name`` values it may
+    use (``Run.params``)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", bound(sql, params or {}))
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:

@@ -140,13 +140,17 @@ FROM {table}
 
 def _write(con: duckdb.DuckDBPyConnection, run: Run) -> None:
     for kind in _SOURCES:
-        con.execute(f"INSERT INTO shadow_ra_claim_selection BY NAME {_selection_sql(run, kind)}")
+        con.execute(
+            f"INSERT INTO shadow_ra_claim_selection BY NAME {_selection_sql(run, kind)}", run.params
+        )
     for table, sql in (
         ("ra_enrollee", enrollee_sql(run)),
         ("ra_diagnosis", diagnosis_sql(run)),
         ("ra_drug_code", drug_code_sql(run)),
     ):
-        con.execute(f"INSERT INTO {table} BY NAME SELECT {run.columns()}, x.* FROM ({sql}) x")
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT {run.columns()}, x.* FROM ({sql}) x", run.params
+        )
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, run: Run) -> SelectionResult:

@@ -59,6 +59,7 @@ JOIN submission_plan pl ON pl.file_identifier = t.file_identifier
   AND pl.record_identifier = t.plan_record_identifier
 WHERE {run.scope("f")}
 """,
+        run.params,
     )
     facts = f"""
 WITH claims AS (
@@ -84,7 +85,7 @@ WITH claims AS (
 )
 SELECT *, {reason_case(SUPPLEMENTAL_RULES, run.benefit_year)} AS reason_code FROM facts
 """
-    create_temp(con, "_cs_supplemental", facts)
+    create_temp(con, "_cs_supplemental", facts, run.params)
 
 
 def diagnosis_sql(run: Run) -> str:

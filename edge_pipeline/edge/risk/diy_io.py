@@ -165,12 +165,14 @@ def _read_raw(
         empty = ", ".join(f'NULL::VARCHAR AS "{c}"' for c in columns)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT 0 AS line, {empty} LIMIT 0")
         return table
+    # The file name is a bound parameter, never SQL text.
     source = (
-        f"read_csv('{_sql_text(path)}', header = true, all_varchar = true, "
+        "read_csv($path, header = true, all_varchar = true, "
         "auto_detect = true, delim = ',', quote = '\"')"
     )
+    where = {"path": str(path)}
     try:
-        header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}", where).fetchall()]
         by_upper = {h.strip().upper(): h for h in header}
         missing = [c for c in columns if c not in by_upper]
         if missing:
@@ -178,7 +180,8 @@ def _read_raw(
         select = ", ".join(f'"{by_upper[c]}" AS "{c}"' for c in columns)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            f"SELECT row_number() OVER () + 1 AS line, {select} FROM {source}"
+            f"SELECT row_number() OVER () + 1 AS line, {select} FROM {source}",
+            where,
         )
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
@@ -198,10 +201,6 @@ def _read_raw(
 
 def _q(column: str) -> str:
     return f'"{column}"'
-
-
-def _sql_text(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def score_diy_files(folder: Path, benefit_year: int, output: Path) -> int:
