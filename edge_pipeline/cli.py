@@ -112,7 +112,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
     from edge_pipeline.edge.outbound import write_phase1_reports
-    from edge_pipeline.edge.verification import load_reference_tables, verify_all
+    from edge_pipeline.edge.verification import (
+        VerificationFailure,
+        load_reference_tables,
+        verify_all,
+    )
     from edge_pipeline.edge.warehouse.load import connect, load_file
 
     files = _xml_files(args.paths)
@@ -131,18 +135,32 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             progress.advance(records=loads[-1].records)
         progress.done()
         load_reference_tables(con, registry, code_lists)
-        results = {r.load_id: r for r in verify_all(con)}
+        # one file's failure (verification or reports) is reported for it; the others go on
+        failures: list[VerificationFailure] = []
+        results = {r.load_id: r for r in verify_all(con, failures)}
+        failed = {f.load_id: f.reason for f in failures}
         for index, load in enumerate(loads):
             load_id = load.load_id
             if load.status == "unchanged":  # sent again (e.g. after an interrupted run)
                 load_id = _loaded_attempt(con, load.file_identifier, load.sha256)
+            if load_id in failed:
+                print(f"error     {load.file_name}: not verified ({failed[load_id]})")
+                continue
             verified = results.get(load_id) if load_id is not None else None
             if load.file_identifier is None or verified is None:
                 print(f"{load.status:9} {load.file_name}: not verified ({load.error})")
                 continue
             # report names carry a timestamp to the second: one second per file keeps them apart
             stamp = generated_at + timedelta(seconds=index)
-            reports = write_phase1_reports(con, load.file_identifier, out, stamp, load_id=load_id)
+            try:
+                reports = write_phase1_reports(
+                    con, load.file_identifier, out, stamp, load_id=load_id
+                )
+            except Exception as exc:  # reported for this file; the others' are still written
+                logging.getLogger("edge_pipeline").debug("reports not written", exc_info=True)
+                failed[load_id] = f"internal error {type(exc).__name__}"
+                print(f"error     {load.file_name}: reports not written ({failed[load_id]})")
+                continue
             rejected = sum(n for level, n in verified.rejected.items() if level != "file")
             print(
                 f"{verified.status} {verified.layout or '?':5} {load.file_name}: "
@@ -151,6 +169,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             )
     finally:
         con.close()
+    if failed:
+        print(f"{len(failed)} file(s) not verified or not reported", file=sys.stderr)
+        return EXIT_INTERNAL
     return EXIT_OK
 
 

@@ -15,7 +15,22 @@ from pathlib import Path
 
 import duckdb
 from lxml import etree
+from record_builders import (
+    ISSUER,
+    KeyedGroups,
+    enrollee,
+    enrollment_period,
+    file_identifier,
+    medical_claim,
+    pharmacy_claim,
+    rendered_service,
+    submission_header,
+    supplemental_record,
+    write_records,
+)
 
+from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS, ESSFS
+from edge_pipeline.edge.layouts.model import FileLayout
 from edge_pipeline.edge.synth import generate_issuer
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
 from edge_pipeline.edge.warehouse.load import load_paths
@@ -191,3 +206,73 @@ def fresh_warehouse(template: Path, warehouse: Path) -> Path:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, warehouse)
     return warehouse
+
+
+#: The one plan of the small issuer.
+SMALL_PLAN = f"{ISSUER}NC001000101"
+
+
+def small_issuer_files() -> list[tuple[FileLayout, KeyedGroups]]:
+    """A small clean issuer, one file per type in load order: subscriber A and dependent B;
+    A's medical claims MC1 (two service lines) and MC2; pharmacy claims RX1 and RX2; and the
+    supplemental records S1 and S2 of MC1.  Phase 1 accepts every record."""
+    day = "2025-02-01"
+
+    def claim(name: str, lines: int) -> tuple[str, dict]:
+        services = [rendered_service(i + 1, day, "99213") for i in range(lines)]
+        return name, medical_claim(
+            name, "MEMBERA", services, start=day, end=day, processed="2025-03-01T10:00:00"
+        )
+
+    return [
+        (
+            ESES,
+            [
+                (
+                    None,
+                    [
+                        ("A", enrollee("MEMBERA", [enrollment_period(SMALL_PLAN)])),
+                        (
+                            "B",
+                            enrollee(
+                                "MEMBERB", [enrollment_period(SMALL_PLAN, subscriber="MEMBERA")]
+                            ),
+                        ),
+                    ],
+                )
+            ],
+        ),
+        (ESMCS, [(SMALL_PLAN, [claim("MC1", 2), claim("MC2", 1)])]),
+        (
+            ESPCS,
+            [(SMALL_PLAN, [(rx, pharmacy_claim(rx, "MEMBERA")) for rx in ("RX1", "RX2")])],
+        ),
+        (
+            ESSFS,
+            [
+                (
+                    SMALL_PLAN,
+                    [(d, supplemental_record(d, "MEMBERA", "MC1")) for d in ("S1", "S2")],
+                )
+            ],
+        ),
+    ]
+
+
+def write_small_issuer(
+    folder: Path,
+    header_values: dict[str, str] | None = None,
+    issuer: str = ISSUER,
+) -> list[tuple[Path, dict[str, int]]]:
+    """Write :func:`small_issuer_files` into ``folder`` as ``1.xml`` .. ``4.xml`` (fileIdentifier
+    ``<issuer><type><n>``); ``header_values`` replace header values of every file (a
+    fileIdentifier is prefixed with the file's number, so each stays distinct).  Returns each
+    file's path and the recordIdentifier of each keyed record."""
+    written = []
+    for n, (layout, groups) in enumerate(small_issuer_files(), 1):
+        header = submission_header(layout, file_identifier(layout, n))
+        for element, value in (header_values or {}).items():
+            header[element] = f"{n}{value}" if element == "file_identifier" else value
+        path = folder / f"{n}.xml"
+        written.append((path, write_records(path, layout, header, groups, issuer=issuer)))
+    return written

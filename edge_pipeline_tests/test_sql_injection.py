@@ -1,10 +1,10 @@
 """Values from files reach DuckDB only as bound parameters: a header or issuer value carrying
 SQL fragments is judged exactly like a plain bad value of the same length.
 
-Each case writes the same small issuer (an ESES, an ESMCS, an ESPCS and an ESSFS, all clean)
-twice into fresh warehouses: once with one element (fileIdentifier, executionZoneCode,
-generationDateTime of every header, or issuerIdentifier of every issuer record) set to a
-hostile value, once set to ``Z`` repeated to the same length.  Both are loaded and verified;
+Each case writes the same small issuer (``phase1_support.small_issuer_files``: an ESES, an
+ESMCS, an ESPCS and an ESSFS, all clean) twice into fresh warehouses: once with one element
+(fileIdentifier, executionZoneCode, generationDateTime of every header, or issuerIdentifier of
+every issuer record) set to a hostile value, once set to ``Z`` repeated to the same length.  Both are loaded and verified;
 every shadow verdict (file status, record statuses and reasons, error codes, elements and
 values, with the hostile value standing for the plain one) must be the same.  A query that
 spliced the value into its text would break (an error), switch checks off or on (other
@@ -18,27 +18,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from phase1_support import fresh_warehouse, reference_warehouse
-from record_builders import (
-    ISSUER,
-    enrollee,
-    enrollment_period,
-    file_identifier,
-    medical_claim,
-    pharmacy_claim,
-    rendered_service,
-    submission_header,
-    supplemental_record,
-    write_plan_registry,
-    write_records,
-)
+from phase1_support import SMALL_PLAN, fresh_warehouse, reference_warehouse, write_small_issuer
+from record_builders import ISSUER, write_plan_registry
 
-from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS, ESSFS
 from edge_pipeline.edge.verification import verify_all
 from edge_pipeline.edge.warehouse.load import connect, load_file
-
-PLAN = f"{ISSUER}NC001000101"
-A, B = "MEMBERA", "MEMBERB"
 
 #: SQL fragments: quotes, the engine's former token names, statement breaks, comments and
 #: DuckDB functions that read local files.
@@ -68,64 +52,15 @@ COMBINED = (
 CASES = [{element: value} for element in ELEMENTS for value in HOSTILE] + list(COMBINED)
 
 
-def _files() -> list[tuple]:
-    """The issuer's files: layout and its keyed plan groups."""
-    claim_lines = [rendered_service(1, "2025-02-01", "99213")]
-    return [
-        (
-            ESES,
-            [
-                (
-                    None,
-                    [
-                        ("A", enrollee(A, [enrollment_period(PLAN)])),
-                        ("B", enrollee(B, [enrollment_period(PLAN, subscriber=A)])),
-                    ],
-                )
-            ],
-        ),
-        (
-            ESMCS,
-            [
-                (
-                    PLAN,
-                    [
-                        (
-                            "MC1",
-                            medical_claim(
-                                "MC1",
-                                A,
-                                claim_lines,
-                                start="2025-02-01",
-                                end="2025-02-01",
-                                processed="2025-03-01T10:00:00",
-                            ),
-                        )
-                    ],
-                )
-            ],
-        ),
-        (ESPCS, [(PLAN, [("RX1", pharmacy_claim("RX1", A))])]),
-        (ESSFS, [(PLAN, [("S1", supplemental_record("S1", A, "MC1"))])]),
-    ]
-
-
 def _verdicts(template: Path, folder: Path, values: dict[str, str]) -> dict[str, list]:
     """Load and verify the issuer with the elements of ``values`` set to their values; every
     shadow verdict, by file position (not identifier), without timestamps."""
     warehouse = fresh_warehouse(template, folder / "warehouse.duckdb")
+    header = {k: v for k, v in values.items() if k != "issuer_identifier"}
+    issuer = values.get("issuer_identifier", ISSUER)
     con = connect(warehouse)
     try:
-        for n, (layout, groups) in enumerate(_files(), 1):
-            header = submission_header(layout, file_identifier(layout, n))
-            issuer = values.get("issuer_identifier", ISSUER)
-            for element, value in values.items():
-                if element == "file_identifier":
-                    header[element] = f"{n}{value}"  # distinct per file, the same length
-                elif element != "issuer_identifier":
-                    header[element] = value
-            path = folder / f"{n}.xml"
-            write_records(path, layout, header, groups, issuer=issuer)
+        for path, _ in write_small_issuer(folder, header, issuer):
             load_file(con, path)
         verify_all(con)
         return _shadow(con)
@@ -172,7 +107,7 @@ def _standing_for(verdicts: dict[str, list], values: dict[str, str]) -> dict[str
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("reference")
-    yield reference_warehouse(folder, write_plan_registry(folder / "registry.csv", [PLAN]))
+    yield reference_warehouse(folder, write_plan_registry(folder / "registry.csv", [SMALL_PLAN]))
 
 
 def test_the_clean_issuer_is_accepted(template: Path, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from edge_pipeline.edge.verification.catalog import (
 )
 from edge_pipeline.edge.verification.engine import (
     ReferenceTablesMissing,
+    VerificationFailure,
     VerificationResult,
     verify_all,
     verify_file,
@@ -36,6 +37,7 @@ __all__ = [
     "CatalogEntry",
     "ReferenceLoad",
     "ReferenceTablesMissing",
+    "VerificationFailure",
     "VerificationResult",
     "ensure_shadow_schema",
     "load_reference_tables",

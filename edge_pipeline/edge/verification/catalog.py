@@ -68,6 +68,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _e("H402", ALL, F, "generationDateTime", "generationDateTime is later than the time the file was received"),
     _e("H403", ALL, F, "submissionTypeCode", "submissionTypeCode does not match the root element"),
     _e("H404", ALL, F, "*", "a file control total does not match the file's records"),
+    _e("H405", ALL, F, "*", "a recordIdentifier is used by more than one record of the file (the records cannot be told apart)"),
     # -- records of every file type ------------------------------------------------------------
     _e("X401", ALL, "*", "recordIdentifier", "recordIdentifier is not one greater than the preceding record's (document order)"),
     _e("X101", ALL, IS, "issuerIdentifier", "issuerIdentifier is missing"),

@@ -81,15 +81,47 @@ def verify_file(con: duckdb.DuckDBPyConnection, file_identifier: str) -> Verific
     return verify_load(con, rows[0][0])
 
 
-def verify_all(con: duckdb.DuckDBPyConnection) -> list[VerificationResult]:
-    """Verify every load attempt with a file identifier, in load order."""
+@dataclass(frozen=True)
+class VerificationFailure:
+    """A load attempt whose verification raised (a defect of ours, not of the file: every
+    defect of a file is an error code).  ``reason`` names the exception class only, since a
+    DuckDB message may quote a value of the file."""
+
+    load_id: int
+    file_identifier: str | None
+    reason: str
+
+
+def verify_all(
+    con: duckdb.DuckDBPyConnection, failures: list[VerificationFailure] | None = None
+) -> list[VerificationResult]:
+    """Verify every load attempt with a file identifier, in load order.
+
+    ``failures``: when given, an attempt whose verification raises is appended there (and has
+    no shadow rows, so later files see it as not accepted) and the others are still verified;
+    otherwise the first such error propagates.
+    """
     _prepare(con)
     ids = [r[0] for r in con.execute(_ATTEMPTS_SQL + " ORDER BY load_id").fetchall()]
-    return [_verify(con, load_id) for load_id in ids]
+    results = []
+    for load_id in ids:
+        if failures is None:
+            results.append(_verify(con, load_id))
+            continue
+        outcome = _verify_or_failure(con, load_id)
+        if isinstance(outcome, VerificationFailure):
+            failures.append(outcome)
+        else:
+            results.append(outcome)
+    return results
 
 
 def verify_load(con: duckdb.DuckDBPyConnection, load_id: int) -> VerificationResult:
-    """Verify one load attempt; unverified earlier attempts are verified first (load order)."""
+    """Verify one load attempt; unverified earlier attempts are verified first (load order).
+
+    An earlier attempt whose verification raises is logged and left unverified: one file's
+    failure does not stop the verification of the files after it.
+    """
     _prepare(con)
     earlier = con.execute(
         _ATTEMPTS_SQL + " AND load_id < ? AND load_id NOT IN "
@@ -97,8 +129,25 @@ def verify_load(con: duckdb.DuckDBPyConnection, load_id: int) -> VerificationRes
         [load_id],
     ).fetchall()
     for (previous,) in earlier:
-        _verify(con, previous)
+        _verify_or_failure(con, previous)
     return _verify(con, load_id)
+
+
+def _verify_or_failure(
+    con: duckdb.DuckDBPyConnection, load_id: int
+) -> VerificationResult | VerificationFailure:
+    try:
+        return _verify(con, load_id)
+    except Exception as exc:  # one file's failure must not stop the others
+        fid = con.execute(
+            "SELECT file_identifier FROM submission_file WHERE load_id = ?", [load_id]
+        ).fetchall()
+        failure = VerificationFailure(
+            load_id, fid[0][0] if fid else None, f"internal error {type(exc).__name__}"
+        )
+        log.warning("verification of load %d failed: %s", load_id, failure.reason)
+        log.debug("verification of load %d failed", load_id, exc_info=True)
+        return failure
 
 
 #: Attempts that can be verified: loaded, refused (reused identifier) or failed with a header.
@@ -143,6 +192,43 @@ def _verify(con: duckdb.DuckDBPyConnection, load_id: int) -> VerificationResult:
         "received": received,
         "generated": _generated(generated),
     }
+    try:
+        result = _run(con, load_id, fid, status, zone, issuer, layout_name, params)
+    finally:  # also after a failure, so the next file starts clean
+        for table in _TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    result.seconds = time.perf_counter() - started
+    log.info(
+        "verified %s (%s): %s, %d records, %d rejected, %d errors in %.2f s",
+        fid,
+        layout_name or "?",
+        result.status,
+        result.records,
+        sum(v for k, v in result.rejected.items() if k != "file"),
+        result.errors,
+        result.seconds,
+    )
+    return result
+
+
+#: Every temp table one verification creates (context and chain tables included).
+_TEMP_TABLES = (
+    "_v_err", "_v_rec", "_v_status", "_v_enr", "_v_stored", "_v_stored_supp", "_v_chain",
+    "_v_round",
+)  # fmt: skip
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    fid: str | None,
+    status: str,
+    zone: str | None,
+    issuer: str | None,
+    layout_name: str | None,
+    params: dict[str, object],
+) -> VerificationResult:
+    """The checks, the cascade and the stored result of one load attempt."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _v_err (record_identifier BIGINT, level VARCHAR, "
         "error_code VARCHAR, element VARCHAR, value VARCHAR)"
@@ -168,21 +254,7 @@ def _verify(con: duckdb.DuckDBPyConnection, load_id: int) -> VerificationResult:
         )
     compute_status(con, layout_name or "?", header_failed)
     _store(con, load_id, fid, layout_name, zone, issuer, header_failed)
-    result = _result(con, load_id, fid, layout_name, header_failed)
-    for table in ("_v_err", "_v_rec", "_v_status"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    result.seconds = time.perf_counter() - started
-    log.info(
-        "verified %s (%s): %s, %d records, %d rejected, %d errors in %.2f s",
-        fid,
-        layout_name or "?",
-        result.status,
-        result.records,
-        sum(v for k, v in result.rejected.items() if k != "file"),
-        result.errors,
-        result.seconds,
-    )
-    return result
+    return _result(con, load_id, fid, layout_name, header_failed)
 
 
 def _generated(text: str | None) -> datetime | None:

@@ -8,7 +8,7 @@ whole file.
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts import BY_NAME
+from edge_pipeline.edge.layouts import BY_NAME, FileLayout
 from edge_pipeline.edge.verification.rules import Rule, Source, _total_rules, actual_totals
 from edge_pipeline.edge.verification.sql import (
     as_timestamp,
@@ -56,6 +56,7 @@ def header_source(layout_name: str | None) -> Source:
         for i, (column, subquery) in enumerate(actual_totals(layout, None)):
             columns.append(f"t{i}.v AS _actual_{column}")
             joins.append(f"LEFT JOIN {subquery} t{i} ON TRUE")
+        columns.append(f"({_repeated_identifier_sql(layout)}) AS _repeated_id")
         select = ", ".join(["NULL::BIGINT AS record_identifier", "f.*", *columns])
         sql = f"SELECT {select} FROM submission_file f {' '.join(joins)}"
         rules.append(
@@ -66,4 +67,26 @@ def header_source(layout_name: str | None) -> Source:
             )
         )
         rules += _total_rules(layout.totals, layout, ("H106", "H206", "H404"), "status = 'loaded'")
+        rules.append(
+            Rule(
+                "H405",
+                "status = 'loaded' AND _repeated_id IS NOT NULL",
+                "_repeated_id",
+                "'recordIdentifier'",
+            )
+        )
     return Source("file", layout_name or "?", "file", f"{sql} WHERE f.load_id = $lid", tuple(rules))
+
+
+def _repeated_identifier_sql(layout: FileLayout) -> str:
+    """The smallest recordIdentifier two records of the file share (any record types), else
+    NULL.  Such records cannot be told apart (their children name their parent by it, the
+    reports echo it), so the whole file is rejected (H405) instead of judging them."""
+    ids = " UNION ALL ".join(
+        f"SELECT record_identifier FROM {record.table} WHERE file_identifier = $fid"
+        for record, _ in layout.records()
+    )
+    return (
+        f"SELECT min(record_identifier) FROM (SELECT record_identifier FROM ({ids}) "
+        "GROUP BY record_identifier HAVING count(*) > 1)"
+    )

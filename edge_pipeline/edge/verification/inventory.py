@@ -72,7 +72,8 @@ FROM _v_rec
     (
         Rule(
             "X401",
-            "record_identifier <> coalesce(_previous, 0) + 1",
+            # HUGEINT: the +1 of the largest BIGINT identifier must not overflow
+            "CAST(record_identifier AS HUGEINT) <> coalesce(CAST(_previous AS HUGEINT), 0) + 1",
             "CAST(record_identifier AS VARCHAR)",
             "'recordIdentifier'",
         ),
