@@ -64,6 +64,7 @@ from edge_pipeline.edge.outbound.summary import (
     summary_content,
 )
 from edge_pipeline.edge.outbound.xmlout import XmlStream
+from edge_pipeline.edge.warehouse.query import scalar
 
 #: Rows fetched from DuckDB per round trip while streaming a detail report.
 FETCH_ROWS = 10_000
@@ -273,7 +274,7 @@ def write_file_status(
 # -- detail reports ---------------------------------------------------------------------------
 
 
-def _detail_query(layout: DetailLayout) -> str:
+def _detail_query(layout: DetailLayout, repeated_ids: bool = False) -> str:
     """Records of the layout's levels in document order, each with its error list.
 
     A recursive walk from the issuer down the layout's level edges gives every record the
@@ -281,7 +282,15 @@ def _detail_query(layout: DetailLayout) -> str:
     after its parent and siblings in record-identifier order, whatever order the identifiers
     were assigned in.  Records whose parent chain does not reach the issuer are not reached;
     the caller compares counts so none goes missing silently.
+
+    ``repeated_ids``: records of the file share identifiers (H405), so a child's parent link
+    names several parents.  Each record row is then numbered and the walk de-duplicated
+    (``UNION``), so every record is still reached once; other files keep the cheaper
+    ``UNION ALL``.
     """
+    number = ", row_number() OVER () AS n" if repeated_ids else ""
+    carry = "n, " if repeated_ids else ""
+    union = "UNION" if repeated_ids else "UNION ALL"
     edges = ", ".join(
         f"('{parent.level}', '{child.level}')"
         for parent, _ in layout.levels()
@@ -291,15 +300,17 @@ def _detail_query(layout: DetailLayout) -> str:
         WITH RECURSIVE
         s AS (
             SELECT record_identifier, level, parent_record_identifier, record_key, status
+              {number}
             FROM shadow_record_status WHERE {ATTEMPT}
         ),
         edges(parent_level, child_level) AS (VALUES {edges}),
         tree AS (
-            SELECT record_identifier, level, record_key, status, [record_identifier] AS path
+            SELECT {carry}record_identifier, level, record_key, status,
+                   [record_identifier] AS path
             FROM s WHERE level = '{layout.issuer.level}'
-            UNION ALL
-            SELECT c.record_identifier, c.level, c.record_key, c.status,
-                   list_append(t.path, c.record_identifier)
+            {union}
+            SELECT {"c.n, " if repeated_ids else ""}c.record_identifier, c.level, c.record_key,
+                   c.status, list_append(t.path, c.record_identifier)
             FROM tree t
             JOIN edges e ON e.parent_level = t.level
             JOIN s c ON c.parent_record_identifier = t.record_identifier
@@ -357,8 +368,15 @@ def write_detail(
         _header(out, facts, layout.file_code, generated_at, server)
         _block(out, STATUS, {"status": facts.status})
         open_results: list[str] = []
+        repeated = bool(  # H405: records of the file share identifiers
+            scalar(
+                con,
+                f"SELECT count(*) FROM shadow_record_error WHERE {ATTEMPT} AND error_code = 'H405'",
+                params,
+            )
+        )
         for level, rid, key, status, depth, record_errors, n_errors in _fetch(
-            con.execute(_detail_query(layout), params), fetch_rows
+            con.execute(_detail_query(layout, repeated), params), fetch_rows
         ):
             while len(open_results) > depth:
                 out.end(open_results.pop())
