@@ -273,7 +273,9 @@ def test_premium_sits_on_the_subscribers_period_only(sc: Scenario) -> None:
     assert sc.errors("E1", "C", 1) == {"E417"}
     assert sc.errors("E1", "D", 1) == {"E418"}
     assert sc.errors("E1", "F", 1) == {"E415"}  # negative: not also "greater than 0"
-    assert sc.errors("E1", "J", 1) == {"E411"}  # which of the two it is, is unknown
+    assert sc.errors("E1", "J", 1) == {
+        "E118"
+    }  # required (situational): which one is wrong is unknown
     assert (sc.status("E1", "C"), sc.status("E1", "C", 1)) == ("R", "R")
 
 

@@ -39,10 +39,17 @@ class CatalogEntry:
     retired: bool = False
 
 
-def _e(code: str, types: tuple[str, ...] | str, level: str, element: str, msg: str) -> CatalogEntry:
+def _e(
+    code: str,
+    types: tuple[str, ...] | str,
+    level: str,
+    element: str,
+    msg: str,
+    retired: bool = False,
+) -> CatalogEntry:
     check = _CHECK_DIGIT[code[1]]
     file_types = (types,) if isinstance(types, str) else types
-    return CatalogEntry(code, check, file_types, level, element, msg)  # type: ignore[arg-type]
+    return CatalogEntry(code, check, file_types, level, element, msg, retired)  # type: ignore[arg-type]
 
 
 E, M, P, S = "ESES", "ESMCS", "ESPCS", "ESSFS"
@@ -97,13 +104,14 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _e("E402", E, EN, "insuredMemberBirthDate", "insuredMemberBirthDate is later than the time the file was received"),
     _e("E403", E, EN, "insuredMemberGenderCode", "gender U is allowed only when coverage starts within 90 days of birth"),
     # -- ESES enrollment period ----------------------------------------------------------------
-    _e("E111", E, EP, "subscriberIndicator", "neither subscriberIndicator nor subscriberIdentifier is populated"),
+    _e("E111", E, EP, "subscriberIndicator", "neither subscriberIndicator nor subscriberIdentifier is populated (exactly one must be)"),
     _e("E112", E, EP, "insurancePlanIdentifier", "insurancePlanIdentifier is missing"),
     _e("E113", E, EP, "coverageStartDate", "coverageStartDate is missing"),
     _e("E114", E, EP, "coverageEndDate", "coverageEndDate is missing"),
     _e("E115", E, EP, "enrollmentMaintenanceTypeCode", "enrollmentMaintenanceTypeCode is missing"),
     _e("E116", E, EP, "insurancePlanPremiumAmount", "insurancePlanPremiumAmount is missing"),
     _e("E117", E, EP, "rateAreaIdentifier", "rateAreaIdentifier is missing"),
+    _e("E118", E, EP, "subscriberIdentifier", "both subscriberIndicator and subscriberIdentifier are populated (exactly one must be)"),
     _e("E211", E, EP, "subscriberIndicator", "subscriberIndicator is not S (or empty)"),
     _e("E212", E, EP, "insurancePlanIdentifier", "insurancePlanIdentifier is not 16 characters (5-digit issuer, 2-letter state, 3-digit product, 4-digit plan, 2-digit variant)"),
     _e("E213", E, EP, "insurancePlanIdentifier", "the plan's CSR variant is not a HIOS variant (00-06, 30-36, 42, 43)"),
@@ -117,7 +125,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _e("E311", E, EP, "insurancePlanIdentifier", "the plan is not in the plan registry for the coverage start date"),
     _e("E312", E, EP, "rateAreaIdentifier", "the plan is not offered in this rating area"),
     _e("E313", E, EP, "subscriberIdentifier", "subscriberIdentifier names no enrollee of this file"),
-    _e("E411", E, EP, "subscriberIdentifier", "both subscriberIndicator and subscriberIdentifier are populated"),
+    _e("E411", E, EP, "subscriberIdentifier", "both subscriberIndicator and subscriberIdentifier are populated; replaced by E118 (a Required check in the issuer guide)", retired=True),
     _e("E412", E, EP, "coverageStartDate", "coverageStartDate is after coverageEndDate"),
     _e("E413", E, EP, "coverageStartDate", "coverage starts before the enrollee's birth"),
     _e("E414", E, EP, "coverageStartDate", "the period overlaps an earlier period of the enrollee"),
@@ -316,7 +324,10 @@ SEMANTICS = """\
   Like M411 and P407, it is not reported for an enrollee unknown to the enrollment (S301).
 * Premium (E417, E418): the subscriber's period (subscriberIndicator S) carries the policy
   premium, greater than 0; a dependent's period (subscriberIdentifier given) carries 0.  A
-  negative premium is E415 only; a period with both or neither indicator is E411 / E111 only.
+  negative premium is E415 only; a period with both or neither indicator is E118 / E111 only.
+* subscriberIndicator / subscriberIdentifier: exactly one must be populated, which the issuer
+  guide places under the Required check (situational): neither is E111, both is E118 (both
+  required).  E411 (both, as a logical error) is retired.
 * Code sets (E220, M219, M234, M235): a value of the element's format (E216, M210, M224, M228)
   that is not in the element's code set (below); a malformed value fails its format check only.
 * Duplicates: an enrollee id repeated in one ESES (E401) and a claim or supplemental id
@@ -341,6 +352,35 @@ SEMANTICS = """\
 CODE_SETS_INTRO = """\
 Face-validity code sets (E220, M219, M234, M235), declared in
 `edge_pipeline/edge/verification/code_sets.py` with their sources.  Ranges are inclusive."""
+
+#: Introduction of the per-element table (rendered into docs/error-catalog.md).
+CHECKS_INTRO = """\
+The codes each element of each file type can get, by check.  In ESES, ESMCS and ESPCS an
+element gets every check listed: a referential check runs on any present value, including one
+that fails face validity.  A logical check that compares a typed value (a date, an amount, a
+plan id's issuer part, a bill type's digits) has no result for a value that fails face
+validity, since its typed value is unknown; logical checks that do not read the value's form
+(a repeated identifier, an element that must be absent) run whatever its form.  In ESSFS a
+required or face-validity failure of an element skips its referential and logical checks.  Control totals (`*`) and recordIdentifier
+(X401, H405) are listed in the catalog above."""
+
+
+def _checks_per_element() -> list[str]:
+    """Rows ``file type | level | element | required | face | referential | logical``."""
+    rows = ["| file type | level | element | required | face | referential | logical |"]
+    rows.append("|---|---|---|---|---|---|---|")
+    for file_type in ALL:
+        cells: dict[tuple[str, str], dict[str, list[str]]] = {}
+        for item in CATALOG:
+            if item.retired or item.element == "*" or file_type not in item.file_types:
+                continue
+            kinds = cells.setdefault((item.level, item.element), {k: [] for k in CHECK_KINDS})
+            kinds[item.check].append(item.code)
+        for (level, element), kinds in cells.items():
+            codes = [", ".join(kinds[k]) or "-" for k in CHECK_KINDS]
+            rows.append(f"| {file_type} | {level} | {element} | {' | '.join(codes)} |")
+    return rows
+
 
 BY_CODE: dict[str, CatalogEntry] = {entry.code: entry for entry in CATALOG}
 
@@ -368,8 +408,12 @@ def render_catalog_markdown() -> str:
         "`2` face validity, `3` referential, `4` logical.  Element `*`: the element is named",
         "in each error row (control totals; recordIdentifier of any record type).",
         "",
-        "For ESSFS only, an element that fails a required or face-validity check skips its",
-        "referential and logical checks (spec section 4).",
+        "In ESES, ESMCS and ESPCS every element gets all of its checks: a value that fails",
+        "face validity still gets its referential result (a malformed diagnosis code, NDC,",
+        "service code or plan id is also reported as not in its list).  For ESSFS only, an",
+        "element that fails a required or face-validity check skips its referential and",
+        "logical checks (spec section 4).  The checks of each element are listed under",
+        "[Checks per element](#checks-per-element).",
         "",
         "| code | check | file types | level | element | message |",
         "|---|---|---|---|---|---|",
@@ -381,6 +425,7 @@ def render_catalog_markdown() -> str:
         element = f"`{item.element}`" if item.element == "*" else item.element
         lines.append(f"| {item.code} | {item.check} | {types} | {level} | {element} | {message} |")
     lines += ["", "## How the checks are applied", "", SEMANTICS]
+    lines += ["", "## Checks per element", "", CHECKS_INTRO, "", *_checks_per_element()]
     lines += ["", "## Code sets", "", CODE_SETS_INTRO, "", render_code_sets_markdown()]
     lines += ["", "## ICD-10-CM validity on a service date", "", ICD10CM_RULE, ""]
     return "\n".join(lines)

@@ -282,7 +282,8 @@ _PERIOD_RULES = (
         "AND NOT list_contains(_rating_areas, rate_area_identifier)",
     ),
     Rule("E313", f"{present('subscriber_identifier')} AND NOT _subscriber_known"),
-    Rule("E411", f"{present('subscriber_indicator')} AND {present('subscriber_identifier')}"),
+    # exactly one of the two: the guide's Required check (situational), so E118 (not E411)
+    Rule("E118", f"{present('subscriber_indicator')} AND {present('subscriber_identifier')}"),
     Rule("E412", "_start > _end"),
     Rule("E413", "_start < _birth"),
     Rule("E414", "_ordered AND _prior_end >= _start"),
@@ -474,10 +475,8 @@ WHERE {_fid("d")}
 def _diagnosis_rules(face: str, referential: str, column: str) -> tuple[Rule, ...]:
     return (
         Rule(face, bad_format(column, ICD10_RE)),
-        Rule(
-            referential,
-            f"{matches(column, ICD10_RE)} AND NOT coalesce(_fy_valid, _any_valid, FALSE)",
-        ),
+        # present, not well-formed: a malformed code gets its face AND referential result
+        Rule(referential, f"{present(column)} AND NOT coalesce(_fy_valid, _any_valid, FALSE)"),
     )
 
 
@@ -527,7 +526,7 @@ _LINE_RULES = (
     Rule("M233", not_in("derived_service_claim_indicator", ("Y", "N"))),
     Rule("M234", bad_code("revenue_code", REVENUE_CODES)),
     Rule("M235", bad_code("service_facility_type_code", PLACE_OF_SERVICE_CODES)),
-    Rule("M321", f"{matches('service_code', r'[A-Z0-9]{5}')} AND NOT _code_known"),
+    Rule("M321", f"{present('service_code')} AND NOT _code_known"),
     Rule("M421", "_to < _from"),
     Rule("M422", f"_form = 'P' AND {present('revenue_code')}"),
     Rule("M423", f"_form = 'I' AND {present('service_facility_type_code')}"),
@@ -583,7 +582,7 @@ _PHARMACY_CLAIM_RULES = (
     Rule("P214", bad_amount("allowed_total_cost_amount")),
     Rule("P215", bad_amount("policy_paid_amount")),
     Rule("P216", not_in("derived_service_claim_indicator", ("Y", "N"))),
-    Rule("P302", f"{matches('national_drug_code', NDC_RE)} AND NOT _ndc_known"),
+    Rule("P302", f"{present('national_drug_code')} AND NOT _ndc_known"),
     Rule(
         "P407",
         f"{present('insured_member_identifier')} AND _member_known "
