@@ -456,6 +456,19 @@ def _lock_conflict(exc: Exception) -> Exception | None:
     return lock_conflict(exc)
 
 
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is a full disk (``ENOSPC``), as the OS or DuckDB reports it."""
+    import errno
+
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
+        "No space left on device" in str(exc)
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -479,6 +492,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"edge-pipeline: {locked}", file=sys.stderr)
             return EXIT_LOCKED
         logging.getLogger("edge_pipeline").debug("internal error", exc_info=True)
+        if _disk_full(exc):  # not our bug either: say so, with DuckDB's own words
+            print(f"edge-pipeline: no space left on device: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_INTERNAL
         print(f"edge-pipeline: internal error: {exc!r}", file=sys.stderr)
         return EXIT_INTERNAL
 

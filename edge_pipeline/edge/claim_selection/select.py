@@ -30,6 +30,7 @@ from edge_pipeline.edge.claim_selection.supplemental import build_supplemental, 
 from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
 from edge_pipeline.edge.verification.sql import lit
 from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def select_claims(
         _write(con, run)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     finally:
         drop_temp(con)

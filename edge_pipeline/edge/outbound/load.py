@@ -47,6 +47,7 @@ from edge_pipeline.edge.outbound.read import (
     read_outbound_header,
 )
 from edge_pipeline.edge.outbound.tables import ensure_reported_tables
+from edge_pipeline.edge.warehouse.transaction import noted_on, rollback
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,8 @@ def load_outbound_file(
     except Exception as exc:
         # Not the file's fault: record it so the report is not silently lost, then propagate.
         result.error = f"file {path.name}: internal error while loading: {exc}"
-        result.outbound_load_id = _insert_file_row(con, path, result, header, "failed")
+        with noted_on(exc, "recording the failed load"):
+            result.outbound_load_id = _insert_file_row(con, path, result, header, "failed")
         raise
     finally:
         result.seconds = time.perf_counter() - started
@@ -172,7 +174,7 @@ def _load(
     except BaseException:
         result.rows = {}
         result.outbound_load_id = None
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
 
 

@@ -38,6 +38,7 @@ import duckdb
 import pyarrow as pa
 
 from edge_pipeline.edge.reference import DIY_FOLDER, available_benefit_years, reference_dir
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 #: The documented rule of ``ref_icd10cm`` (also rendered into docs/error-catalog.md).
 ICD10CM_RULE = """\
@@ -133,7 +134,7 @@ def load_reference_tables(
         _insert(con, "ref_source", sources)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     for table in ("ref_plan", "ref_icd10cm", "ref_ndc", "ref_hcpcs"):
         result.rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

@@ -41,6 +41,7 @@ from edge_pipeline.edge.readers.parallel import (
 )
 from edge_pipeline.edge.readers.stream import DEFAULT_BATCH_ROWS, InboundStreamReader
 from edge_pipeline.edge.warehouse.schema import ensure_schema, stored_columns
+from edge_pipeline.edge.warehouse.transaction import noted_on, rollback
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,8 @@ def _attempt(
         # An internal error (not the file's fault): record it so the file is not silently lost,
         # then let it propagate.
         result.error = f"file {path.name}: internal error while loading: {exc}"
-        _record(con, result, header, status="failed")
+        with noted_on(exc, "recording the failed load"):
+            _record(con, result, header, status="failed")
         raise
     finally:
         result.seconds = time.perf_counter() - started
@@ -320,7 +322,7 @@ def _load_in_transaction(
         result.rows = {}
         result.records = 0
         result.load_id = None
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
 
 
