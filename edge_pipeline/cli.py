@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edge_pipeline.edge.input_errors import UserInputError
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -167,16 +169,14 @@ def _loaded_attempt(
 
 
 def _cmd_load_outbound(args: argparse.Namespace) -> int:
-    import duckdb
-
     from edge_pipeline.edge.outbound.load import load_outbound_file
+    from edge_pipeline.edge.warehouse.load import connect
 
     files = _xml_files(args.paths)
     # what load_outbound_paths does, one file at a time so progress can be shown
     progress = _progress(args, len(files))
-    Path(args.warehouse).parent.mkdir(parents=True, exist_ok=True)
     results = []
-    con = duckdb.connect(str(args.warehouse))
+    con = connect(Path(args.warehouse))
     try:
         for path in files:
             result = load_outbound_file(con, path)
@@ -193,10 +193,7 @@ def _cmd_load_outbound(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from edge_pipeline.edge.report import write_report
 
-    warehouse = Path(args.warehouse)
-    if not warehouse.is_file():
-        raise BadInput(f"no such warehouse: {args.warehouse}")
-    paths = write_report(warehouse, Path(args.out))
+    paths = write_report(Path(args.warehouse), Path(args.out))
     print(f"wrote {paths.workbook} ({len(paths.sheets)} sheets)")
     print(f"wrote {paths.html} ({len(paths.charts)} charts)")
     return EXIT_OK
@@ -230,12 +227,13 @@ def _cmd_bench_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.claim_selection import SelectionInputsMissing
     from edge_pipeline.edge.phase2.pipeline import TransferInputs, run_phase2
     from edge_pipeline.edge.risk import DiyTableError
     from edge_pipeline.edge.transfer import TransferInputError
     from edge_pipeline.edge.warehouse.load import connect
 
-    if not Path(args.warehouse).is_file():
+    if not Path(args.warehouse).exists():
         raise BadInput(f"no such warehouse: {args.warehouse} (run `edge-pipeline validate` first)")
     files = {
         name: Path(value) if value else None
@@ -261,6 +259,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
         )
     except (DiyTableError, TransferInputError) as exc:
         raise BadInput(str(exc)) from exc
+    except SelectionInputsMissing as exc:
+        raise BadInput(
+            f"the warehouse {args.warehouse} has not been verified (no Phase 1 views and "
+            "reference tables): run `edge-pipeline validate` first"
+        ) from exc
     finally:
         con.close()
     if not outcomes:
@@ -480,7 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         sys.stderr.close()
         return EXIT_OK
-    except BadInput as exc:
+    except (BadInput, UserInputError) as exc:
         print(f"edge-pipeline: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:

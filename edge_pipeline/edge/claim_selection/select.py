@@ -81,7 +81,7 @@ def select_claims(
     (a claim of another year reports R07/R11), so the selection accounts for everything stored.
     """
     started = time.perf_counter()
-    _check_inputs(con)
+    check_inputs(con)
     run = Run(benefit_year, issuer_id, execution_zone)
     ensure_phase2_schema(con)
     con.execute("BEGIN TRANSACTION")
@@ -114,7 +114,8 @@ def select_claims(
     return result
 
 
-def _check_inputs(con: duckdb.DuckDBPyConnection) -> None:
+def check_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """:class:`SelectionInputsMissing` unless the Phase 1 views and reference tables exist."""
     names = {
         r[0]
         for r in con.execute(

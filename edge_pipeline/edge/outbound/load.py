@@ -251,8 +251,9 @@ def load_outbound_paths(
     paths: Iterable[Path | str], warehouse: Path | str
 ) -> list[OutboundLoadResult]:
     """Load every report named (directories mean their ``*.xml``); each file is independent."""
-    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
+    from edge_pipeline.edge.warehouse.load import connect
+
+    con = connect(warehouse, create_folder=True)
     try:
         return [load_outbound_file(con, path) for path in xml_paths(paths)]
     finally:
