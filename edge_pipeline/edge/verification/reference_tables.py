@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.resources
+import importlib.util
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,13 +247,27 @@ def _code_rows(
     return {"code": list(first), "source": list(first.values())}
 
 
+def _package_data(package: str, name: str) -> Path:
+    """A data file of an installed package, found without importing it: importing
+    ``simple_icd_10_cm`` parses the whole code set (about 3 CPU-seconds) only for this file to
+    be located, and the codes are read here anyway."""
+    spec = importlib.util.find_spec(package)  # a top-level package: found, not imported
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the {package} package is not installed", name=package)
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / name
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{package} has no {name}")
+
+
 def package_icd10cm_codes() -> list[str]:
     """Billable ICD-10-CM codes (no dot) of the ``simple-icd-10-cm`` package's code list.
 
     The list is in tabular (pre-)order: chapters, blocks, then each code followed by its
     descendants, so a code is billable exactly when the next entry does not extend it.
     """
-    text = importlib.resources.files(_PACKAGE).joinpath(_PACKAGE_LIST).read_text("utf-8")
+    text = _package_data(_PACKAGE, _PACKAGE_LIST).read_text("utf-8")
     entries = [line.strip() for line in text.splitlines() if line.strip()]
     leaves = []
     for i, code in enumerate(entries):
