@@ -37,6 +37,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.edge import config_csv
+from edge_pipeline.edge.config_csv import Column, ConfigCsvError, optional, read_config_csv
 from edge_pipeline.edge.reference import DIY_FOLDER, available_benefit_years, reference_dir
 from edge_pipeline.edge.warehouse.transaction import rollback
 
@@ -153,14 +155,29 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
 # -- plan registry ------------------------------------------------------------------------------
 
 
+#: The registry's columns: only the plan id is required (see the module doc).
+REGISTRY_COLUMNS = (
+    Column("insurance_plan_identifier", str),  # a blank id: a row without a plan, skipped
+    *(
+        Column(name, str, required=False)
+        for name in (
+            "issuer_identifier",
+            "hios_standard_component_id",
+            "state",
+            "market",
+            "metal",
+            "csr_variant",
+            "rating_areas",
+        )
+    ),
+    Column("effective_start_year", optional(config_csv.year), required=False),
+    Column("effective_end_year", optional(config_csv.year), required=False),
+)
+
+
 def _read_registry(path: Path) -> dict[str, list]:
     """The registry as columns; years become the first and last day of the effective years."""
-
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        if "insurance_plan_identifier" not in (reader.fieldnames or []):
-            raise ValueError(f"{path}: plan registry needs an insurance_plan_identifier column")
-        rows = list(reader)
+    _, rows = read_config_csv(path, REGISTRY_COLUMNS)
     columns: dict[str, list] = {
         name: []
         for name in (
@@ -178,24 +195,27 @@ def _read_registry(path: Path) -> dict[str, list]:
     }
     seen: set[str] = set()
     for row in rows:
-        plan_id = (row.get("insurance_plan_identifier") or "").strip()
+        plan_id = row["insurance_plan_identifier"]
         if not plan_id or plan_id in seen:
             continue
         seen.add(plan_id)
-        start = (row.get("effective_start_year") or "").strip()
-        end = (row.get("effective_end_year") or "").strip()
-        areas = [a.strip() for a in (row.get("rating_areas") or "").split(";") if a.strip()]
+        start, end = row["effective_start_year"], row["effective_end_year"]
+        if start is not None and end is not None and end < start:
+            raise ConfigCsvError(
+                path, row.line, "effective_end_year", f"{end} is before the start year {start}"
+            )
+        areas = [a.strip() for a in (row["rating_areas"] or "").split(";") if a.strip()]
         columns["insurance_plan_identifier"].append(plan_id)
-        columns["issuer_identifier"].append((row.get("issuer_identifier") or plan_id[:5]).strip())
+        columns["issuer_identifier"].append(row["issuer_identifier"] or plan_id[:5])
         columns["hios_standard_component_id"].append(
-            (row.get("hios_standard_component_id") or plan_id[:14]).strip()
+            row["hios_standard_component_id"] or plan_id[:14]
         )
         for name in ("state", "market", "metal"):
-            columns[name].append((row.get(name) or "").strip() or None)
-        columns["csr_variant"].append((row.get("csr_variant") or plan_id[14:]).strip())
+            columns[name].append(row[name] or None)
+        columns["csr_variant"].append(row["csr_variant"] or plan_id[14:])
         columns["rating_areas"].append(areas or None)
-        columns["effective_start_date"].append(dt.date(int(start), 1, 1) if start else None)
-        columns["effective_end_date"].append(dt.date(int(end), 12, 31) if end else None)
+        columns["effective_start_date"].append(dt.date(start, 1, 1) if start else None)
+        columns["effective_end_date"].append(dt.date(end, 12, 31) if end else None)
     return columns
 
 
@@ -208,12 +228,8 @@ def _extra_lists(dirs: Iterable[Path | str]) -> dict[str, list[tuple[str, list[s
     for directory in map(Path, dirs):
         for kind in CODE_KINDS:
             for path in sorted(directory.glob(f"code_list_{kind}*.csv")):
-                with path.open(newline="", encoding="utf-8") as f:
-                    reader = csv.DictReader(f)
-                    if "code" not in (reader.fieldnames or []):
-                        raise ValueError(f"{path}: a code list needs a 'code' column")
-                    codes = [(row["code"] or "").strip() for row in reader]
-                found[kind].append((str(path), [c for c in codes if c]))
+                _, rows = read_config_csv(path, (Column("code", str),))
+                found[kind].append((str(path), [row["code"] for row in rows if row["code"]]))
     return found
 
 
