@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edge_pipeline.edge.input_errors import UserInputError
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -188,16 +190,14 @@ def _loaded_attempt(
 
 
 def _cmd_load_outbound(args: argparse.Namespace) -> int:
-    import duckdb
-
     from edge_pipeline.edge.outbound.load import load_outbound_file
+    from edge_pipeline.edge.warehouse.load import connect
 
     files = _xml_files(args.paths)
     # what load_outbound_paths does, one file at a time so progress can be shown
     progress = _progress(args, len(files))
-    Path(args.warehouse).parent.mkdir(parents=True, exist_ok=True)
     results = []
-    con = duckdb.connect(str(args.warehouse))
+    con = connect(Path(args.warehouse))
     try:
         for path in files:
             result = load_outbound_file(con, path)
@@ -214,10 +214,7 @@ def _cmd_load_outbound(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from edge_pipeline.edge.report import write_report
 
-    warehouse = Path(args.warehouse)
-    if not warehouse.is_file():
-        raise BadInput(f"no such warehouse: {args.warehouse}")
-    paths = write_report(warehouse, Path(args.out))
+    paths = write_report(Path(args.warehouse), Path(args.out))
     print(f"wrote {paths.workbook} ({len(paths.sheets)} sheets)")
     print(f"wrote {paths.html} ({len(paths.charts)} charts)")
     return EXIT_OK
@@ -251,12 +248,13 @@ def _cmd_bench_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    from edge_pipeline.edge.claim_selection import SelectionInputsMissing
     from edge_pipeline.edge.phase2.pipeline import TransferInputs, run_phase2
     from edge_pipeline.edge.risk import DiyTableError
     from edge_pipeline.edge.transfer import TransferInputError
     from edge_pipeline.edge.warehouse.load import connect
 
-    if not Path(args.warehouse).is_file():
+    if not Path(args.warehouse).exists():
         raise BadInput(f"no such warehouse: {args.warehouse} (run `edge-pipeline validate` first)")
     files = {
         name: Path(value) if value else None
@@ -282,6 +280,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
         )
     except (DiyTableError, TransferInputError) as exc:
         raise BadInput(str(exc)) from exc
+    except SelectionInputsMissing as exc:
+        raise BadInput(
+            f"the warehouse {args.warehouse} has not been verified (no Phase 1 views and "
+            "reference tables): run `edge-pipeline validate` first"
+        ) from exc
     finally:
         con.close()
     if not outcomes:
@@ -477,6 +480,19 @@ def _lock_conflict(exc: Exception) -> Exception | None:
     return lock_conflict(exc)
 
 
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is a full disk (``ENOSPC``), as the OS or DuckDB reports it."""
+    import errno
+
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
+        "No space left on device" in str(exc)
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -488,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         sys.stderr.close()
         return EXIT_OK
-    except BadInput as exc:
+    except (BadInput, UserInputError) as exc:
         print(f"edge-pipeline: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
@@ -500,6 +516,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"edge-pipeline: {locked}", file=sys.stderr)
             return EXIT_LOCKED
         logging.getLogger("edge_pipeline").debug("internal error", exc_info=True)
+        if _disk_full(exc):  # not our bug either: say so, with DuckDB's own words
+            print(f"edge-pipeline: no space left on device: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_INTERNAL
         print(f"edge-pipeline: internal error: {exc!r}", file=sys.stderr)
         return EXIT_INTERNAL
 

@@ -40,6 +40,7 @@ from crash_support import (
 
 from edge_pipeline.defs.resources import WarehouseResource, _connect_with_retry
 from edge_pipeline.edge.warehouse.load import WarehouseLockedError, connect
+from edge_pipeline.edge.warehouse.path import WarehousePathError
 
 EXIT_LOCKED = 3
 
@@ -115,7 +116,7 @@ def test_readers_during_a_run_do_not_disturb_it(ref: Reference, tmp_path: Path):
                 con = connect(warehouse, read_only=True)
             except WarehouseLockedError:
                 outcomes["locked"] += 1
-            except duckdb.IOException:
+            except (duckdb.IOException, WarehousePathError):
                 pass  # the file does not exist yet
             else:
                 con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()

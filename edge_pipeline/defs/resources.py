@@ -52,7 +52,7 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         from edge_pipeline.edge.warehouse.load import connect
 
-        con = _connect_with_retry(lambda: connect(self.database))
+        con = _connect_with_retry(lambda: connect(self.database, create_folder=True))
         try:
             yield con
         finally:

@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from edge_pipeline.defs.inbound.partitions import valid_partition_key
 from edge_pipeline.defs.resources import data_dir
 from edge_pipeline.edge.errors import InboundFormatError
 from edge_pipeline.edge.readers.header import read_header
@@ -57,7 +58,8 @@ class InboxResource(dg.ConfigurableResource):
         return sorted(p for p in self.folder.glob("*.xml") if p.is_file())
 
     def partition_key_for(self, path: Path, warn: bool = True) -> str:
-        """The file's ``fileIdentifier``, or its file name when the header cannot be read."""
+        """The file's ``fileIdentifier``, or its file name when the header cannot be read or
+        the identifier cannot be a partition key (``valid_partition_key``)."""
         try:
             identifier = (read_header(path).file_identifier or "").strip()
         except (InboundFormatError, OSError, ValueError) as exc:
@@ -65,6 +67,12 @@ class InboxResource(dg.ConfigurableResource):
             # failure), never stop the sensor from seeing the other files.
             if warn:
                 log.warning("%s: header unreadable, keyed by file name: %s", path.name, exc)
+            return path.name
+        if identifier and not valid_partition_key(identifier):
+            if warn:
+                log.warning(
+                    "%s: fileIdentifier cannot be a partition key, keyed by file name", path.name
+                )
             return path.name
         return identifier or path.name
 

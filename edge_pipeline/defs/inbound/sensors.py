@@ -26,7 +26,10 @@ import dagster as dg
 
 from edge_pipeline.defs.inbound.assets import INBOX_SIGNATURE_KEY, SUBMISSION_FILE
 from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
-from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
+from edge_pipeline.defs.inbound.partitions import (
+    INBOUND_FILES_PARTITIONS_NAME,
+    valid_partition_key,
+)
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
 
 #: Bound one tick's work; files beyond it are picked up by the next tick.
@@ -131,7 +134,20 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
             waiting += 1
             continue
 
-        key = inbox.partition_key_for(path)
+        try:
+            key = inbox.partition_key_for(path)
+        except Exception as exc:  # never fail the tick (and the other files) on one file
+            context.log.warning("%s: not requested, its header read failed: %s", path.name, exc)
+            cursor.requested[path.name] = signature  # until it changes
+            continue
+        if not valid_partition_key(key):
+            context.log.warning(
+                "%s: not requested, neither its fileIdentifier nor its name can be a "
+                "partition key (rename the file)",
+                path.name,
+            )
+            cursor.requested[path.name] = signature
+            continue
         if already_ingested(context.instance, key, path.name, signature):
             cursor.requested[path.name] = signature
             loaded += 1

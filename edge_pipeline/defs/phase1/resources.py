@@ -129,7 +129,12 @@ class OutboxResource(dg.ConfigurableResource):
                 return None
             role, benefit_year = RISK_ADJUSTMENT_ROLE, int(year)
         else:
-            role = report_role(header.report_type)
+            try:
+                role = report_role(header.report_type)
+            except ValueError as exc:
+                if warn:
+                    log.warning("%s: not linked: %s", path.name, exc)
+                return None
         return OutboxReport(
             path=path,
             report_type=header.report_type,

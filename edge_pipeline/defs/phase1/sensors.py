@@ -17,11 +17,15 @@ import time
 
 import dagster as dg
 
-from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
+from edge_pipeline.defs.inbound.partitions import (
+    INBOUND_FILES_PARTITIONS_NAME,
+    valid_partition_key,
+)
 from edge_pipeline.defs.inbound.sensors import InboxCursor
 from edge_pipeline.defs.phase1.jobs import phase1_reported
-from edge_pipeline.defs.phase1.resources import OutboxResource
+from edge_pipeline.defs.phase1.resources import OutboxReport, OutboxResource
 from edge_pipeline.defs.phase2.jobs import phase2_reported
+from edge_pipeline.defs.reference.partitions import benefit_years
 
 #: Bound one tick's work; reports beyond it are picked up by the next tick.
 MAX_REPORTS_PER_TICK = 300
@@ -33,6 +37,20 @@ def run_key(partition_key: str, signatures: list[str]) -> str:
     """One key per file and set of report versions: a replaced report gets a new key."""
     digest = hashlib.sha256("\n".join(sorted(signatures)).encode()).hexdigest()[:16]
     return f"{partition_key}:{digest}"
+
+
+def _unroutable(report: OutboxReport) -> str | None:
+    """Why no run can be requested for ``report`` (its partition would not exist, and a run
+    request for it would fail the whole tick), or ``None``."""
+    if report.is_risk_adjustment:
+        if str(report.benefit_year) not in benefit_years.get_partition_keys():
+            return (
+                f"benefit year {report.benefit_year} is not a supported benefit year "
+                f"({', '.join(benefit_years.get_partition_keys())})"
+            )
+    elif not valid_partition_key(report.inbound_file_identifier):
+        return "its inboundFileIdentifier cannot be a partition key"
+    return None
 
 
 @dg.sensor(
@@ -73,10 +91,20 @@ def outbox_sensor(context: dg.SensorEvaluationContext, outbox: OutboxResource) -
             cursor.sizes[name] = stat.st_size
             waiting += 1
             continue
-        report = outbox.report(path)
-        cursor.requested[name] = signature
+        cursor.requested[name] = signature  # a bad report is skipped until it changes
         taken += 1
+        try:
+            report = outbox.report(path)
+        except Exception as exc:  # never fail the tick (and the other reports) on one file
+            context.log.warning("%s: outbox report skipped, unreadable: %s", name, exc)
+            unreadable += 1
+            continue
         if report is None:
+            unreadable += 1
+            continue
+        refusal = _unroutable(report)
+        if refusal:
+            context.log.warning("%s: outbox report skipped: %s", name, refusal)
             unreadable += 1
             continue
         if report.is_risk_adjustment:
@@ -88,8 +116,8 @@ def outbox_sensor(context: dg.SensorEvaluationContext, outbox: OutboxResource) -
         context.log.info("%d outbox report(s) still being written or deferred", waiting)
     if unreadable:
         context.log.warning(
-            "%d outbox file(s) are not readable Phase 1 reports (no inboundFileIdentifier); "
-            "skipped until they change",
+            "%d outbox file(s) are not reports a run can be requested for (unreadable header, "
+            "unknown report type or benefit year); skipped until they change",
             unreadable,
         )
     if not by_key and not by_year:

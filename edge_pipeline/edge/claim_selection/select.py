@@ -30,6 +30,7 @@ from edge_pipeline.edge.claim_selection.supplemental import build_supplemental, 
 from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
 from edge_pipeline.edge.verification.sql import lit
 from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def select_claims(
     (a claim of another year reports R07/R11), so the selection accounts for everything stored.
     """
     started = time.perf_counter()
-    _check_inputs(con)
+    check_inputs(con)
     run = Run(benefit_year, issuer_id, execution_zone)
     ensure_phase2_schema(con)
     con.execute("BEGIN TRANSACTION")
@@ -94,7 +95,7 @@ def select_claims(
         _write(con, run)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     finally:
         drop_temp(con)
@@ -113,7 +114,8 @@ def select_claims(
     return result
 
 
-def _check_inputs(con: duckdb.DuckDBPyConnection) -> None:
+def check_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """:class:`SelectionInputsMissing` unless the Phase 1 views and reference tables exist."""
     names = {
         r[0]
         for r in con.execute(

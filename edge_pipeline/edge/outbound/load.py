@@ -47,6 +47,7 @@ from edge_pipeline.edge.outbound.read import (
     read_outbound_header,
 )
 from edge_pipeline.edge.outbound.tables import ensure_reported_tables
+from edge_pipeline.edge.warehouse.transaction import noted_on, rollback
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,8 @@ def load_outbound_file(
     except Exception as exc:
         # Not the file's fault: record it so the report is not silently lost, then propagate.
         result.error = f"file {path.name}: internal error while loading: {exc}"
-        result.outbound_load_id = _insert_file_row(con, path, result, header, "failed")
+        with noted_on(exc, "recording the failed load"):
+            result.outbound_load_id = _insert_file_row(con, path, result, header, "failed")
         raise
     finally:
         result.seconds = time.perf_counter() - started
@@ -172,7 +174,7 @@ def _load(
     except BaseException:
         result.rows = {}
         result.outbound_load_id = None
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
 
 
@@ -249,8 +251,9 @@ def load_outbound_paths(
     paths: Iterable[Path | str], warehouse: Path | str
 ) -> list[OutboundLoadResult]:
     """Load every report named (directories mean their ``*.xml``); each file is independent."""
-    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
+    from edge_pipeline.edge.warehouse.load import connect
+
+    con = connect(warehouse, create_folder=True)
     try:
         return [load_outbound_file(con, path) for path in xml_paths(paths)]
     finally:

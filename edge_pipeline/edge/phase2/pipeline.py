@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from edge_pipeline.edge.claim_selection import SelectionResult, select_claims
+from edge_pipeline.edge.claim_selection.select import check_inputs
 from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.phase2.scores import RunScores, score_run
 from edge_pipeline.edge.transfer import (
@@ -59,6 +60,7 @@ def run_phase2(
     from edge_pipeline.edge.outbound import write_phase2_reports
 
     files = transfer or TransferInputs()
+    check_inputs(con)  # a warehouse never verified has no active enrollment to find runs in
     outcomes = []
     for run in scoring_runs(con, benefit_year):
         selection = select_claims(con, *run.params)

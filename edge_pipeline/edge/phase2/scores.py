@@ -21,6 +21,7 @@ from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
 from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
 from edge_pipeline.edge.risk import csr_indicator_for, score_population
 from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 SCORE_TABLES = (
     "shadow_risk_score",
@@ -213,6 +214,6 @@ def score_run(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> RunScores:
         _store(con, run)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return _summary(con, run)

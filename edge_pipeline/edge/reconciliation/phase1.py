@@ -29,6 +29,7 @@ import pyarrow as pa
 from edge_pipeline.edge.layouts import BY_NAME
 from edge_pipeline.edge.reconciliation.reports import ReportSet, select_reports
 from edge_pipeline.edge.warehouse.query import first_row, table_exists
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 #: Kinds of ``phase1_reconciliation.difference``.
 DIFFERENCE_KINDS: dict[str, str] = {
@@ -307,7 +308,7 @@ def refresh_phase1_reconciliation(
         )
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     differences = con.sql(
         f"SELECT {', '.join(DIFFERENCE_COLUMNS)} FROM phase1_reconciliation "

@@ -28,6 +28,7 @@ from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
 from edge_pipeline.edge.phase2.schema import RUN_COLUMNS, delete_run, ensure_phase2_schema
 from edge_pipeline.edge.reconciliation.reports import ReportsMissing, ShadowMissing
 from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 RISK_DIFFERENCE_KINDS: dict[str, str] = {
     "score": "raw or CSR-adjusted score differs",
@@ -159,7 +160,7 @@ def refresh_risk_score_differences(
         )
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     compared = first_row(
         con,
@@ -268,7 +269,7 @@ def refresh_ratee_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) -
         )
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     compared = first_row(
         con,

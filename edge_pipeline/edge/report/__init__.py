@@ -75,10 +75,11 @@ def write_report_from(
 
 
 def write_report(warehouse: Path, out_dir: Path) -> ReportPaths:
-    """Open ``warehouse`` read-only and write its report into ``out_dir``."""
-    if not Path(warehouse).is_file():
-        raise FileNotFoundError(f"no such warehouse: {warehouse}")
-    con = duckdb.connect(str(warehouse), read_only=True)
+    """Open ``warehouse`` read-only and write its report into ``out_dir``
+    (:class:`WarehousePathError` when it is no warehouse: missing, or not a DuckDB file)."""
+    from edge_pipeline.edge.warehouse.load import open_warehouse
+
+    con = open_warehouse(warehouse, read_only=True)
     try:
         return write_report_from(con, Path(out_dir), Path(warehouse).name)
     finally:

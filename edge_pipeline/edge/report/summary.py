@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from edge_pipeline.edge.report import queries
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 #: Table the Dagster asset writes the summary into.
 SUMMARY_TABLE = "data_quality_monthly"
@@ -106,7 +107,7 @@ def write_summary_table(con: duckdb.DuckDBPyConnection, summary: pd.DataFrame) -
             )
             con.execute("COMMIT")
         except Exception:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
     finally:
         con.unregister("_data_quality_frame")

@@ -1,12 +1,23 @@
 """The analyst workbook: one sheet per key table, bold filled headers, widths, frozen header
-row, number formats.  No member id: the only per-member sheet masks it (``M-`` + 8 hex)."""
+row, number formats.  No member id: the only per-member sheet masks it (``M-`` + 8 hex).
+
+Every text cell is written as text, never as a formula: file names, fileIdentifiers, plan ids
+and error messages come from files and CSVs, and openpyxl would store a string starting with
+``=`` as a live formula (``=HYPERLINK(...)`` opening a link, ``=WEBSERVICE(...)`` sending data
+out).  Characters XML 1.0 cannot hold (control characters other than tab, LF and CR) are
+written as U+FFFD instead of failing the whole report.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 _HEADER_FILL = "1F4E78"
 _MAX_WIDTH = 60
@@ -29,12 +40,28 @@ def _number_format(column: str, dtype: object) -> str | None:
 
 
 def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Excel has no time zones; strip them."""
+    """Excel has no time zones; strip them.  Text loses the characters a worksheet cannot
+    hold (openpyxl refuses them), each replaced by U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     out = frame.copy()
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = out[column].dt.tz_localize(None)
+        elif not pd.api.types.is_numeric_dtype(out[column].dtype):
+            out[column] = out[column].map(
+                lambda v: ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
+            )
     return out
+
+
+def _text_not_formulas(sheet: Worksheet) -> None:
+    """Store every cell openpyxl took for a formula (a string starting with ``=``) as the text
+    it is: nothing in the report is a formula, so no value from a file can become one."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
@@ -48,6 +75,7 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
             frame = _excel_safe(frame)
             frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
+            _text_not_formulas(sheet)
             sheet.freeze_panes = "A2"
             header_font = Font(bold=True, color="FFFFFF")
             header_fill = PatternFill("solid", fgColor=_HEADER_FILL)

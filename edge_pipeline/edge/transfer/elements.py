@@ -44,6 +44,7 @@ from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
 from edge_pipeline.edge.transfer.factors import DEFAULT_GCF, age_curve, read_gcf
 from edge_pipeline.edge.transfer.formula import METAL_FACTORS
 from edge_pipeline.edge.warehouse.query import scalar
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 RATEE_TABLE = "shadow_ratee"
 
@@ -176,6 +177,6 @@ def compute_transfer_elements(
         rows = scalar(con, f"SELECT count(*) FROM {RATEE_TABLE} WHERE {RUN_FILTER}", run.params)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return int(rows or 0)

@@ -35,6 +35,7 @@ from edge_pipeline.edge.transfer.hcrp import write_hcrp
 from edge_pipeline.edge.transfer.market import MarketPlan, read_market
 from edge_pipeline.edge.transfer.schema import ensure_transfer_schema
 from edge_pipeline.edge.transfer.user_fee import user_fee_pmpm
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 ESTIMATE_TABLE = "transfer_estimate"
 
@@ -241,6 +242,6 @@ def estimate_transfers(
             )
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return TransferEstimate(run, fee_pmpm, tuple(pools))

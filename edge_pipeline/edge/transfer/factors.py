@@ -16,13 +16,20 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from edge_pipeline.edge.config_csv import Column, decimal, read_config_csv, text, whole
 from edge_pipeline.edge.reference import read_age_curve
-from edge_pipeline.edge.transfer.inputs import (
-    TransferInputError,
-    decimal_cell,
-    rating_area_code,
-    read_csv,
-    text_cell,
+from edge_pipeline.edge.transfer.inputs import MAX_FACTOR, TransferInputError, rating_area_code
+
+#: ``age,premium_ratio`` of a state age curve.
+AGE_CURVE_COLUMNS = (
+    Column("age", whole(0, 130, "a whole age")),
+    Column("premium_ratio", decimal(MAX_FACTOR, positive=True)),
+)
+#: ``state,rating_area,gcf`` of the geographic cost factors.
+GCF_COLUMNS = (
+    Column("state", text),
+    Column("rating_area", text),
+    Column("gcf", decimal(MAX_FACTOR, positive=True)),
 )
 
 #: GCF of a (state, rating area) the file does not list, and of every pair without a file.
@@ -38,15 +45,12 @@ def age_curve(path: Path | None = None) -> dict[int, Decimal]:
     if path is None:
         # 3-decimal ratios read as floats: str() restores the published decimal exactly
         return {age: Decimal(str(ratio)) for age, ratio in read_age_curve().items()}
-    _, rows = read_csv(path, ("age", "premium_ratio"))
+    _, rows = read_config_csv(path, AGE_CURVE_COLUMNS)
     curve: dict[int, Decimal] = {}
-    for line, row in rows:
-        age_text = row["age"]
-        if not age_text.isdigit():
-            raise TransferInputError(path, line, "age", f"not a whole age: {age_text!r}")
-        if int(age_text) in curve:
-            raise TransferInputError(path, line, "age", f"age {age_text} listed twice")
-        curve[int(age_text)] = decimal_cell(path, line, row, "premium_ratio", positive=True)
+    for row in rows:
+        if row["age"] in curve:
+            raise TransferInputError(path, row.line, "age", f"age {row['age']} listed twice")
+        curve[row["age"]] = row["premium_ratio"]
     if not curve:
         raise TransferInputError(path, None, None, "no ages")
     missing = sorted(set(range(min(curve), max(curve) + 1)) - set(curve))
@@ -63,14 +67,11 @@ def read_gcf(path: Path | None) -> dict[tuple[str, str], Decimal]:
     """
     if path is None:
         return {}
-    _, rows = read_csv(path, ("state", "rating_area", "gcf"))
+    _, rows = read_config_csv(path, GCF_COLUMNS)
     factors: dict[tuple[str, str], Decimal] = {}
-    for line, row in rows:
-        key = (
-            text_cell(path, line, row, "state").upper(),
-            rating_area_code(text_cell(path, line, row, "rating_area")),
-        )
+    for row in rows:
+        key = (row["state"].upper(), rating_area_code(row["rating_area"]))
         if key in factors:
-            raise TransferInputError(path, line, "rating_area", f"{key} listed twice")
-        factors[key] = decimal_cell(path, line, row, "gcf", positive=True)
+            raise TransferInputError(path, row.line, "rating_area", f"{key} listed twice")
+        factors[key] = row["gcf"]
     return factors

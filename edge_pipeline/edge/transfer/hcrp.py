@@ -24,6 +24,7 @@ from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun
 from edge_pipeline.edge.phase2.schema import delete_run
 from edge_pipeline.edge.transfer.schema import ensure_transfer_schema
 from edge_pipeline.edge.warehouse.query import scalar
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 HCRP_TABLE = "hcrp_enrollee"
 
@@ -94,6 +95,6 @@ def compute_hcrp(
         rows = write_hcrp(con, run, threshold=threshold, coinsurance=coinsurance)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return rows

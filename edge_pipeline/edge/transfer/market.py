@@ -16,29 +16,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_pipeline.edge.config_csv import Column, read_config_csv, text
 from edge_pipeline.edge.transfer.formula import PlanInput
-from edge_pipeline.edge.transfer.inputs import (
-    TransferInputError,
-    decimal_cell,
-    metal_cell,
-    read_csv,
-    text_cell,
-)
-
-MARKET_COLUMNS = (
-    "state",
-    "risk_pool",
-    "issuer_id",
-    "plan_id",
-    "metal",
-    "billable_member_months",
-    "plrs",
-    "arf",
-    "gcf",
-    "premium_pmpm",
-)
+from edge_pipeline.edge.transfer.inputs import PLAN_COLUMNS, TransferInputError, plan_input
 
 RISK_POOLS = ("individual", "small_group", "catastrophic")
+
+
+def risk_pool_name(value: str) -> str:
+    """``"Small Group"`` -> ``"small_group"`` (``ValueError`` for an unknown pool)."""
+    name = "_".join(value.strip().lower().replace("-", " ").split())
+    if name not in RISK_POOLS:
+        raise ValueError(f"unknown risk pool {value!r} (expected one of {', '.join(RISK_POOLS)})")
+    return name
+
+
+#: The market file's columns (see the module doc).
+MARKET_SPEC = (
+    Column("state", text),
+    Column("risk_pool", risk_pool_name),
+    Column("issuer_id", text),
+    *PLAN_COLUMNS,
+)
+MARKET_COLUMNS = tuple(column.name for column in MARKET_SPEC)
 
 
 @dataclass(frozen=True)
@@ -52,52 +52,34 @@ class MarketPlan:
     plan: PlanInput
 
 
-def risk_pool_name(value: str) -> str:
-    """``"Small Group"`` -> ``"small_group"`` (``ValueError`` for an unknown pool)."""
-    name = "_".join(value.strip().lower().replace("-", " ").split())
-    if name not in RISK_POOLS:
-        raise ValueError(f"unknown risk pool {value!r} (expected one of {', '.join(RISK_POOLS)})")
-    return name
-
-
 def read_market(path: Path) -> list[MarketPlan]:
     """Every plan row of the market file, validated (see the module doc)."""
-    _, rows = read_csv(path, MARKET_COLUMNS)
+    _, rows = read_config_csv(path, MARKET_SPEC)
     plans: list[MarketPlan] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for line, row in rows:
-        state = text_cell(path, line, row, "state").upper()
-        try:
-            pool = risk_pool_name(text_cell(path, line, row, "risk_pool"))
-        except ValueError as exc:
-            raise TransferInputError(path, line, "risk_pool", str(exc)) from None
-        plan_id = text_cell(path, line, row, "plan_id")
+    for row in rows:
+        state, pool, plan_id = row["state"].upper(), row["risk_pool"], row["plan_id"]
         if (state, pool, plan_id) in seen:
             raise TransferInputError(
-                path, line, "plan_id", f"{plan_id!r} already on line {seen[state, pool, plan_id]}"
+                path,
+                row.line,
+                "plan_id",
+                f"{plan_id!r} already on line {seen[state, pool, plan_id]}",
             )
-        seen[state, pool, plan_id] = line
-        metal = metal_cell(path, line, row)
+        seen[state, pool, plan_id] = row.line
+        metal = row["metal"]
         if (metal == "catastrophic") != (pool == "catastrophic"):
             raise TransferInputError(
-                path, line, "risk_pool", "catastrophic plans, and only they, form the pool "
+                path, row.line, "risk_pool", "catastrophic plans, and only they, form the pool "
                 f"'catastrophic' (metal {metal}, pool {pool})",
             )  # fmt: skip
         plans.append(
             MarketPlan(
-                line=line,
+                line=row.line,
                 state=state,
                 risk_pool=pool,
-                issuer_id=text_cell(path, line, row, "issuer_id"),
-                plan=PlanInput(
-                    plan_id=plan_id,
-                    metal=metal,
-                    billable_member_months=decimal_cell(path, line, row, "billable_member_months"),
-                    plrs=decimal_cell(path, line, row, "plrs"),
-                    arf=decimal_cell(path, line, row, "arf", positive=True),
-                    gcf=decimal_cell(path, line, row, "gcf", positive=True),
-                    premium_pmpm=decimal_cell(path, line, row, "premium_pmpm", positive=True),
-                ),
+                issuer_id=row["issuer_id"],
+                plan=plan_input(row.values),
             )
         )
     return plans

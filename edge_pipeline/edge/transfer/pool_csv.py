@@ -21,24 +21,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from edge_pipeline.edge.config_csv import read_config_csv
 from edge_pipeline.edge.transfer.formula import PlanInput, PoolError, PoolTransfer, pool_transfers
-from edge_pipeline.edge.transfer.inputs import (
-    TransferInputError,
-    decimal_cell,
-    metal_cell,
-    read_csv,
-    text_cell,
-)
+from edge_pipeline.edge.transfer.inputs import PLAN_COLUMNS, TransferInputError, plan_input
 
-INPUT_COLUMNS = (
-    "plan_id",
-    "metal",
-    "billable_member_months",
-    "plrs",
-    "arf",
-    "gcf",
-    "premium_pmpm",
-)
+INPUT_COLUMNS = tuple(column.name for column in PLAN_COLUMNS)
 POOL_COLUMN = "pool"
 OUTPUT_COLUMNS = ("idf", "av", "share", "transfer_pmpm", "transfer_total")
 
@@ -69,30 +56,20 @@ class PoolFileResult:
 
 def read_pool_csv(path: Path) -> tuple[list[str], list[PoolRow]]:
     """The header and parsed rows of a pool file; :class:`TransferInputError` on bad input."""
-    header, rows = read_csv(path, INPUT_COLUMNS)
+    header, rows = read_config_csv(path, PLAN_COLUMNS)
     computed = [name for name in OUTPUT_COLUMNS if name in header]
     if computed:
         raise TransferInputError(path, 1, computed[0], "is computed: remove it from the input")
     parsed: list[PoolRow] = []
     seen: dict[tuple[str, str], int] = {}
-    for line, row in rows:
-        pool = row.get(POOL_COLUMN, "")
-        plan_id = text_cell(path, line, row, "plan_id")
+    for row in rows:
+        pool, plan_id = row.cells.get(POOL_COLUMN, ""), row["plan_id"]
         if (pool, plan_id) in seen:
             raise TransferInputError(
-                path, line, "plan_id", f"{plan_id!r} already on line {seen[pool, plan_id]}"
+                path, row.line, "plan_id", f"{plan_id!r} already on line {seen[pool, plan_id]}"
             )
-        seen[pool, plan_id] = line
-        plan = PlanInput(
-            plan_id=plan_id,
-            metal=metal_cell(path, line, row),
-            billable_member_months=decimal_cell(path, line, row, "billable_member_months"),
-            plrs=decimal_cell(path, line, row, "plrs"),
-            arf=decimal_cell(path, line, row, "arf", positive=True),
-            gcf=decimal_cell(path, line, row, "gcf", positive=True),
-            premium_pmpm=decimal_cell(path, line, row, "premium_pmpm", positive=True),
-        )
-        parsed.append(PoolRow(line, pool, row, plan))
+        seen[pool, plan_id] = row.line
+        parsed.append(PoolRow(row.line, pool, row.cells, plan_input(row.values)))
     if not parsed:
         raise TransferInputError(path, None, None, "no plan rows")
     return header, parsed

@@ -11,25 +11,26 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from edge_pipeline.edge.transfer.inputs import TransferInputError, decimal_cell, read_csv
+from edge_pipeline.edge.config_csv import Column, decimal, read_config_csv, year
+from edge_pipeline.edge.transfer.inputs import TransferInputError
 
 #: The shipped default, inside the package.
 DEFAULT_USER_FEE_PATH = Path(__file__).resolve().parents[2] / "transfer_config" / "ra_user_fee.csv"
+#: ``benefit_year,user_fee_pmpm`` (HHS fees have been cents; a dollar bound catches typos).
+USER_FEE_COLUMNS = (Column("benefit_year", year), Column("user_fee_pmpm", decimal(1000)))
 
 
 def read_user_fees(path: Path | None = None) -> dict[int, Decimal]:
     """User fee PMPM by benefit year from ``path`` (default: the shipped file)."""
     path = path or DEFAULT_USER_FEE_PATH
-    _, rows = read_csv(path, ("benefit_year", "user_fee_pmpm"))
+    _, rows = read_config_csv(path, USER_FEE_COLUMNS)
     fees: dict[int, Decimal] = {}
-    for line, row in rows:
-        year_text = row["benefit_year"]
-        if not (year_text.isdigit() and len(year_text) == 4):
-            raise TransferInputError(path, line, "benefit_year", f"not a year: {year_text!r}")
-        year = int(year_text)
-        if year in fees:
-            raise TransferInputError(path, line, "benefit_year", f"{year} listed twice")
-        fees[year] = decimal_cell(path, line, row, "user_fee_pmpm")
+    for row in rows:
+        if row["benefit_year"] in fees:
+            raise TransferInputError(
+                path, row.line, "benefit_year", f"{row['benefit_year']} listed twice"
+            )
+        fees[row["benefit_year"]] = row["user_fee_pmpm"]
     return fees
 
 

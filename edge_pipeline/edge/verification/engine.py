@@ -32,6 +32,7 @@ from edge_pipeline.edge.verification.rules import Source, sources
 from edge_pipeline.edge.verification.schema import ensure_shadow_schema
 from edge_pipeline.edge.verification.sql import DATETIME_RE, bound, lit
 from edge_pipeline.edge.warehouse.query import table_exists
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 log = logging.getLogger(__name__)
 
@@ -381,7 +382,7 @@ def _store(
         )
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
 
 

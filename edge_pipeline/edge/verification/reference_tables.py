@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.resources
+import importlib.util
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +37,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.edge import config_csv
+from edge_pipeline.edge.config_csv import Column, ConfigCsvError, optional, read_config_csv
 from edge_pipeline.edge.reference import DIY_FOLDER, available_benefit_years, reference_dir
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 #: The documented rule of ``ref_icd10cm`` (also rendered into docs/error-catalog.md).
 ICD10CM_RULE = """\
@@ -133,7 +136,7 @@ def load_reference_tables(
         _insert(con, "ref_source", sources)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     for table in ("ref_plan", "ref_icd10cm", "ref_ndc", "ref_hcpcs"):
         result.rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
@@ -152,14 +155,29 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
 # -- plan registry ------------------------------------------------------------------------------
 
 
+#: The registry's columns: only the plan id is required (see the module doc).
+REGISTRY_COLUMNS = (
+    Column("insurance_plan_identifier", str),  # a blank id: a row without a plan, skipped
+    *(
+        Column(name, str, required=False)
+        for name in (
+            "issuer_identifier",
+            "hios_standard_component_id",
+            "state",
+            "market",
+            "metal",
+            "csr_variant",
+            "rating_areas",
+        )
+    ),
+    Column("effective_start_year", optional(config_csv.year), required=False),
+    Column("effective_end_year", optional(config_csv.year), required=False),
+)
+
+
 def _read_registry(path: Path) -> dict[str, list]:
     """The registry as columns; years become the first and last day of the effective years."""
-
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        if "insurance_plan_identifier" not in (reader.fieldnames or []):
-            raise ValueError(f"{path}: plan registry needs an insurance_plan_identifier column")
-        rows = list(reader)
+    _, rows = read_config_csv(path, REGISTRY_COLUMNS)
     columns: dict[str, list] = {
         name: []
         for name in (
@@ -177,24 +195,27 @@ def _read_registry(path: Path) -> dict[str, list]:
     }
     seen: set[str] = set()
     for row in rows:
-        plan_id = (row.get("insurance_plan_identifier") or "").strip()
+        plan_id = row["insurance_plan_identifier"]
         if not plan_id or plan_id in seen:
             continue
         seen.add(plan_id)
-        start = (row.get("effective_start_year") or "").strip()
-        end = (row.get("effective_end_year") or "").strip()
-        areas = [a.strip() for a in (row.get("rating_areas") or "").split(";") if a.strip()]
+        start, end = row["effective_start_year"], row["effective_end_year"]
+        if start is not None and end is not None and end < start:
+            raise ConfigCsvError(
+                path, row.line, "effective_end_year", f"{end} is before the start year {start}"
+            )
+        areas = [a.strip() for a in (row["rating_areas"] or "").split(";") if a.strip()]
         columns["insurance_plan_identifier"].append(plan_id)
-        columns["issuer_identifier"].append((row.get("issuer_identifier") or plan_id[:5]).strip())
+        columns["issuer_identifier"].append(row["issuer_identifier"] or plan_id[:5])
         columns["hios_standard_component_id"].append(
-            (row.get("hios_standard_component_id") or plan_id[:14]).strip()
+            row["hios_standard_component_id"] or plan_id[:14]
         )
         for name in ("state", "market", "metal"):
-            columns[name].append((row.get(name) or "").strip() or None)
-        columns["csr_variant"].append((row.get("csr_variant") or plan_id[14:]).strip())
+            columns[name].append(row[name] or None)
+        columns["csr_variant"].append(row["csr_variant"] or plan_id[14:])
         columns["rating_areas"].append(areas or None)
-        columns["effective_start_date"].append(dt.date(int(start), 1, 1) if start else None)
-        columns["effective_end_date"].append(dt.date(int(end), 12, 31) if end else None)
+        columns["effective_start_date"].append(dt.date(start, 1, 1) if start else None)
+        columns["effective_end_date"].append(dt.date(end, 12, 31) if end else None)
     return columns
 
 
@@ -207,12 +228,8 @@ def _extra_lists(dirs: Iterable[Path | str]) -> dict[str, list[tuple[str, list[s
     for directory in map(Path, dirs):
         for kind in CODE_KINDS:
             for path in sorted(directory.glob(f"code_list_{kind}*.csv")):
-                with path.open(newline="", encoding="utf-8") as f:
-                    reader = csv.DictReader(f)
-                    if "code" not in (reader.fieldnames or []):
-                        raise ValueError(f"{path}: a code list needs a 'code' column")
-                    codes = [(row["code"] or "").strip() for row in reader]
-                found[kind].append((str(path), [c for c in codes if c]))
+                _, rows = read_config_csv(path, (Column("code", str),))
+                found[kind].append((str(path), [row["code"] for row in rows if row["code"]]))
     return found
 
 
@@ -246,13 +263,27 @@ def _code_rows(
     return {"code": list(first), "source": list(first.values())}
 
 
+def _package_data(package: str, name: str) -> Path:
+    """A data file of an installed package, found without importing it: importing
+    ``simple_icd_10_cm`` parses the whole code set (about 3 CPU-seconds) only for this file to
+    be located, and the codes are read here anyway."""
+    spec = importlib.util.find_spec(package)  # a top-level package: found, not imported
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the {package} package is not installed", name=package)
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / name
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{package} has no {name}")
+
+
 def package_icd10cm_codes() -> list[str]:
     """Billable ICD-10-CM codes (no dot) of the ``simple-icd-10-cm`` package's code list.
 
     The list is in tabular (pre-)order: chapters, blocks, then each code followed by its
     descendants, so a code is billable exactly when the next entry does not extend it.
     """
-    text = importlib.resources.files(_PACKAGE).joinpath(_PACKAGE_LIST).read_text("utf-8")
+    text = _package_data(_PACKAGE, _PACKAGE_LIST).read_text("utf-8")
     entries = [line.strip() for line in text.splitlines() if line.strip()]
     leaves = []
     for i, code in enumerate(entries):

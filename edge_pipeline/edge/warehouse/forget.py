@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import duckdb
 
 from edge_pipeline.edge.warehouse.schema import TABLES
+from edge_pipeline.edge.warehouse.transaction import rollback
 
 #: Registries that name the file in another column (the outbound reports answering it).
 _LINKED_COLUMNS: dict[str, str] = {"outbound_file": "inbound_file_identifier"}
@@ -54,6 +55,6 @@ def forget_files(con: duckdb.DuckDBPyConnection, file_identifiers: Iterable[str]
             con.execute(f'DELETE FROM "{table}" WHERE list_contains(?, "{column}")', [identifiers])
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return removed

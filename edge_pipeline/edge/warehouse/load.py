@@ -40,7 +40,9 @@ from edge_pipeline.edge.readers.parallel import (
     plan_split,
 )
 from edge_pipeline.edge.readers.stream import DEFAULT_BATCH_ROWS, InboundStreamReader
+from edge_pipeline.edge.warehouse.path import check_warehouse_path, not_a_database
 from edge_pipeline.edge.warehouse.schema import ensure_schema, stored_columns
+from edge_pipeline.edge.warehouse.transaction import noted_on, rollback
 
 log = logging.getLogger(__name__)
 
@@ -95,22 +97,38 @@ def lock_conflict(exc: BaseException) -> WarehouseLockedError | None:
     )
 
 
-def connect(warehouse: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse with settings that keep large loads' memory bounded.
-
-    Raises :class:`WarehouseLockedError` when another process holds the file lock.
-    """
-    if not read_only:
-        Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(warehouse), read_only=read_only)
-    except duckdb.IOException as exc:
-        locked = lock_conflict(exc)
-        if locked is None:
-            raise
-        raise locked from exc
+def connect(
+    warehouse: Path | str, read_only: bool = False, *, create_folder: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with settings that keep large loads' memory bounded
+    (:func:`open_warehouse` says what it refuses)."""
+    con = open_warehouse(warehouse, read_only, create_folder=create_folder)
     con.execute("SET preserve_insertion_order = false")
     return con
+
+
+def open_warehouse(
+    warehouse: Path | str, read_only: bool = False, *, create_folder: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """The warehouse's DuckDB connection, DuckDB's own settings.
+
+    Raises :class:`WarehousePathError` when the path cannot be a warehouse (not ``.duckdb`` or
+    ``.db``, a directory, a missing folder unless ``create_folder``, a file that is not a DuckDB
+    database: see ``warehouse/path.py``) and :class:`WarehouseLockedError` when another process
+    holds the file lock.
+    """
+    if create_folder and not read_only:
+        Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    check_warehouse_path(warehouse, read_only=read_only)
+    try:
+        return duckdb.connect(str(warehouse), read_only=read_only)
+    except duckdb.IOException as exc:
+        locked = lock_conflict(exc)
+        if locked is not None:
+            raise locked from exc
+        if "not a valid DuckDB database file" in str(exc):
+            raise not_a_database(warehouse) from exc
+        raise
 
 
 def load_file(
@@ -220,7 +238,8 @@ def _attempt(
         # An internal error (not the file's fault): record it so the file is not silently lost,
         # then let it propagate.
         result.error = f"file {path.name}: internal error while loading: {exc}"
-        _record(con, result, header, status="failed")
+        with noted_on(exc, "recording the failed load"):
+            _record(con, result, header, status="failed")
         raise
     finally:
         result.seconds = time.perf_counter() - started
@@ -320,7 +339,7 @@ def _load_in_transaction(
         result.rows = {}
         result.records = 0
         result.load_id = None
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
 
 
