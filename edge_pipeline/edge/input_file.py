@@ -23,6 +23,7 @@ loaders record as a ``failed`` attempt naming the file and the reason, then go o
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 from pathlib import Path
@@ -96,7 +97,9 @@ class InputFile:
         self.size = size
         #: The buffered reader over ``fd`` that the header reader, the hash and the serial
         #: record reader use in turn (each from offset 0: see :meth:`rewound`).
-        self.file: BinaryIO = os.fdopen(fd, "rb", closefd=True)
+        raw = io.FileIO(fd, "rb", closefd=True)
+        raw.name = str(path)  # type: ignore[misc]  # for messages and repr, not for opening
+        self.file: BinaryIO = io.BufferedReader(raw)  # type: ignore[assignment]
 
     def rewound(self) -> BinaryIO:
         """The open file, positioned at its first byte."""
