@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from edge_pipeline.progress import Progress
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+_FILE_RULES = (
+    "Each file is recorded as failed, and the others still load, when it is not a regular "
+    "file (a FIFO, device or directory), is a symlink inside a directory given, cannot be "
+    "read, does not start with XML markup, or is larger than $EDGE_MAX_FILE_BYTES bytes "
+    "(default 16 GiB)."
+)
 _PROGRESS_HELP = "print progress (files, records, rate) to stderr even when it is not a terminal"
 
 
@@ -349,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="load inbound XML files into the DuckDB warehouse")
     ingest.add_argument("paths", nargs="+", help="files, or directories meaning their *.xml")
+    ingest.epilog = _FILE_RULES
     ingest.add_argument("--warehouse", required=True, help="DuckDB file")
     ingest.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
     ingest.set_defaults(func=_cmd_ingest)
@@ -372,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="load EDGE outbound reports (Phase 1 and RA) into the reported_* tables",
     )
     outbound.add_argument("paths", nargs="+", help="report files, or directories of *.xml")
+    outbound.epilog = _FILE_RULES
     outbound.add_argument("--warehouse", required=True, help="DuckDB file")
     outbound.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
     outbound.set_defaults(func=_cmd_load_outbound)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -236,7 +237,7 @@ def big_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 def test_a_file_renamed_over_mid_load_loads_as_the_file_opened(
-    tmp_path: Path, big_pair: tuple[bytes, bytes], monkeypatch, parallel: bool
+    tmp_path: Path, big_pair: tuple[bytes, bytes], monkeypatch, caplog, parallel: bool
 ) -> None:
     """Between the header read and the hash the path is replaced (``os.replace``, as a
     delivery tool renames a finished upload into place): header, sha256 and rows recorded
@@ -258,6 +259,7 @@ def test_a_file_renamed_over_mid_load_loads_as_the_file_opened(
         return real(source, *args, **kwargs)
 
     monkeypatch.setattr(load_module, "file_digests", replace_then_hash)
+    caplog.set_level(logging.WARNING)
     warehouse = tmp_path / "w.duckdb"
     con = connect(warehouse)
     try:
@@ -265,6 +267,7 @@ def test_a_file_renamed_over_mid_load_loads_as_the_file_opened(
     finally:
         con.close()
     assert path.read_bytes() == replacement  # the rename did happen
+    assert "reading serially" not in caplog.text  # the parallel case was read by the workers
     assert result.status == "loaded", result.error
     assert result.sha256 == hashlib.sha256(original).hexdigest()
     assert result.size_bytes == len(original)
