@@ -40,6 +40,7 @@ from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import InboxResource
 from edge_pipeline.defs.inbound.sensors import inbox_sensor
 from edge_pipeline.defs.resources import WarehouseResource
+from edge_pipeline.edge.outbound import load as outbound_load
 from edge_pipeline.edge.outbound import load_outbound_paths, write_phase1_reports
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth import write_bench_esmcs
@@ -280,6 +281,33 @@ def test_a_file_renamed_over_mid_load_loads_as_the_file_opened(
         assert con.execute("SELECT DISTINCT file_identifier FROM medical_claim").fetchall() == [
             ("ORIGINAL0001",)
         ]
+
+
+def test_an_outbound_report_renamed_over_mid_load_loads_as_the_report_opened(
+    tmp_path: Path, phase1_reports: list[Path], monkeypatch
+) -> None:
+    """The ESFAR's path is replaced by another report while its header is read: identity
+    (header, sha256) and rows are all the report that was opened."""
+    original, other = _outbox(tmp_path, phase1_reports)[:2]
+    expected = original.read_bytes()
+    [alone] = load_outbound_paths([original], tmp_path / "reference.duckdb")
+    header = outbound_load.read_outbound_header(original)
+    real = outbound_load.read_outbound_header
+
+    def replace_then_read(path, *args, **kwargs):
+        if other.exists():
+            os.replace(other, original)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(outbound_load, "read_outbound_header", replace_then_read)
+    warehouse = tmp_path / "w.duckdb"
+    [result] = load_outbound_paths([original], warehouse)
+    assert original.read_bytes() != expected  # the rename did happen
+    assert result.status == "loaded", result.error
+    assert result.sha256 == hashlib.sha256(expected).hexdigest()
+    assert result.outbound_file_identifier == header.outbound_file_identifier
+    assert result.report_type == header.report_type
+    assert result.rows == alone.rows and result.rows
 
 
 # -- item 10: cheap refusals before hashing; no lock while hashing ----------------------------

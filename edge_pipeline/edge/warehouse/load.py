@@ -7,7 +7,15 @@ The outcome of every attempt lands in ``submission_file``:
   re-delivery changes nothing;
 * ``refused``   a different file reuses a fileIdentifier that is already loaded;
 * ``failed``    the file could not be read; the row names file, line, record and element, and
-  no record of the file is in any landing table.
+  no record of the file is in any landing table.  That includes a path refused before it is
+  read (gone, unreadable, not a regular file, a symlink, over the size limit, not XML at
+  byte 0: :mod:`edge_pipeline.edge.input_file`).
+
+A file is opened once: its header, its sha256 and its records are read from that one open
+file (:class:`PreparedFile`), so a file renamed over the path mid-load changes nothing.  All
+that can be done without the warehouse (the refusals, the header, the hash) is done before
+it is needed: :func:`load_path` and the Dagster asset open the warehouse, and so take its
+writer lock, only once the file is hashed.
 
 Large files are parsed by two worker processes (``readers/parallel.py``) while this process
 inserts their batches, still in the file's one transaction.  If anything goes wrong in a worker
