@@ -165,6 +165,27 @@ def test_an_unreadable_file_is_recorded_and_the_batch_goes_on(
     assert out.count("\n") == 5 and "failed" in out and secret.name in out
 
 
+def test_an_io_error_while_hashing_is_recorded_and_the_batch_goes_on(
+    tmp_path: Path, folder: Path, issuer: dict, reference: dict, monkeypatch, capsys
+) -> None:
+    """A read that fails half-way (a disk error, a network share gone) fails that file only."""
+    flaky = Path(shutil.copy(issuer["S"], folder / "0-flaky.xml"))
+    real = load_module.file_digests
+
+    def failing_read(source, *args, **kwargs):
+        if Path(getattr(source, "name", source)).name == flaky.name:
+            raise OSError(errno.EIO, "Input/output error")
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(load_module, "file_digests", failing_read)
+    warehouse = tmp_path / "w.duckdb"
+    code = cli.main(["ingest", str(folder), "--warehouse", str(warehouse)])
+    assert code == cli.EXIT_BAD_INPUT
+    assert_refused(warehouse, flaky.name, "could not be read: Input/output error")
+    assert_good_loaded(warehouse, issuer, reference)
+    assert "0-flaky.xml" in capsys.readouterr().out
+
+
 def test_a_file_removed_during_the_batch_is_recorded_and_the_batch_goes_on(
     tmp_path: Path, folder: Path, issuer: dict, reference: dict, monkeypatch, capsys
 ) -> None:
@@ -571,6 +592,9 @@ def test_an_inbox_symlink_and_fifo_are_refused_and_recorded_not_followed(
             ),
         )
         assert not run.success
+        failure = next(e for e in run.all_events if e.is_step_failure)
+        message = failure.step_failure_data.error.message
+        assert f"{name} not loaded (failed)" in message, message
     assert_refused(warehouse, link.name, "symbolic link")
     assert_refused(warehouse, fifo.name, "FIFO")
     with duckdb.connect(str(warehouse), read_only=True) as con:
