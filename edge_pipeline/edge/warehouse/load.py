@@ -168,7 +168,6 @@ class PreparedFile:
             self.error = exc
         self.workers = _start_workers(self.input, self.header, parallel)
         cuts = self.workers.plan.cuts if self.workers is not None else ()
-        before_hash(self)
         try:
             self.result.sha256, checksums = file_digests(self.input.file, cuts)
         except OSError as exc:
@@ -188,11 +187,6 @@ class PreparedFile:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def before_hash(prepared: PreparedFile) -> None:
-    """Called after the header is read and before the file is hashed; does nothing (a seam
-    where tests replace or slow the file at that very moment)."""
 
 
 def load_file(
@@ -287,8 +281,7 @@ def _attempt(con: duckdb.DuckDBPyConnection, prepared: PreparedFile, batch_rows:
             result.status = "refused"
             result.error = (
                 f"file {printable_name(path.name)}: fileIdentifier is already loaded from a "
-                "different file "
-                f"(sha256 {loaded[0][:12]}…); a fileIdentifier may not be reused"
+                f"different file (sha256 {loaded[0][:12]}…); a fileIdentifier may not be reused"
             )
             _record(con, result, header, status="refused")
         else:
