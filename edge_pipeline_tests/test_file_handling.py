@@ -626,3 +626,41 @@ def test_file_names_are_printed_escaped(tmp_path: Path, folder: Path, issuer: di
     # the registry keeps the real name (a bound parameter, harmless there)
     rows = registry(warehouse)
     assert rows[HOSTILE_NAMES[1]][0] == "loaded" and rows[HOSTILE_NAMES[0]][0] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("plain 2025 é.xml", "plain 2025 é.xml"),
+        ("a\nb.xml", "a\\nb.xml"),
+        ("a\r\tb.xml", "a\\r\\tb.xml"),
+        ("\x1b[2J.xml", "\\x1b[2J.xml"),
+        ("del\x7f\x85.xml", "del\\x7f\\x85.xml"),
+        ("rtl\u202egnp.xml", "rtl\\u202egnp.xml"),
+        ("line\u2028sep.xml", "line\\u2028sep.xml"),
+        ("not-utf8-\udcff.xml", "not-utf8-\\xff.xml"),
+        ("back\\n-slash.xml", "back\\\\n-slash.xml"),  # cannot pass for an escaped newline
+    ],
+)
+def test_printable_name_escapes_what_could_forge_or_repaint_a_line(name: str, shown: str) -> None:
+    from edge_pipeline.edge.names import printable_name  # imported here: new in this change
+
+    assert printable_name(name) == shown
+    assert shown.isprintable()
+
+
+def test_log_messages_show_names_escaped(
+    tmp_path: Path, issuer: dict, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(issuer["S"], folder / HOSTILE_NAMES[0])
+    (folder / HOSTILE_NAMES[1]).write_bytes(issuer["S"].read_bytes() + b"\n")  # reuses its id
+    caplog.set_level(logging.INFO, logger="edge_pipeline")
+    results = load_paths([folder], tmp_path / "w.duckdb")
+    assert [r.status for r in results] == ["loaded", "refused"]
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("evil\\nloaded" in m for m in messages), messages
+    assert not any(c in m for m in messages for c in "\n\x1b"), messages
+    assert "fileIdentifier is already loaded" in results[1].error
+    assert "\x1b" not in results[1].error

@@ -114,12 +114,12 @@ def load_reports(
 def load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
     """Operational facts of the loads: names, statuses, rows; nothing about members."""
     metadata: dict[str, object] = {
-        "files": ", ".join(r.file_name for r in results),
-        "load_statuses": ", ".join(f"{r.file_name}: {r.status}" for r in results),
+        "files": ", ".join(printable_name(r.file_name) for r in results),
+        "load_statuses": ", ".join(f"{printable_name(r.file_name)}: {r.status}" for r in results),
         "outbound_file_identifiers": ", ".join(r.outbound_file_identifier or "?" for r in results),
         "rows": sum(sum(r.rows.values()) for r in results),
     }
-    errors = [f"{r.file_name}: {r.error}" for r in results if r.error]
+    errors = [f"{printable_name(r.file_name)}: {r.error}" for r in results if r.error]
     if errors:
         metadata["errors"] = "\n".join(errors)
     return metadata
@@ -143,7 +143,9 @@ def fail_on_bad_loads(results: list[OutboundLoadResult]) -> None:
     bad = [r for r in results if not r.ok]
     if bad:
         raise dg.Failure(
-            description="; ".join(f"{r.file_name} not loaded ({r.status}): {r.error}" for r in bad)
+            description="; ".join(
+                f"{printable_name(r.file_name)} not loaded ({r.status}): {r.error}" for r in bad
+            )
             + " (the attempts are recorded in outbound_file)",
             allow_retries=False,
         )
