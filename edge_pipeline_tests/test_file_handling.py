@@ -447,6 +447,26 @@ def test_the_warehouse_is_not_locked_while_a_file_is_hashed(
         assert con.execute("SELECT count(*) FROM submission_file").fetchall() == [(4,)]
 
 
+def test_load_outbound_does_not_lock_the_warehouse_while_reading_a_header_and_hashing(
+    tmp_path: Path, phase1_reports: list[Path], monkeypatch
+) -> None:
+    reports = _outbox(tmp_path, phase1_reports)
+    warehouse = tmp_path / "w.duckdb"
+    probes: list[subprocess.CompletedProcess[str]] = []
+    real = outbound_load.read_outbound_header
+
+    def probe_then_read(path, *args, **kwargs):  # the header is read just before the hash
+        probe = [sys.executable, "-c", LOCK_PROBE, str(warehouse)]
+        probes.append(subprocess.run(probe, capture_output=True, text=True, timeout=QUICK))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(outbound_load, "read_outbound_header", probe_then_read)
+    args = ["load-outbound", str(reports[0].parent), "--warehouse", str(warehouse)]
+    assert cli.main(args) == cli.EXIT_OK
+    assert len(probes) == len(reports)
+    assert all(p.returncode == 0 for p in probes), [p.stderr for p in probes]
+
+
 def test_the_ingest_asset_does_not_lock_the_warehouse_while_hashing(
     tmp_path: Path, folder: Path, issuer: dict, monkeypatch
 ) -> None:
