@@ -98,7 +98,7 @@ class InputFile:
         #: The buffered reader over ``fd`` that the header reader, the hash and the serial
         #: record reader use in turn (each from offset 0: see :meth:`rewound`).
         raw = io.FileIO(fd, "rb", closefd=True)
-        raw.name = str(path)  # type: ignore[misc]  # for messages and repr, not for opening
+        raw.name = str(path)  # for messages and repr, never for opening
         self.file: BinaryIO = io.BufferedReader(raw)  # type: ignore[assignment]
 
     def rewound(self) -> BinaryIO:
