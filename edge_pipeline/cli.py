@@ -1,8 +1,9 @@
 """``edge-pipeline``: the command line over the same domain core the Dagster assets call.
 
 Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 internal error, 3 the
-warehouse is locked by another process (one line naming the file and the process; nothing was
-changed, run the command again when that process has finished).
+warehouse is locked by another process (one line naming the file and the process; run the
+command again when that process has finished: ``ingest`` and ``load-outbound`` open the
+warehouse per file, so files loaded before the conflict are kept, and are ``unchanged`` then).
 Imports happen inside each command so ``edge-pipeline --help`` stays fast.
 """
 
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
     from edge_pipeline.progress import Progress
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+_FILE_RULES = (
+    "Each file is recorded as failed, and the others still load, when it is not a regular "
+    "file (a FIFO, device or directory), is a symlink inside a directory given, cannot be "
+    "read, does not start with XML markup, or is larger than $EDGE_MAX_FILE_BYTES bytes "
+    "(default 16 GiB)."
+)
 _PROGRESS_HELP = "print progress (files, records, rate) to stderr even when it is not a terminal"
 
 
@@ -61,34 +68,48 @@ def _xml_files(paths: Sequence[str]) -> list[Path]:
     """The ``*.xml`` files ``paths`` name (a directory: the files in it), or ``BadInput``
     naming the first path that does not exist, or saying none holds an XML file."""
     from edge_pipeline.edge.file_loads import xml_paths
+    from edge_pipeline.edge.names import printable_name
 
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
-        raise BadInput(f"no such file or directory: {missing[0]}")
+        raise BadInput(f"no such file or directory: {printable_name(missing[0])}")
     files = list(xml_paths(paths))
     if not files:
         raise BadInput("no *.xml files found in the given paths")
     return files
 
 
+def _before_loads(warehouse: str) -> None:
+    """Refuse at once what would make every file of a batch fail: an unusable warehouse path
+    (before any file is hashed) or ``$EDGE_MAX_FILE_BYTES`` (the loaders' size limit)."""
+    from edge_pipeline.edge.input_file import max_file_bytes
+    from edge_pipeline.edge.warehouse.path import check_warehouse_path
+
+    check_warehouse_path(warehouse)
+    try:
+        max_file_bytes()
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from edge_pipeline.edge.warehouse.load import connect, load_file
+    from edge_pipeline.edge.names import printable_name
+    from edge_pipeline.edge.warehouse.load import load_path
 
     files = _xml_files(args.paths)
+    _before_loads(args.warehouse)
     progress = _progress(args, len(files))
     results = []
-    con = connect(Path(args.warehouse))
-    try:
-        for path in files:
-            result = load_file(con, path)
-            results.append(result)
-            progress.advance(records=result.records)
-    finally:
-        con.close()
+    for path in files:
+        # the warehouse is opened per file, once the file is hashed: other writers get the
+        # lock between files, and never wait for a hash
+        result = load_path(Path(args.warehouse), path)
+        results.append(result)
+        progress.advance(records=result.records)
     progress.done()
     for r in results:
         detail = f"{r.records} records" if r.status == "loaded" else (r.error or "")
-        print(f"{r.status:9} {r.layout or '?':5} {r.file_name}: {detail}")
+        print(f"{r.status:9} {r.layout or '?':5} {printable_name(r.file_name)}: {detail}")
     failed = [r for r in results if not r.ok]
     if failed:
         print(f"{len(failed)} of {len(results)} files not loaded", file=sys.stderr)
@@ -113,6 +134,7 @@ def _find_registry(paths: Sequence[str], given: str | None) -> Path:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
+    from edge_pipeline.edge.names import printable_name
     from edge_pipeline.edge.outbound import write_phase1_reports
     from edge_pipeline.edge.verification import (
         VerificationFailure,
@@ -150,7 +172,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 continue
             verified = results.get(load_id) if load_id is not None else None
             if load.file_identifier is None or verified is None:
-                print(f"{load.status:9} {load.file_name}: not verified ({load.error})")
+                print(
+                    f"{load.status:9} {printable_name(load.file_name)}: not verified ({load.error})"
+                )
                 continue
             # report names carry a timestamp to the second: one second per file keeps them apart
             stamp = generated_at + timedelta(seconds=index)
@@ -165,7 +189,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 continue
             rejected = sum(n for level, n in verified.rejected.items() if level != "file")
             print(
-                f"{verified.status} {verified.layout or '?':5} {load.file_name}: "
+                f"{verified.status} {verified.layout or '?':5} {printable_name(load.file_name)}: "
                 f"{rejected} records rejected, {verified.errors} errors -> "
                 + ", ".join(p.name for p in reports)
             )
@@ -190,24 +214,22 @@ def _loaded_attempt(
 
 
 def _cmd_load_outbound(args: argparse.Namespace) -> int:
-    from edge_pipeline.edge.outbound.load import load_outbound_file
-    from edge_pipeline.edge.warehouse.load import connect
+    from edge_pipeline.edge.names import printable_name
+    from edge_pipeline.edge.outbound.load import load_outbound_path
 
     files = _xml_files(args.paths)
+    _before_loads(args.warehouse)
     # what load_outbound_paths does, one file at a time so progress can be shown
     progress = _progress(args, len(files))
     results = []
-    con = connect(Path(args.warehouse))
-    try:
-        for path in files:
-            result = load_outbound_file(con, path)
-            results.append(result)
-            progress.advance(records=sum(result.rows.values()))
-    finally:
-        con.close()
+    for path in files:
+        result = load_outbound_path(Path(args.warehouse), path)
+        results.append(result)
+        progress.advance(records=sum(result.rows.values()))
     progress.done()
     for r in results:
-        print(f"{r.status:9} {r.report_type or '?':7} {r.file_name}: {r.error or ''}")
+        name = printable_name(r.file_name)
+        print(f"{r.status:9} {r.report_type or '?':7} {name}: {r.error or ''}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_BAD_INPUT
 
 
@@ -362,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="load inbound XML files into the DuckDB warehouse")
     ingest.add_argument("paths", nargs="+", help="files, or directories meaning their *.xml")
+    ingest.epilog = _FILE_RULES
     ingest.add_argument("--warehouse", required=True, help="DuckDB file")
     ingest.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
     ingest.set_defaults(func=_cmd_ingest)
@@ -385,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="load EDGE outbound reports (Phase 1 and RA) into the reported_* tables",
     )
     outbound.add_argument("paths", nargs="+", help="report files, or directories of *.xml")
+    outbound.epilog = _FILE_RULES
     outbound.add_argument("--warehouse", required=True, help="DuckDB file")
     outbound.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
     outbound.set_defaults(func=_cmd_load_outbound)

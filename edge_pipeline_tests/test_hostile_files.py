@@ -726,10 +726,10 @@ def test_a_file_changed_after_hashing_fails_and_leaves_nothing(
     target.write_bytes(data)
     real = load_module.file_digests
 
-    def digests_then_rewrite(path: Path, cuts: tuple[int, ...] = ()):
-        digests = real(path, cuts)
-        if Path(path).name == target.name:
-            with open(path, "r+b") as out:  # same size, one value changed, still valid XML
+    def digests_then_rewrite(source, cuts: tuple[int, ...] = ()):
+        digests = real(source, cuts)
+        if Path(source.name).name == target.name:  # the loader's open file, named by its path
+            with open(target, "r+b") as out:  # same size, one value changed, still valid XML
                 out.write(data.replace(b"<recordIdentifier>3<", b"<recordIdentifier>4<", 1))
         return digests
 

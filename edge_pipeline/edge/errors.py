@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edge_pipeline.edge.names import printable_name
+
 
 class InboundFormatError(ValueError):
     """An inbound file cannot be read as the EDGE layout it claims (or any EDGE layout)."""
@@ -23,7 +25,7 @@ class InboundFormatError(ValueError):
         element: str | None = None,
         line: int | None = None,
     ) -> None:
-        self.file = Path(file).name
+        self.file = printable_name(Path(file).name)  # one line, whatever the name holds
         self.reason = reason
         self.record = record
         self.record_identifier = record_identifier

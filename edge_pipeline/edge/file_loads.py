@@ -96,9 +96,15 @@ class FileRegistry:
 
 
 def xml_paths(paths: Iterable[Path | str]) -> Iterator[Path]:
-    """Expand directories into their ``*.xml`` files (sorted, so loads are reproducible)."""
+    """Expand directories into their ``*.xml`` entries (sorted, so loads are reproducible).
+
+    A path named directly is the user's choice: a symlink there is resolved to its target.
+    A directory's entries are taken as they are, whatever they are (a symlink, a FIFO, a
+    directory named ``*.xml``): the loader refuses each one that is not a regular file and
+    records why, rather than following a link out of the folder or skipping it unseen.
+    """
     for item in map(Path, paths):
         if item.is_dir():
-            yield from sorted(p for p in item.glob("*.xml") if p.is_file())
+            yield from sorted(item.glob("*.xml"))
         else:
-            yield item
+            yield item.resolve()

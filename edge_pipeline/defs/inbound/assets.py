@@ -26,7 +26,8 @@ from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxFileNotFou
 from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.layouts import BY_NAME, BY_TYPE
-from edge_pipeline.edge.warehouse.load import LoadResult, load_file
+from edge_pipeline.edge.names import printable_name
+from edge_pipeline.edge.warehouse.load import LoadResult, PreparedFile, load_prepared
 from edge_pipeline.edge.warehouse.schema import TABLE_GROUPS, TABLES, ensure_schema
 
 GROUP = "inbound"
@@ -160,9 +161,10 @@ def ingest_inbound_file(
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
 
     signature = _signature(path)
-    with warehouse.get_connection() as con:
+    # checked, hashed and its header read before the warehouse (and its lock) is taken
+    with PreparedFile(path) as prepared, warehouse.get_connection() as con:
         ensure_schema(con)
-        result = load_file(con, path)
+        result = load_prepared(con, prepared)
         group = _group_of(result)
         file_tables = table_metadata(
             con,
@@ -184,7 +186,7 @@ def ingest_inbound_file(
     context.log.info(
         "%s %s: %s in %.2f s",
         result.layout or "file",
-        result.file_name,
+        printable_name(result.file_name),
         result.status,
         result.seconds,
     )
@@ -207,7 +209,7 @@ def ingest_inbound_file(
     if not result.ok:
         raise dg.Failure(
             description=(
-                f"{result.file_name} not loaded ({result.status}): {result.error} "
+                f"{printable_name(result.file_name)} not loaded ({result.status}): {result.error} "
                 "(the attempt is recorded in submission_file)"
             ),
             metadata=common,
@@ -215,12 +217,14 @@ def ingest_inbound_file(
         )
 
     if group is None:  # unreachable for a loaded file; guards a layout added without an asset
-        raise dg.Failure(description=f"{result.file_name}: no asset for layout {result.layout}")
+        raise dg.Failure(
+            description=f"{printable_name(result.file_name)}: no asset for layout {result.layout}"
+        )
     group_key = dg.AssetKey(group.key)
     if group_key not in context.selected_asset_keys:
         context.log.warning(
             "%s is a %s file; %s was loaded but not selected, so not reported as materialized",
-            result.file_name,
+            printable_name(result.file_name),
             group.layout,
             group.key,
         )
@@ -242,7 +246,7 @@ def ingest_inbound_file(
 def _signature(path: Path) -> str:
     """``mtime_ns:size`` of the inbox file before it is read (the inbox sensor's signature)."""
     try:
-        stat = path.stat()
+        stat = path.lstat()  # as the sensor takes it: a symlink's own, never its target's
     except OSError:  # gone: the loader records the failed attempt
         return ""
     return f"{stat.st_mtime_ns}:{stat.st_size}"

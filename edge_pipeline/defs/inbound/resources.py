@@ -17,6 +17,8 @@ from pydantic import Field
 from edge_pipeline.defs.inbound.partitions import valid_partition_key
 from edge_pipeline.defs.resources import data_dir
 from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.edge.input_file import open_input
+from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.readers.header import read_header
 
 log = logging.getLogger(__name__)
@@ -52,26 +54,33 @@ class InboxResource(dg.ConfigurableResource):
         return Path(self.path)
 
     def xml_files(self) -> list[Path]:
-        """The ``*.xml`` files in the inbox, sorted by name (stable sensor order)."""
+        """The ``*.xml`` entries in the inbox, sorted by name (stable sensor order).
+
+        Every entry, not only regular files: a symlink (never followed: it may point out of
+        the inbox), a FIFO or a directory named ``*.xml`` gets its run too, whose load
+        refuses it and records why, instead of it being skipped unseen."""
         if not self.folder.is_dir():
             return []
-        return sorted(p for p in self.folder.glob("*.xml") if p.is_file())
+        return sorted(self.folder.glob("*.xml"))
 
     def partition_key_for(self, path: Path, warn: bool = True) -> str:
         """The file's ``fileIdentifier``, or its file name when the header cannot be read or
         the identifier cannot be a partition key (``valid_partition_key``)."""
-        try:
-            identifier = (read_header(path).file_identifier or "").strip()
+        try:  # opened as the loader opens it: no symlink followed, no FIFO opened
+            with open_input(path) as opened:
+                identifier = (read_header(path, opened.file).file_identifier or "").strip()
         except (InboundFormatError, OSError, ValueError) as exc:
             # Deliberately broad: a bad file must still get a partition (and a recorded
             # failure), never stop the sensor from seeing the other files.
             if warn:
-                log.warning("%s: header unreadable, keyed by file name: %s", path.name, exc)
+                name = printable_name(path.name)
+                log.warning("%s: header unreadable, keyed by file name: %s", name, exc)
             return path.name
         if identifier and not valid_partition_key(identifier):
             if warn:
                 log.warning(
-                    "%s: fileIdentifier cannot be a partition key, keyed by file name", path.name
+                    "%s: fileIdentifier cannot be a partition key, keyed by file name",
+                    printable_name(path.name),
                 )
             return path.name
         return identifier or path.name
@@ -97,18 +106,18 @@ class InboxResource(dg.ConfigurableResource):
                 f"{partition_key!r}; it was moved or deleted after the partition was registered"
             )
         if len(matches) > 1:
-            names = ", ".join(p.name for p in matches)
+            names = ", ".join(printable_name(p.name) for p in matches)
             log.warning(
                 "partition %s matches several files (%s); taking the newest", partition_key, names
             )
-        return max(matches, key=lambda p: (p.stat().st_mtime_ns, p.name))
+        return max(matches, key=lambda p: (p.lstat().st_mtime_ns, p.name))
 
     def _inbox_member(self, name: str | None) -> Path | None:
         """``name`` as a file directly in the inbox; never a path that escapes it."""
         if not name or Path(name).name != name or not name.endswith(".xml"):
             return None
         candidate = self.folder / name
-        return candidate if candidate.is_file() else None
+        return candidate if os.path.lexists(candidate) else None
 
 
 def inbox_resource(path: Path | str | None = None, settle_seconds: float = 5.0) -> InboxResource:

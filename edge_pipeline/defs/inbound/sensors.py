@@ -119,7 +119,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
 
     for path in inbox.xml_files():
         try:
-            stat = path.stat()
+            stat = path.lstat()  # a symlink's own: it is never followed (its load refuses it)
         except FileNotFoundError:  # removed between listing and stat
             continue
         signature = f"{stat.st_mtime_ns}:{stat.st_size}"

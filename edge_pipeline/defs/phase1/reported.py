@@ -23,6 +23,7 @@ When the reports are not (all) there yet:
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import dagster as dg
 import duckdb
@@ -40,7 +41,9 @@ from edge_pipeline.defs.phase1.checks import (
 from edge_pipeline.defs.phase1.metadata import arrow_table_metadata
 from edge_pipeline.defs.phase1.resources import OutboxReport, OutboxResource
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
-from edge_pipeline.edge.outbound import OutboundLoadResult, load_outbound_file
+from edge_pipeline.edge.names import printable_name
+from edge_pipeline.edge.outbound import OutboundLoadResult
+from edge_pipeline.edge.outbound.load import PreparedReport, load_prepared_report
 from edge_pipeline.edge.reconciliation import (
     conservation_violations,
     reported_errors_without_record,
@@ -86,13 +89,24 @@ def partition_tables(
     return table_metadata(con, tables, where, partitioned=True)
 
 
+@contextmanager
+def prepared_reports(reports: list[OutboxReport]) -> Iterator[list[PreparedReport]]:
+    """The reports opened, checked and hashed before the warehouse is opened, so that the
+    writer lock is not held while they are hashed; closed on leaving."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(PreparedReport(report.path)) for report in reports]
+
+
 def load_reports(
-    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, reports: list[OutboxReport]
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    reports: list[PreparedReport],
 ) -> list[OutboundLoadResult]:
     results = []
     for report in reports:
-        result = load_outbound_file(con, report.path)
-        context.log.info("%s %s: %s", result.report_type, result.file_name, result.status)
+        result = load_prepared_report(con, report)
+        name = printable_name(result.file_name)
+        context.log.info("%s %s: %s", result.report_type, name, result.status)
         results.append(result)
     return results
 
@@ -100,12 +114,12 @@ def load_reports(
 def load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
     """Operational facts of the loads: names, statuses, rows; nothing about members."""
     metadata: dict[str, object] = {
-        "files": ", ".join(r.file_name for r in results),
-        "load_statuses": ", ".join(f"{r.file_name}: {r.status}" for r in results),
+        "files": ", ".join(printable_name(r.file_name) for r in results),
+        "load_statuses": ", ".join(f"{printable_name(r.file_name)}: {r.status}" for r in results),
         "outbound_file_identifiers": ", ".join(r.outbound_file_identifier or "?" for r in results),
         "rows": sum(sum(r.rows.values()) for r in results),
     }
-    errors = [f"{r.file_name}: {r.error}" for r in results if r.error]
+    errors = [f"{printable_name(r.file_name)}: {r.error}" for r in results if r.error]
     if errors:
         metadata["errors"] = "\n".join(errors)
     return metadata
@@ -129,7 +143,9 @@ def fail_on_bad_loads(results: list[OutboundLoadResult]) -> None:
     bad = [r for r in results if not r.ok]
     if bad:
         raise dg.Failure(
-            description="; ".join(f"{r.file_name} not loaded ({r.status}): {r.error}" for r in bad)
+            description="; ".join(
+                f"{printable_name(r.file_name)} not loaded ({r.status}): {r.error}" for r in bad
+            )
             + " (the attempts are recorded in outbound_file)",
             allow_retries=False,
         )
@@ -179,8 +195,8 @@ def reported_esfar(
             "EDGE has not answered this file yet, or its reports were moved",
             landing,
         )
-    with warehouse.get_connection() as con:
-        results = load_reports(context, con, reports)
+    with prepared_reports(reports) as prepared, warehouse.get_connection() as con:
+        results = load_reports(context, con, prepared)
         status = latest_reported_status(con, key)
         tables = partition_tables(con, ESFAR_TABLES, key)
     yield dg.MaterializeResult(
@@ -238,9 +254,11 @@ def reported_phase1_detail(
     selected_checks = {check.name for check in context.selected_asset_check_keys}
     results: list[OutboundLoadResult] = []
     has_detail = True
-    with warehouse.get_connection() as con:
+    reports, landing = (
+        outbox.reports_for(key, roles=("detail", "summary")) if materialize else ([], 0)
+    )
+    with prepared_reports(reports) as prepared, warehouse.get_connection() as con:
         if materialize:
-            reports, landing = outbox.reports_for(key, roles=("detail", "summary"))
             if landing:
                 context.log.info(
                     "%d outbox file(s) still being written are left for a later run", landing
@@ -255,7 +273,7 @@ def reported_phase1_detail(
                     status or "unknown",
                 )
                 return
-            results = load_reports(context, con, reports)
+            results = load_reports(context, con, prepared)
         pointers = reported_errors_without_record(con, key)
         violations = conservation_violations(con, key, sides=("reported",))
         tables = partition_tables(con, DETAIL_TABLES, key) if materialize else {}

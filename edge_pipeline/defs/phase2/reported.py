@@ -17,6 +17,7 @@ from edge_pipeline.defs.phase1.reported import (
     load_metadata,
     load_reports,
     no_reports_failure,
+    prepared_reports,
 )
 from edge_pipeline.defs.phase1.resources import OutboxResource
 from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS
@@ -73,8 +74,8 @@ def reported_ra_reports(
             "EDGE has not sent the year's RA reports yet, or they were moved",
             landing,
         )
-    with warehouse.get_connection() as con:
-        results = load_reports(context, con, reports)
+    with prepared_reports(reports) as prepared, warehouse.get_connection() as con:
+        results = load_reports(context, con, prepared)
         tables = table_metadata(
             con,
             list(RA_REPORTED_TABLES),

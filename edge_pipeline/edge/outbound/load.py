@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.edge.digest import HashingReader, sha256_file
+from edge_pipeline.edge.digest import HashingReader, file_digests
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
 from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, xml_paths
+from edge_pipeline.edge.input_file import InputFile, UnreadableFileError, open_input, read_error
+from edge_pipeline.edge.names import printable_name, storable_name
 from edge_pipeline.edge.outbound.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.naming import parse_edge_datetime, parse_outbound_file_name
 from edge_pipeline.edge.outbound.phase2_load import replace_snapshot, stale_snapshot_error
@@ -47,6 +50,7 @@ from edge_pipeline.edge.outbound.read import (
     read_outbound_header,
 )
 from edge_pipeline.edge.outbound.tables import ensure_reported_tables
+from edge_pipeline.edge.warehouse.load import connect
 from edge_pipeline.edge.warehouse.transaction import noted_on, rollback
 
 log = logging.getLogger(__name__)
@@ -76,24 +80,85 @@ class OutboundLoadResult(FileLoadResult):
     inbound_file_identifier: str | None = None
 
 
+class PreparedReport:
+    """A report opened once, checked, hashed and its header read, before the warehouse is
+    needed (see the inbound loader's ``PreparedFile``).  Header, hash and rows all come from
+    the one open file.  Use as a context manager: leaving it closes the file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.started = time.perf_counter()
+        path = Path(path)
+        self.path = path.parent.resolve() / path.name  # the name is not resolved
+        self.result = OutboundLoadResult(
+            status="failed",
+            path=storable_name(str(self.path)),
+            file_name=storable_name(self.path.name),
+            size_bytes=0,
+            sha256="",
+        )
+        self.header: ReportHeader | None = None
+        self.error: Exception | None = None  # raised again by the load, once it can be recorded
+        self.input: InputFile | None = None
+        try:
+            self.input = open_input(self.path)
+            self.result.size_bytes = self.input.size
+            try:
+                self.header = read_outbound_header(self.path, self.input.file)
+            except OSError as exc:
+                raise read_error(self.path, exc) from exc
+            except Exception as exc:
+                self.error = exc
+            try:
+                self.result.sha256 = file_digests(self.input.file)[0]
+            except OSError as exc:
+                raise read_error(self.path, exc) from exc
+        except UnreadableFileError as exc:
+            self.error = exc
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.input is not None:
+            self.input.close()
+
+    def __enter__(self) -> PreparedReport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def load_outbound_file(
     con: duckdb.DuckDBPyConnection, path: Path | str, batch_rows: int = BATCH_ROWS
 ) -> OutboundLoadResult:
-    """Load one outbound report in one transaction and record the outcome (see module doc)."""
-    started = time.perf_counter()
-    path = Path(path).resolve()
+    """Load one outbound report in one transaction and record the outcome (see module doc).
+    The caller's connection (the warehouse lock) is held while the report is hashed;
+    :func:`load_outbound_path` opens the warehouse only once it is."""
+    with PreparedReport(path) as prepared:
+        return load_prepared_report(con, prepared, batch_rows)
+
+
+def load_outbound_path(
+    warehouse: Path | str, path: Path | str, batch_rows: int = BATCH_ROWS
+) -> OutboundLoadResult:
+    """:func:`load_outbound_file` with the warehouse opened only for the load itself."""
+    with PreparedReport(path) as prepared, closing(connect(warehouse)) as con:
+        return load_prepared_report(con, prepared, batch_rows)
+
+
+def load_prepared_report(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedReport, batch_rows: int = BATCH_ROWS
+) -> OutboundLoadResult:
+    """Load a :class:`PreparedReport` in one transaction and record the outcome."""
     ensure_reported_tables(con)
     ensure_ra_reported_tables(con)
-    result = OutboundLoadResult(
-        status="failed",
-        path=str(path),
-        file_name=path.name,
-        size_bytes=path.stat().st_size,
-        sha256=sha256_file(path),
-    )
-    header: ReportHeader | None = None
+    path, header, result = prepared.path, prepared.header, prepared.result
+    name = printable_name(path.name)
     try:
-        header = read_outbound_header(path)
+        if prepared.error is not None:
+            raise prepared.error
+        assert header is not None
         result.outbound_file_identifier = header.outbound_file_identifier
         result.report_type = header.report_type
         result.inbound_file_identifier = header.inbound_file_identifier
@@ -103,7 +168,7 @@ def load_outbound_file(
         elif loaded:
             result.status = "refused"
             result.error = (
-                f"file {path.name}: outboundFileIdentifier is already loaded from a different "
+                f"file {name}: outboundFileIdentifier is already loaded from a different "
                 f"file (sha256 {loaded[0][:12]}…); the loaded report is kept"
             )
             result.outbound_load_id = _insert_file_row(con, path, result, header, "refused")
@@ -112,23 +177,23 @@ def load_outbound_file(
             result.error = stale
             result.outbound_load_id = _insert_file_row(con, path, result, header, "refused")
         else:
-            _load(con, path, header, result, batch_rows, started)
+            _load(con, prepared, header, batch_rows)
             result.status = "loaded"
     except InboundFormatError as exc:
         result.error = str(exc)
         result.outbound_load_id = _insert_file_row(con, path, result, header, "failed", exc)
     except Exception as exc:
         # Not the file's fault: record it so the report is not silently lost, then propagate.
-        result.error = f"file {path.name}: internal error while loading: {exc}"
+        result.error = f"file {name}: internal error while loading: {exc}"
         with noted_on(exc, "recording the failed load"):
             result.outbound_load_id = _insert_file_row(con, path, result, header, "failed")
         raise
     finally:
-        result.seconds = time.perf_counter() - started
+        result.seconds = time.perf_counter() - prepared.started
         log.info(
             "%s %s: %s (%d rows, %.1f s)",
             result.report_type or "outbound report",
-            result.file_name,
+            name,
             result.status,
             sum(result.rows.values()),
             result.seconds,
@@ -137,13 +202,10 @@ def load_outbound_file(
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    header: ReportHeader,
-    result: OutboundLoadResult,
-    batch_rows: int,
-    started: float,
+    con: duckdb.DuckDBPyConnection, prepared: PreparedReport, header: ReportHeader, batch_rows: int
 ) -> None:
+    path, result, started, opened = prepared.path, prepared.result, prepared.started, prepared.input
+    assert opened is not None
     name = parse_outbound_file_name(path.name)
     reader = OutboundReportReader(
         path.name, zone=name.zone if name else None, load_id=_inbound_load_id(con, header)
@@ -153,16 +215,19 @@ def _load(
         result.outbound_load_id = _insert_file_row(con, path, result, header, "loaded")
         replace_snapshot(con, header)  # RA reports only: the run's earlier snapshot goes
         buffers: dict[str, list[dict[str, Any]]] = {}
-        with open(path, "rb") as raw:
-            source = HashingReader(raw)
+        try:
+            source = HashingReader(opened.rewound())
             for table, row in reader.rows(source):
                 buffer = buffers.setdefault(table, [])
                 buffer.append(row)
                 if len(buffer) >= batch_rows:
                     _insert(con, table, buffer, result)
                     buffer.clear()
-            if source.finish() != result.sha256:
-                raise FileChangedError(path, "the file changed while it was being loaded")
+            digest = source.finish()
+        except OSError as exc:
+            raise read_error(path, exc) from exc
+        if digest != result.sha256:
+            raise FileChangedError(path, "the file changed while it was being loaded")
         for table, buffer in buffers.items():
             if buffer:
                 _insert(con, table, buffer, result)
@@ -250,11 +315,6 @@ def _insert_file_row(
 def load_outbound_paths(
     paths: Iterable[Path | str], warehouse: Path | str
 ) -> list[OutboundLoadResult]:
-    """Load every report named (directories mean their ``*.xml``); each file is independent."""
-    from edge_pipeline.edge.warehouse.load import connect
-
-    con = connect(warehouse, create_folder=True)
-    try:
-        return [load_outbound_file(con, path) for path in xml_paths(paths)]
-    finally:
-        con.close()
+    """Load every report named (directories mean their ``*.xml``); each file is independent,
+    and the warehouse is opened for each load only once its file is hashed."""
+    return [load_outbound_path(warehouse, path) for path in xml_paths(paths)]

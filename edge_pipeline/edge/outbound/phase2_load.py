@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
+from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.outbound.phase2_summary import RUN, run_params
 from edge_pipeline.edge.outbound.read import ReportHeader
 from edge_pipeline.edge.phase2.runs import ScoringRun
@@ -64,7 +65,7 @@ def stale_snapshot_error(
     if newer is None:
         return None
     return (
-        f"file {path.name}: a newer {header.report_type} of {run.label} is already loaded "
+        f"file {printable_name(path.name)}: a newer {header.report_type} of {run.label} is already loaded "
         f"({newer[0]}, generated {newer[1]:%Y-%m-%dT%H:%M:%S}); this older snapshot is not loaded"
     )
 

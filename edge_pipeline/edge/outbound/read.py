@@ -20,6 +20,7 @@ been turned into rows, so memory does not grow with the report.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -513,15 +514,19 @@ class _SummaryHandler(_Handler):
         return rows
 
 
-def read_outbound_header(path: Path | str) -> ReportHeader:
-    """Parse a report only as far as its header: what it is and which file it is about."""
+def read_outbound_header(path: Path | str, source: IO[bytes] | None = None) -> ReportHeader:
+    """Parse a report only as far as its header: what it is and which file it is about.
+
+    ``source``: the report already open (the loader's one open file), read from its first
+    byte; otherwise ``path`` is opened."""
     path = Path(path)
     reader = OutboundReportReader(path.name)
-    with open(path, "rb") as source:
-        if not source.read(1):  # lxml's own message for this is "no element found, line 0"
+    with nullcontext(source) if source is not None else open(path, "rb") as opened:
+        opened.seek(0)
+        if not opened.read(1):  # lxml's own message for this is "no element found, line 0"
             raise OutboundFormatError(path, "not well-formed XML: the file is empty (0 bytes)")
-        source.seek(0)
-        for _ in reader.rows(source, header_only=True):
+        opened.seek(0)
+        for _ in reader.rows(opened, header_only=True):
             pass
     if reader.header is None:
         raise OutboundFormatError(path, "the report has no includedFileHeader")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from lxml import etree
 
@@ -69,17 +70,27 @@ def layout_for_root(tag: object, name: str) -> FileLayout:
     return layout
 
 
-def read_header(path: Path) -> InboundHeader:
-    """Parse the root, header, file totals and issuer fields of ``path``, then stop."""
+def read_header(path: Path | str, source: IO[bytes] | None = None) -> InboundHeader:
+    """Parse the root, header, file totals and issuer fields of ``path``, then stop.
+
+    ``source``: the file already open (the loader's one open file), read from its first
+    byte; otherwise ``path`` is opened."""
     name = Path(path).name
-    with open(path, "rb") as source:
-        if not source.read(1):  # lxml's own message for this is "no element found, line 0"
-            raise InboundFormatError(name, "not well-formed XML: the file is empty (0 bytes)")
+    if source is not None:
         source.seek(0)
-        try:
-            return _read_header(source, name)
-        except etree.XMLSyntaxError as exc:
-            raise syntax_error(name, exc) from exc
+        return _read_header_from(source, name)
+    with open(path, "rb") as opened:
+        return _read_header_from(opened, name)
+
+
+def _read_header_from(source: IO[bytes], name: str) -> InboundHeader:
+    if not source.read(1):  # lxml's own message for this is "no element found, line 0"
+        raise InboundFormatError(name, "not well-formed XML: the file is empty (0 bytes)")
+    source.seek(0)
+    try:
+        return _read_header(source, name)
+    except etree.XMLSyntaxError as exc:
+        raise syntax_error(name, exc) from exc
 
 
 def _read_header(source, name: str) -> InboundHeader:

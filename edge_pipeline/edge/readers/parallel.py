@@ -29,6 +29,9 @@ Why that cannot change what is loaded:
   inserted newline is on a later line) and the file is read serially instead.
 * Each worker checksums the bytes it owns; the loader compares them with the checksums it took
   while hashing the file, so a file that changes during the load is caught.
+* The workers read the loader's own open file (the descriptor is inherited, read with
+  ``pread`` so the processes share no file offset), never the path: a file renamed over the
+  path mid-load is not read by anyone.
 
 Document positions (``record_position``, see ``stream.py``): worker 1 numbers from 1 like the
 serial reader, and its records (the inherited issuer and X included) are exactly the serial
@@ -114,6 +117,7 @@ class WorkerSpec:
     inherited: tuple[str, ...] = ()
     boundary_line: int = 0
     first_position: int = 1  # document position of the first record this worker reads
+    fd: int = -1  # the caller's open file, inherited by the worker; -1: open ``path``
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -149,20 +153,41 @@ def split_record(layout: FileLayout) -> tuple[Record, Record, Record] | None:
 
 
 def plan_split(
-    path: Path, layout: FileLayout, batch_rows: int = WORKER_BATCH_ROWS
+    path: Path,
+    layout: FileLayout,
+    batch_rows: int = WORKER_BATCH_ROWS,
+    source: IO[bytes] | None = None,
 ) -> SplitPlan | None:
-    """Plan a two-way split of ``path``, or ``None`` if it cannot be split safely."""
+    """Plan a two-way split of ``path``, or ``None`` if it cannot be split safely.
+
+    ``source``: the file already open; the workers then read that open file (inherited),
+    not the path."""
     levels = split_record(layout)
-    size = path.stat().st_size
-    if levels is None or size == 0:
+    if levels is None:
         return None
-    with open(path, "rb") as source:
-        cut = _find_cut(_Scanner(source, size), levels)
+    if source is None:
+        with open(path, "rb") as opened:
+            return _plan(path, layout, batch_rows, opened, levels, -1)
+    return _plan(path, layout, batch_rows, source, levels, source.fileno())
+
+
+def _plan(
+    path: Path,
+    layout: FileLayout,
+    batch_rows: int,
+    source: IO[bytes],
+    levels: tuple[Record, Record, Record],
+    fd: int,
+) -> SplitPlan | None:
+    size = os.fstat(source.fileno()).st_size
+    if size == 0:
+        return None
+    cut = _find_cut(_Scanner(source, size), levels)
     if cut is None:
         return None
     split, head, closing, boundary_line = cut
     issuer, x, _ = levels
-    common = {"path": str(path), "name": path.name, "layout": layout.name}
+    common = {"path": str(path), "name": path.name, "layout": layout.name, "fd": fd}
     first = WorkerSpec(
         **common,
         batch_rows=batch_rows,
@@ -338,9 +363,11 @@ class ParallelReader:
             self.close()
 
     def _finish(self, done: dict[int, dict[str, Any]]) -> None:
-        path = Path(self.plan.workers[0].path)
+        spec = self.plan.workers[0]
+        path = Path(spec.path)
+        size = os.fstat(spec.fd).st_size if spec.fd >= 0 else path.stat().st_size
         got = tuple(done[i]["crc32"] for i in range(len(done)))
-        if got != self.checksums or path.stat().st_size != self.plan.size:
+        if got != self.checksums or size != self.plan.size:
             raise FileChangedError(path, "the file changed while it was being loaded")
         self.records_read = sum(stats["records"] for stats in done.values())
 
@@ -369,6 +396,7 @@ class _Worker:
             stderr=self.stderr,
             env=_worker_env(),
             bufsize=0,
+            pass_fds=(spec.fd,) if spec.fd >= 0 else (),
         )
         self.stopping = False
         self.thread = threading.Thread(target=self._pump, name=f"edge-worker-{index}", daemon=True)
@@ -451,10 +479,12 @@ def _worker_env() -> dict[str, str]:
 
 
 class _PieceReader:
-    """File-like ``read`` over a worker's pieces; checksums the file bytes it owns."""
+    """File-like ``read`` over a worker's pieces; checksums the file bytes it owns.  Reads
+    with ``pread``: the inherited descriptor's offset is shared with the other processes."""
 
-    def __init__(self, path: str, pieces: Sequence[Piece]) -> None:
-        self.file = open(path, "rb")  # noqa: SIM115 - closed by close()
+    def __init__(self, path: str, pieces: Sequence[Piece], fd: int = -1) -> None:
+        self.owns_fd = fd < 0
+        self.fd = os.open(path, os.O_RDONLY) if fd < 0 else fd
         self.pieces = list(pieces)
         self.crc32 = 0
         self._current: Piece | None = None
@@ -469,9 +499,8 @@ class _PieceReader:
                     text, self._current = self._current.literal, None
                     return text.encode("latin-1")
                 self._position = self._current.start
-                self.file.seek(self._position)
             piece = self._current
-            chunk = self.file.read(min(size, piece.end - self._position))
+            chunk = os.pread(self.fd, min(size, piece.end - self._position), self._position)
             if not chunk:
                 self._current = None  # the file is shorter than planned: the parse will fail
                 continue
@@ -484,7 +513,8 @@ class _PieceReader:
         return b""
 
     def close(self) -> None:
-        self.file.close()
+        if self.owns_fd:
+            os.close(self.fd)
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
@@ -520,7 +550,7 @@ def run_worker(spec: WorkerSpec, out: IO[bytes]) -> None:
         boundary_line=spec.boundary_line,
         first_position=spec.first_position,
     )
-    source = _PieceReader(spec.path, spec.pieces)
+    source = _PieceReader(spec.path, spec.pieces, spec.fd)
     try:
         for table, batch in reader.batches(source):
             _write_frame(out, _BATCH, _serialize(batch), table)

@@ -7,7 +7,15 @@ The outcome of every attempt lands in ``submission_file``:
   re-delivery changes nothing;
 * ``refused``   a different file reuses a fileIdentifier that is already loaded;
 * ``failed``    the file could not be read; the row names file, line, record and element, and
-  no record of the file is in any landing table.
+  no record of the file is in any landing table.  That includes a path refused before it is
+  read (gone, unreadable, not a regular file, a symlink, over the size limit, not XML at
+  byte 0: :mod:`edge_pipeline.edge.input_file`).
+
+A file is opened once: its header, its sha256 and its records are read from that one open
+file (:class:`PreparedFile`), so a file renamed over the path mid-load changes nothing.  All
+that can be done without the warehouse (the refusals, the header, the hash) is done before
+it is needed: :func:`load_path` and the Dagster asset open the warehouse, and so take its
+writer lock, only once the file is hashed.
 
 Large files are parsed by two worker processes (``readers/parallel.py``) while this process
 inserts their batches, still in the file's one transaction.  If anything goes wrong in a worker
@@ -32,6 +40,8 @@ import pyarrow as pa
 from edge_pipeline.edge.digest import HashingReader, file_digests
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
 from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, xml_paths
+from edge_pipeline.edge.input_file import InputFile, UnreadableFileError, open_input, read_error
+from edge_pipeline.edge.names import printable_name, storable_name
 from edge_pipeline.edge.readers.header import InboundHeader, read_header
 from edge_pipeline.edge.readers.parallel import (
     PARALLEL_MIN_BYTES,
@@ -46,7 +56,6 @@ from edge_pipeline.edge.warehouse.transaction import noted_on, rollback
 
 log = logging.getLogger(__name__)
 
-_HASH_CHUNK = 1 << 20
 #: DuckDB's memory cap while a file loads.  Without one, the blocks a large transaction writes
 #: stay cached (DuckDB's default limit is 80% of RAM) and the process grows with the file.
 LOAD_MEMORY_LIMIT = "256MB"
@@ -131,6 +140,73 @@ def open_warehouse(
         raise
 
 
+class PreparedFile:
+    """An inbound file opened once, checked, hashed and its header read: everything a load
+    learns before it needs the warehouse, so that the writer lock is not held meanwhile.
+
+    Header, hash and records all come from the one open file (:mod:`..input_file`); large
+    files have their parse workers started here, so that hashing overlaps their parsing (they
+    wait, a few batches in, until the load reads them).  Use as a context manager: leaving it
+    closes the file and stops the workers.
+    """
+
+    def __init__(self, path: Path | str, parallel: bool | None = None) -> None:
+        self.started = time.perf_counter()
+        path = Path(path)
+        # The directory is made canonical; the name is not resolved (a symlink is refused).
+        self.path = path.parent.resolve() / path.name
+        self.result = LoadResult(
+            status="failed",
+            path=storable_name(str(self.path)),
+            file_name=storable_name(self.path.name),
+            size_bytes=0,
+            sha256="",
+        )
+        self.header: InboundHeader | None = None
+        self.error: Exception | None = None  # raised again by the load, once it can be recorded
+        self.input: InputFile | None = None
+        self.workers: ParallelReader | None = None
+        try:
+            self.input = open_input(self.path)
+            self.result.size_bytes = self.input.size
+            self._read(parallel)
+        except UnreadableFileError as exc:
+            self.error = exc
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self, parallel: bool | None) -> None:
+        assert self.input is not None
+        try:
+            self.header = read_header(self.path, self.input.file)
+        except OSError as exc:
+            raise read_error(self.path, exc) from exc
+        except Exception as exc:
+            self.error = exc
+        self.workers = _start_workers(self.input, self.header, parallel)
+        cuts = self.workers.plan.cuts if self.workers is not None else ()
+        try:
+            self.result.sha256, checksums = file_digests(self.input.file, cuts)
+        except OSError as exc:
+            raise read_error(self.path, exc) from exc
+        if self.workers is not None:
+            self.workers.checksums = checksums
+
+    def close(self) -> None:
+        """Stop the workers and close the file (idempotent)."""
+        if self.workers is not None:
+            self.workers.close()
+        if self.input is not None:
+            self.input.close()
+
+    def __enter__(self) -> PreparedFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path | str,
@@ -141,36 +217,38 @@ def load_file(
     """Load one inbound file in one transaction and record the outcome (see module doc).
 
     ``parallel``: ``None`` reads files of ``PARALLEL_MIN_BYTES`` or more with two workers;
-    ``True``/``False`` force the choice (tests, benchmarks).
+    ``True``/``False`` force the choice (tests, benchmarks).  The caller's connection (and
+    so the warehouse lock) is held while the file is hashed; :func:`load_path` is the
+    variant that opens the warehouse only once the file is hashed.
     """
-    started = time.perf_counter()
-    path = Path(path).resolve()
+    with PreparedFile(path, parallel) as prepared:
+        return load_prepared(con, prepared, batch_rows)
+
+
+def load_path(
+    warehouse: Path | str,
+    path: Path | str,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    *,
+    parallel: bool | None = None,
+) -> LoadResult:
+    """:func:`load_file` with the warehouse opened only for the load itself: the file is
+    checked, hashed and its header read first, without the writer lock."""
+    with PreparedFile(path, parallel) as prepared, closing(connect(warehouse)) as con:
+        return load_prepared(con, prepared, batch_rows)
+
+
+def load_prepared(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedFile, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> LoadResult:
+    """Load a :class:`PreparedFile` in one transaction and record the outcome."""
     ensure_schema(con)
-    size = path.stat().st_size
-    header: InboundHeader | None = None
-    header_error: Exception | None = None
-    try:
-        header = read_header(path)
-    except Exception as exc:  # raised again below, once the failed attempt can be recorded
-        header_error = exc
-    # Workers start before the file is hashed, so hashing overlaps their parsing.
-    workers = _start_workers(path, header, size, parallel)
-    try:
-        cuts = workers.plan.cuts if workers is not None else ()
-        sha256, checksums = file_digests(path, cuts)
-        result = LoadResult(
-            status="failed", path=str(path), file_name=path.name, size_bytes=size, sha256=sha256
-        )
-        if workers is not None:
-            workers.checksums = checksums
-        _attempt(con, path, header, header_error, result, batch_rows, started, workers)
-    finally:
-        if workers is not None:
-            workers.close()
+    result = prepared.result
+    _attempt(con, prepared, batch_rows)
     log.info(
         "%s %s: %s (%d records, %.1f s)",
         result.layout or "file",
-        result.file_name,
+        printable_name(result.file_name),
         result.status,
         result.records,
         result.seconds,
@@ -179,35 +257,31 @@ def load_file(
 
 
 def _start_workers(
-    path: Path, header: InboundHeader | None, size: int, parallel: bool | None
+    source: InputFile, header: InboundHeader | None, parallel: bool | None
 ) -> ParallelReader | None:
     """Two parse workers for the file if it is big enough (or ``parallel``) and splits safely;
     ``None`` means read serially.  A failure to start them is not the file's fault."""
-    wanted = size >= PARALLEL_MIN_BYTES if parallel is None else parallel
+    wanted = source.size >= PARALLEL_MIN_BYTES if parallel is None else parallel
     if not wanted or header is None or not header.file_identifier:
         return None
     try:
-        split = plan_split(path, header.layout)
+        split = plan_split(source.path, header.layout, source=source.file)
         return ParallelReader(split) if split is not None else None
     except OSError as exc:
-        log.warning("%s: parallel read not possible, reading serially: %s", path.name, exc)
+        log.warning(
+            "%s: parallel read not possible, reading serially: %s",
+            printable_name(source.path.name),
+            exc,
+        )
         return None
 
 
-def _attempt(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    header: InboundHeader | None,
-    header_error: Exception | None,
-    result: LoadResult,
-    batch_rows: int,
-    started: float,
-    workers: ParallelReader | None,
-) -> None:
+def _attempt(con: duckdb.DuckDBPyConnection, prepared: PreparedFile, batch_rows: int) -> None:
     """Decide what to do with the file, do it, and record the outcome in ``result``."""
+    path, header, result = prepared.path, prepared.header, prepared.result
     try:
-        if header_error is not None:
-            raise header_error
+        if prepared.error is not None:
+            raise prepared.error
         assert header is not None
         result.file_identifier = header.file_identifier
         result.submission_type = header.submission_type
@@ -224,12 +298,12 @@ def _attempt(
         elif loaded:
             result.status = "refused"
             result.error = (
-                f"file {path.name}: fileIdentifier is already loaded from a different file "
-                f"(sha256 {loaded[0][:12]}…); a fileIdentifier may not be reused"
+                f"file {printable_name(path.name)}: fileIdentifier is already loaded from a "
+                f"different file (sha256 {loaded[0][:12]}…); a fileIdentifier may not be reused"
             )
             _record(con, result, header, status="refused")
         else:
-            _load(con, path, header, result, batch_rows, started, workers)
+            _load(con, prepared, header, batch_rows)
             result.status = "loaded"
     except InboundFormatError as exc:
         result.error = str(exc)
@@ -237,12 +311,12 @@ def _attempt(
     except Exception as exc:
         # An internal error (not the file's fault): record it so the file is not silently lost,
         # then let it propagate.
-        result.error = f"file {path.name}: internal error while loading: {exc}"
+        result.error = f"file {printable_name(path.name)}: internal error while loading: {exc}"
         with noted_on(exc, "recording the failed load"):
             _record(con, result, header, status="failed")
         raise
     finally:
-        result.seconds = time.perf_counter() - started
+        result.seconds = time.perf_counter() - prepared.started
 
 
 class _Source(Protocol):
@@ -254,33 +328,36 @@ class _Source(Protocol):
 
 
 class _SerialSource:
-    """The streaming reader over the file, checking it is the file that was hashed."""
+    """The streaming reader over the open file, checking it still has the bytes hashed."""
 
-    def __init__(self, path: Path, header: InboundHeader, batch_rows: int, sha256: str) -> None:
-        self.path = path
-        self.sha256 = sha256
-        self.reader = InboundStreamReader(header.layout, path.name, batch_rows)
+    def __init__(self, prepared: PreparedFile, header: InboundHeader, batch_rows: int) -> None:
+        assert prepared.input is not None
+        self.prepared = prepared
+        self.reader = InboundStreamReader(header.layout, prepared.path.name, batch_rows)
         self.records_read = 0
 
     def batches(self) -> Iterator[tuple[str, pa.Table]]:
-        with open(self.path, "rb") as raw:
-            source = HashingReader(raw)
+        path, opened = self.prepared.path, self.prepared.input
+        assert opened is not None
+        try:
+            source = HashingReader(opened.rewound())
             yield from self.reader.batches(source)
-            if source.finish() != self.sha256:
-                raise FileChangedError(self.path, "the file changed while it was being loaded")
+            digest = source.finish()
+        except OSError as exc:
+            raise read_error(path, exc) from exc
+        if digest != self.prepared.result.sha256:
+            raise FileChangedError(path, "the file changed while it was being loaded")
         self.records_read = self.reader.records_read
 
 
 def _load(
     con: duckdb.DuckDBPyConnection,
-    path: Path,
+    prepared: PreparedFile,
     header: InboundHeader,
-    result: LoadResult,
     batch_rows: int,
-    started: float,
-    workers: ParallelReader | None,
 ) -> None:
     """Load in parallel when planned; on any worker problem, roll back and read serially."""
+    result, started, workers = prepared.result, prepared.started, prepared.workers
     if workers is not None:
         try:
             # The workers have the cores; DuckDB's own second thread would only compete.
@@ -288,9 +365,13 @@ def _load(
                 _load_in_transaction(con, header, result, started, workers)
             return
         except WorkerFailedError as exc:
-            log.warning("%s: parallel read failed, reading serially: %s", path.name, exc)
+            log.warning(
+                "%s: parallel read failed, reading serially: %s",
+                printable_name(prepared.path.name),
+                exc,
+            )
     with _settings(con, memory_limit=LOAD_MEMORY_LIMIT):
-        source = _SerialSource(path, header, batch_rows, result.sha256)
+        source = _SerialSource(prepared, header, batch_rows)
         _load_in_transaction(con, header, result, started, source)
 
 
@@ -404,9 +485,6 @@ def _record(
 
 
 def load_paths(paths: Iterable[Path | str], warehouse: Path | str) -> list[LoadResult]:
-    """Load every file named (directories mean their ``*.xml``); each file is independent."""
-    con = connect(warehouse)
-    try:
-        return [load_file(con, path) for path in xml_paths(paths)]
-    finally:
-        con.close()
+    """Load every file named (directories mean their ``*.xml``); each file is independent,
+    and the warehouse is opened for each load only once its file is hashed."""
+    return [load_path(warehouse, path) for path in xml_paths(paths)]
