@@ -141,40 +141,40 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         load_reference_tables,
         verify_all,
     )
-    from edge_pipeline.edge.warehouse.load import connect, load_file
+    from edge_pipeline.edge.warehouse.load import connect, load_path
 
     files = _xml_files(args.paths)
     registry = _find_registry(args.paths, args.plan_registry)
+    _before_loads(args.warehouse)
     code_lists = [Path(d) for d in args.code_lists] or [registry.parent]
     generated_at = (
         datetime.fromisoformat(args.generated_at) if args.generated_at else datetime.now()
     ).replace(microsecond=0)
     out = Path(args.out)
     progress = _progress(args, len(files))
+    loads = []
+    for path in files:
+        # opened per file once the file is hashed (as `ingest` does): no lock while hashing
+        loads.append(load_path(Path(args.warehouse), path))
+        progress.advance(records=loads[-1].records)
+    progress.done()
     con = connect(Path(args.warehouse))
     try:
-        loads = []
-        for path in files:
-            loads.append(load_file(con, path))
-            progress.advance(records=loads[-1].records)
-        progress.done()
         load_reference_tables(con, registry, code_lists)
         # one file's failure (verification or reports) is reported for it; the others go on
         failures: list[VerificationFailure] = []
         results = {r.load_id: r for r in verify_all(con, failures)}
         failed = {f.load_id: f.reason for f in failures}
         for index, load in enumerate(loads):
-            load_id = load.load_id
+            load_id, name = load.load_id, printable_name(load.file_name)
             if load.status == "unchanged":  # sent again (e.g. after an interrupted run)
                 load_id = _loaded_attempt(con, load.file_identifier, load.sha256)
             if load_id in failed:
-                print(f"error     {load.file_name}: not verified ({failed[load_id]})")
+                print(f"error     {name}: not verified ({failed[load_id]})")
                 continue
             verified = results.get(load_id) if load_id is not None else None
             if load.file_identifier is None or verified is None:
-                print(
-                    f"{load.status:9} {printable_name(load.file_name)}: not verified ({load.error})"
-                )
+                print(f"{load.status:9} {name}: not verified ({load.error})")
                 continue
             # report names carry a timestamp to the second: one second per file keeps them apart
             stamp = generated_at + timedelta(seconds=index)
@@ -185,11 +185,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             except Exception as exc:  # reported for this file; the others' are still written
                 logging.getLogger("edge_pipeline").debug("reports not written", exc_info=True)
                 failed[load_id] = f"internal error {type(exc).__name__}"
-                print(f"error     {load.file_name}: reports not written ({failed[load_id]})")
+                print(f"error     {name}: reports not written ({failed[load_id]})")
                 continue
             rejected = sum(n for level, n in verified.rejected.items() if level != "file")
             print(
-                f"{verified.status} {verified.layout or '?':5} {printable_name(load.file_name)}: "
+                f"{verified.status} {verified.layout or '?':5} {name}: "
                 f"{rejected} records rejected, {verified.errors} errors -> "
                 + ", ".join(p.name for p in reports)
             )

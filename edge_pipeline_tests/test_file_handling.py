@@ -417,12 +417,18 @@ LOCK_PROBE = textwrap.dedent(
 )
 
 
+@pytest.mark.parametrize("command", ["ingest", "validate"])
 def test_the_warehouse_is_not_locked_while_a_file_is_hashed(
-    tmp_path: Path, folder: Path, issuer: dict, monkeypatch, capsys
+    tmp_path: Path, folder: Path, issuer: dict, monkeypatch, capsys, command: str
 ) -> None:
-    """While ``ingest`` hashes its second file (a slow disk, a big file), another process
-    opens the warehouse for writing and commits: the lock is only held for loads."""
+    """While ``ingest`` or ``validate`` hashes its second file (a slow disk, a big file),
+    another process opens the warehouse for writing and commits: the lock is only held for
+    loads (and, in ``validate``, for the verification after them)."""
     warehouse = tmp_path / "w.duckdb"
+    extra: list[str] = []
+    if command == "validate":
+        registry = next(iter(issuer.values())).parent / "plan_registry.csv"
+        extra = ["--plan-registry", str(registry), "--out", str(tmp_path / "reports")]
     probes: list[subprocess.CompletedProcess[str]] = []
     real = load_module.file_digests
 
@@ -439,7 +445,7 @@ def test_the_warehouse_is_not_locked_while_a_file_is_hashed(
         return real(source, *args, **kwargs)
 
     monkeypatch.setattr(load_module, "file_digests", probe_then_hash)
-    assert cli.main(["ingest", str(folder), "--warehouse", str(warehouse)]) == cli.EXIT_OK
+    assert cli.main([command, str(folder), "--warehouse", str(warehouse), *extra]) == cli.EXIT_OK
     assert len(probes) == 1
     assert probes[0].returncode == 0, probes[0].stderr
     with duckdb.connect(str(warehouse), read_only=True) as con:
