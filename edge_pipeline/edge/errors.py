@@ -84,6 +84,14 @@ def count_digits(text: str) -> str:
     return f"{n:,} digit{'s' if n != 1 else ''}"
 
 
+def too_long(text: str, limit: int) -> str:
+    """Why a value over its element's length limit is refused (see ``Element.max_length``)."""
+    return (
+        f"value of {len(text):,} characters is over this element's load limit of {limit:,} "
+        "(a memory bound; shorter values load and Phase 1 judges them)"
+    )
+
+
 class InboundFormatError(ValueError):
     """An inbound file cannot be read as the EDGE layout it claims (or any EDGE layout).
 

@@ -60,7 +60,12 @@ from typing import IO, Any, NamedTuple
 import pyarrow as pa
 from lxml import etree
 
-from edge_pipeline.edge.errors import InboundFormatError, count_digits, describe_value
+from edge_pipeline.edge.errors import (
+    InboundFormatError,
+    count_digits,
+    describe_value,
+    too_long,
+)
 from edge_pipeline.edge.layouts import EDGE_NAMESPACE, FileLayout, Record
 from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
 from edge_pipeline.edge.readers.header import layout_for_root
@@ -384,7 +389,7 @@ class InboundStreamReader:
             if place < last:
                 self._refuse_root_child(child, _out_of_order(previous))
             if len(child.text or "") > limit:
-                self._refuse_root_child(child, _too_long(child.text, limit))
+                self._refuse_root_child(child, too_long(child.text, limit))
             seen.add(tag)
             last, previous = place, tag
         self._header_elements = len(seen)
@@ -548,7 +553,7 @@ class InboundStreamReader:
         value is over its own element's limit (``Element.max_length``)."""
         for kid, text, limit in zip(kids, raw, plan.limits, strict=True):
             if text is not None and len(text) > limit:
-                self._fail(reader, kid, raw[plan.rid], kid.tag, _too_long(text, limit))
+                self._fail(reader, kid, raw[plan.rid], kid.tag, too_long(text, limit))
 
     def _identifier(self, reader: _RecordReader, elem: Any, text: str | None) -> int:
         rid = read_record_identifier(text)
@@ -629,14 +634,6 @@ class InboundStreamReader:
 def _out_of_order(previous: str) -> str:
     """Why an element standing after ``previous`` (a tag) is refused."""
     return f"out of order: the layout (XSD) sequence puts it before {split_tag(previous)[1]}"
-
-
-def _too_long(text: str, limit: int) -> str:
-    """Why a value over its element's length limit is refused (without quoting it)."""
-    return (
-        f"value of {len(text):,} characters is over this element's load limit of {limit:,} "
-        "(a memory bound; shorter values load and Phase 1 judges them)"
-    )
 
 
 class SplitUnsafeError(Exception):

@@ -161,17 +161,30 @@ _LIBXML2_VOCABULARY = """
     root section sequence specification standalone start starttag subset support supported
     systemliteral tag text the to too try unescaped unfinished unknown unsupported uri use utf-8
     utf-16 value version was whitespace with xml xml_parse_huge xmlparsecharref
-    xmlparseentityref xmlparsestartendtag xmlparsestarttag2 bytes ending
+    xmlparseentityref xmlparsestartendtag xmlparsestarttag2 bytes ending amplification factor
+    exceeded maximum see xmlctxtsetmaxamplification allowed already after before big-endian
+    little-endian cannot closed conditional double-hyphen duplicate epilog prolog externalid
+    entityvalue fatal greater-than ignored implied improperly incomplete length limit markup
+    misplaced must names ncname nmtoken nesting null only pereference processing pubid public
+    publicid required reserved sysid system terminated this unable unexpected unparsed xmlns
+    xmlparsecomment xmlparsepi xmlparsepitarget xmlparseendtag xmlparsestarttag space spaces
+    white within wrong hexadecimal decimal digit encoder convert converting auto-detected number
+    recursion quote comma colons has have should set used using pi doc dtd sequence's label
+    labeled xmlchar charref attlist entities deep quotation mark pcdata content's
+    references external parameter undeclared declare
 """
 _LIBXML2_WORDS = frozenset(_LIBXML2_VOCABULARY.split())
 _WORD = re.compile(r"[^\s,:;'\"()<>=/\[\]!?&]+")
 _PLACE = re.compile(r", line \d+, column \d+$")
 _MAX_LIBXML2_CHARS = 120
+_ENCODING_PREFIX = "Unsupported encoding: "
 
 
 def libxml2_message(message: str) -> str:
     """libxml2's message with no document text in it (see ``syntax_error``)."""
     first, _, rest = message.partition("\n")
+    if first.startswith(_ENCODING_PREFIX):  # the XML declaration's, before any data: kept
+        return shorten(escape_controls(first), _MAX_LIBXML2_CHARS)
     if rest:  # lxml appends ", line L, column C" after libxml2's (multi-line) message
         place = _PLACE.search(rest)
         first += place.group(0) if place else ""
