@@ -588,7 +588,9 @@ class InboundStreamReader:
             # The first record ending inside ``owner``: nothing after its start is numbered.
             owner_reader.opened = owner
             owner_reader.position = next(self._positions)
-            owner_reader.leaves_before = len(owner) - 1  # its last child leads to ``elem``
+            # The leaves before the child leading to ``elem`` (the parser may be ahead of the
+            # events, so the owner can already hold elements after it).
+            owner_reader.leaves_before = owner.index(parent if owner is not parent else elem)
         return (*owner_reader.parent_ids, own)
 
     def _misplaced(self, reader: _RecordReader, elem: Any, expected: str) -> None:
