@@ -27,14 +27,25 @@ MAX_FILE_NAME_CHARS = 64
 MAX_ELEMENT_CHARS = 48
 MAX_REASON_CHARS = 160
 
-_CONTROL = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F)} | {
-    i: f"\\u{i:04x}" for i in (*range(0x80, 0xA0), 0x2028, 0x2029, 0x85)
-}
-
 
 def escape_controls(text: str) -> str:
-    """``text`` with control and line-separator characters written as escapes (one line)."""
-    return text.translate(_CONTROL)
+    """``text`` with every non-printable character (controls, line and paragraph separators,
+    format characters such as a right-to-left override, unassigned and private-use code
+    points) written as an escape: one line that shows what it holds."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 def shorten(text: str, limit: int) -> str:
@@ -48,12 +59,15 @@ def safe_name(name: object, limit: int = MAX_ELEMENT_CHARS) -> str:
     A name that is too long keeps its start and end (file names differ at both) and says how
     long it was, so the reader can still find it.
     """
-    text = escape_controls(str(name))
-    if len(text) <= limit:
-        return text
-    note = f"…({len(str(name))} chars)…"
+    raw = str(name)
+    if len(raw) <= limit:
+        text = escape_controls(raw)
+        if len(text) <= limit:
+            return text
+    head, tail = escape_controls(raw[:limit]), escape_controls(raw[-limit:])
+    note = f"…({len(raw)} chars)…"
     keep = max(2, limit - len(note))
-    return text[: keep - keep // 3] + note + text[len(text) - keep // 3 :]
+    return head[: keep - keep // 3] + note + tail[len(tail) - keep // 3 :]
 
 
 def describe_value(text: str | None) -> str:
@@ -110,7 +124,7 @@ class InboundFormatError(ValueError):
         line: int | None = None,
     ) -> None:
         self.file = Path(file).name
-        self.reason = shorten(escape_controls(reason), MAX_REASON_CHARS)
+        self.reason = shorten(escape_controls(reason[: 4 * MAX_REASON_CHARS]), MAX_REASON_CHARS)
         self.record = record
         self.record_identifier = record_identifier
         self.element = None if element is None else safe_name(element)
