@@ -11,6 +11,10 @@ they obey two rules, enforced here at the root rather than by each caller:
   it may be a member id, a name or a birth date.  Callers build reasons with
   :func:`describe_value`; text that did not come from this project (libxml2's messages, names
   found in the document) goes through :func:`safe_name` or is replaced by a description.
+* **Names are markup.**  An element name found in the file (an unexpected ``<note>``) is
+  shown, capped and escaped: it is structure, not a value.  Names that libxml2 quotes from
+  text it could not parse (a stray ``<`` in a member id makes the id a "tag name") are not
+  shown: see ``readers.xmlparse.libxml2_message``.
 * **Bounded and one line.**  Every part is length-capped and control characters are escaped,
   so a 900 KB value or a file name holding a newline can neither flood a log nor forge a line
   of output; the whole message is at most :data:`MAX_MESSAGE_CHARS` characters.
