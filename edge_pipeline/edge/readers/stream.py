@@ -120,6 +120,15 @@ def repeated_columns(
     return columns
 
 
+def _chunk_rows(values: Sequence[Any], chunk_rows: int, batch_bytes: int) -> int:
+    """Rows buffered before conversion to Arrow for a table of these value elements: at most
+    ``chunk_rows``, and few enough that a chunk at every element's length limit (4 bytes a
+    character in UTF-8) stays within ``batch_bytes``; so a batch holds at most about twice
+    the byte budget whatever the values (the length limits make this a bound)."""
+    row_bytes = sum(4 * f.max_length + 8 for f in values) + 64  # + identifiers, offsets
+    return max(1, min(chunk_rows, batch_bytes // row_bytes))
+
+
 def read_record_identifier(text: str | None) -> int | str:
     """A recordIdentifier's value, or why it has none: a reason that quotes nothing of it.
 
@@ -248,7 +257,7 @@ class _RecordReader:
 
     @classmethod
     def compile(
-        cls, record: Record, ancestors: tuple[Record, ...], chunk_rows: int
+        cls, record: Record, ancestors: tuple[Record, ...], chunk_rows: int, batch_bytes: int
     ) -> _RecordReader:
         values = [f for f in record.value_fields if f is not RECORD_IDENTIFIER]
         repeated = record.repeated_fields
@@ -269,11 +278,15 @@ class _RecordReader:
             container=NS + record.container if record.container else None,
             owner=NS + ancestors[-1].element if ancestors else None,
             buffer=_TableBuffer(
-                record.table, pa.schema(record_columns(record, ancestors)), chunk_rows
+                record.table,
+                pa.schema(record_columns(record, ancestors)),
+                _chunk_rows(values, chunk_rows, batch_bytes),
             ),
             repeated=[
                 _TableBuffer(
-                    f.table or "", pa.schema(repeated_columns(record, ancestors, f)), chunk_rows
+                    f.table or "",
+                    pa.schema(repeated_columns(record, ancestors, f)),
+                    _chunk_rows([f], chunk_rows, batch_bytes),
                 )
                 for f in repeated
             ],
@@ -306,7 +319,9 @@ class InboundStreamReader:
         self.batch_bytes = max(1, batch_bytes)
         self.chunk_rows = min(CHUNK_ROWS, self.batch_rows)
         self.readers = {
-            NS + record.element: _RecordReader.compile(record, ancestors, self.chunk_rows)
+            NS + record.element: _RecordReader.compile(
+                record, ancestors, self.chunk_rows, self.batch_bytes
+            )
             for record, ancestors in layout.records()
         }
         self.streamed = dict(self.readers)  # records the parser reports (the rest are inline)
