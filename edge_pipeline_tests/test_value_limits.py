@@ -21,8 +21,9 @@ from lxml import etree
 from record_builders import submission_header, write_records
 
 from edge_pipeline.edge.layouts import ESES, ESMCS, FileLayout
-from edge_pipeline.edge.layouts.model import MIN_VALUE_LIMIT, Element
+from edge_pipeline.edge.layouts.model import MIN_VALUE_LIMIT
 from edge_pipeline.edge.readers.stream import InboundStreamReader
+from edge_pipeline.edge.synth.bench import values_at_limit
 from edge_pipeline.edge.warehouse.load import connect, load_file
 from edge_pipeline.edge.xsd import load_schema
 
@@ -32,30 +33,14 @@ ENROLLEES = 2_500
 CLAIMS = 150
 
 
-def _full(element: Element, n: int) -> str:
-    """A value of exactly the element's limit, distinct per record ``n``."""
-    return f"{element.name[:6]}{n:08d}".ljust(element.max_length, "v")
-
-
-def _record(fields: tuple[Element, ...], n: int, skip: tuple[str, ...] = ()) -> dict[str, object]:
-    return {
-        f.column: ([_full(f, n + k) for k in range(f.max_occurs)] if f.repeated else _full(f, n))
-        for f in fields
-        if f.name != "recordIdentifier" and f.column not in skip
-    }
-
-
 @pytest.fixture(scope="module")
 def long_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """An ESES and an ESMCS whose every value is as long as its element allows."""
     out = tmp_path_factory.mktemp("limits")
-    period_fields = ESES.issuer.children[0].children[0].fields
-    enrollee_fields = ESES.issuer.children[0].fields
+    enrollee = ESES.issuer.children[0]
+    period = enrollee.children[0]
     people = [
-        (
-            str(n),
-            {**_record(enrollee_fields, n), "enrollment_period": [_record(period_fields, n)]},
-        )
+        (str(n), {**values_at_limit(enrollee, n), period.level: [values_at_limit(period, n)]})
         for n in range(ENROLLEES)
     ]
     eses = out / "long.E.xml"
@@ -66,8 +51,8 @@ def long_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         (
             str(n),
             {
-                **_record(claim.fields, n),
-                "line": [_record(line.fields, 10 * n + k) for k in range(2)],
+                **values_at_limit(claim, n, repeats=99),
+                line.level: [values_at_limit(line, 10 * n + k) for k in range(2)],
             },
         )
         for n in range(CLAIMS)

@@ -9,7 +9,24 @@ appends without another Python pass.
 Values stay raw text: the warehouse is the auditable copy of what the issuer sent, and Phase 1
 must be able to report ``04/01/2025`` exactly as it appeared.  Only ``recordIdentifier`` is
 parsed, because it is the key every outbound report links on; a record without a usable one
-cannot be traced and makes the file unloadable.
+(not unsigned digits, or beyond BIGINT, counted before ``int()`` sees them) cannot be traced
+and makes the file unloadable.
+
+What the shipped XSD refuses, the reader refuses, with file, line, record and element:
+
+* **Order.**  The XSD declares the root and every record as an ``xs:sequence``: header, totals,
+  then the issuer record; in a record its leaves in layout order (a repeated leaf's values
+  together), then its child records.  A new child signature is checked against that order
+  once (``_plan``), the root once per file (``_end_issuer``), and a record that had child
+  records must have no leaf after them (``leaves_before``).
+* **Length.**  Every element has a load limit (``Element.max_length``, ``xs:maxLength``): far
+  above any legitimate value, it bounds memory and does not judge the value.  A record costs
+  one C-level ``max(map(len, ...))`` against its plan's smallest limit; only a record over it
+  is looked at value by value.
+
+Memory is bounded whatever the values: the length limits bound a row, and a table's rows are
+handed out once they reach ``batch_rows`` rows *or* ``batch_bytes`` bytes of Arrow data (the
+conversion chunks are sized from the limits so that a batch stays within about twice that).
 
 Why the hot path looks the way it does (it runs once per record, millions of times):
 

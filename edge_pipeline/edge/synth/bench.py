@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -117,12 +118,31 @@ def write_oversized_values_esmcs(
 ) -> dict[str, Any]:
     """An ESMCS of ``values`` claims whose claimIdentifier holds ``value_bytes`` characters
     (the files that drove DuckDB out of memory before values had a limit): it is refused at
-    the first one, whatever follows."""
-    big = "m" * value_bytes
+    the first one, whatever follows.
+
+    Written with flat memory: a small template with a placeholder identifier, then copied line
+    by line with each placeholder replaced (the submission writer buffers whole parts, which
+    with megabyte values would hold hundreds of MB)."""
+    started = time.perf_counter()
+    path = Path(path)
+    template = path.with_name(f".{path.name}.template")
     counter = iter(range(values))
-    return _write_claims(
-        path, seed, lambda _: next(counter, None) is not None, claim_identifier=big
+    info = _write_claims(
+        template, seed, lambda _: next(counter, None) is not None, claim_identifier=_PLACEHOLDER
     )
+    big = b"m" * value_bytes
+    part = path.with_name(f".{path.name}.part")
+    with open(template, "rb") as source, open(part, "wb") as out:
+        for line in source:
+            out.write(line.replace(_PLACEHOLDER.encode(), big))
+    os.replace(part, path)
+    template.unlink()
+    seconds = round(time.perf_counter() - started, 3)
+    return {**info, "path": str(path), "bytes": path.stat().st_size, "seconds": seconds}
+
+
+#: Stands for a multi-MB value in the template of ``write_oversized_values_esmcs``.
+_PLACEHOLDER = "@@OVERSIZED-VALUE@@"
 
 
 def _write_claims(
