@@ -137,13 +137,19 @@ def repeated_columns(
     return columns
 
 
+#: A chunk of rows (Python objects until converted) is at most this fraction of the byte
+#: budget, as several tables hold one each.
+_CHUNKS_PER_BATCH = 8
+
+
 def _chunk_rows(values: Sequence[Any], chunk_rows: int, batch_bytes: int) -> int:
     """Rows buffered before conversion to Arrow for a table of these value elements: at most
     ``chunk_rows``, and few enough that a chunk at every element's length limit (4 bytes a
-    character in UTF-8) stays within ``batch_bytes``; so a batch holds at most about twice
-    the byte budget whatever the values (the length limits make this a bound)."""
+    character in UTF-8) stays within an eighth of ``batch_bytes``; so the reader holds about
+    the byte budget and a chunk per table, whatever the values (the length limits make this
+    a bound)."""
     row_bytes = sum(4 * f.max_length + 8 for f in values) + 64  # + identifiers, offsets
-    return max(1, min(chunk_rows, batch_bytes // row_bytes))
+    return max(1, min(chunk_rows, batch_bytes // _CHUNKS_PER_BATCH // row_bytes))
 
 
 def read_record_identifier(text: str | None) -> int | str:
@@ -354,6 +360,7 @@ class InboundStreamReader:
             self.readers[tag].inherited = True
         self.boundary_line = boundary_line
         self.records_read = 0
+        self._pending_bytes = 0  # Arrow bytes converted and not yet handed out, all tables
         root_leaves = (*layout.header, *layout.totals)
         #: Header and total elements: their place in the root's sequence, their length limit.
         self._header_order = {NS + e.name: (i, e.max_length) for i, e in enumerate(root_leaves)}
@@ -636,12 +643,24 @@ class InboundStreamReader:
             raise SplitUnsafeError(f"{reader.record.element} has leaves after the split")
 
     def _spill(self, reader: _RecordReader) -> Iterator[tuple[str, pa.Table]]:
-        """Convert a record type's buffered rows to Arrow; yield the tables that are full."""
+        """Convert a record type's buffered rows to Arrow; yield the tables that are full
+        (``batch_rows``), or every table once all of them together hold ``batch_bytes``: the
+        byte budget is the reader's, not each table's, so several tables of long values
+        cannot each fill one."""
         for owner in (reader, *reader.inline.values()):
             for buffer in (owner.buffer, *owner.repeated):
+                before = buffer.pending_bytes
                 buffer.spill()
-                if buffer.pending >= self.batch_rows or buffer.pending_bytes >= self.batch_bytes:
+                self._pending_bytes += buffer.pending_bytes - before
+                if buffer.pending >= self.batch_rows:
+                    self._pending_bytes -= buffer.pending_bytes
                     yield buffer.table, buffer.take()
+        if self._pending_bytes >= self.batch_bytes:
+            self._pending_bytes = 0
+            for other in self.readers.values():
+                for buffer in (other.buffer, *other.repeated):
+                    if buffer.pending:
+                        yield buffer.table, buffer.take()
 
     def _flush(self, reader: _RecordReader) -> Iterator[tuple[str, pa.Table]]:
         for buffer in (reader.buffer, *reader.repeated):
