@@ -188,7 +188,7 @@ def libxml2_message(message: str) -> str:
     if rest:  # lxml appends ", line L, column C" after libxml2's (multi-line) message
         place = _PLACE.search(rest)
         first += place.group(0) if place else ""
-    known = _known_names()
+    known = known_names()
 
     def word(match: re.Match[str]) -> str:
         text = match.group(0)
@@ -203,7 +203,7 @@ def libxml2_message(message: str) -> str:
 
 
 @functools.cache
-def _known_names() -> frozenset[str]:
+def known_names() -> frozenset[str]:
     """Every element name of the EDGE layouts (inbound and outbound): safe to quote."""
     from edge_pipeline.edge.layouts import INBOUND_LAYOUTS
     from edge_pipeline.edge.layouts.outbound import OUTBOUND_LAYOUTS
