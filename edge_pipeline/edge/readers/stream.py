@@ -24,9 +24,10 @@ What the shipped XSD refuses, the reader refuses, with file, line, record and el
   one C-level ``max(map(len, ...))`` against its plan's smallest limit; only a record over it
   is looked at value by value.
 
-Memory is bounded whatever the values: the length limits bound a row, and a table's rows are
-handed out once they reach ``batch_rows`` rows *or* ``batch_bytes`` bytes of Arrow data (the
-conversion chunks are sized from the limits so that a batch stays within about twice that).
+Memory is bounded whatever the values: the length limits bound a row; a table's rows are
+handed out once they reach ``batch_rows`` rows, and every table's once all of them together
+hold ``batch_bytes`` bytes of Arrow data; the chunks of Python rows awaiting conversion are
+sized from the limits to an eighth of that budget (``_chunk_rows``).
 
 Why the hot path looks the way it does (it runs once per record, millions of times):
 
