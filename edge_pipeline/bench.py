@@ -18,6 +18,12 @@ Why it is built this way:
   at a time.  It keeps raw values too, but none of the ingest's linking, checks or warehouse.
 * Benchmark files are generated once per (size, seed) and reused: the manifest beside each file
   records what it is, so a changed size or seed regenerates it.
+* Hostile values (issue 12): memory must stay under the target whatever a well-formed file
+  holds.  Four more files are measured once each: every value as long as its element's load
+  limit allows (loads), the same with one value one character over at the end (refused late),
+  a few hundred multi-MB values and thousands of 1 MB values (the files that drove DuckDB out
+  of memory before values had a limit; refused at the first).  Their counts scale with
+  ``--size-mb`` (the defaults give the sizes of the issue).
 """
 
 from __future__ import annotations
@@ -93,14 +99,91 @@ def run_ingest_benchmark(workdir: Path, target_mb: int, baseline_mb: int, seed: 
     print(f"  peak RSS = whole process tree; {REPEATS} runs each: fastest time, highest peak")
     print()
     print(format_verdict(*rows))
+    print()
+    run_hostile_values(workdir, target_mb, baseline_mb, seed)
     return 0
+
+
+@dataclass(frozen=True)
+class HostileFile:
+    """A hostile-values benchmark file: how to write it and what its load must end in."""
+
+    name: str
+    label: str
+    expect: str  # "loaded" or "failed"
+    write: Any  # (path) -> manifest info
+
+
+def hostile_files(target_mb: int, baseline_mb: int, seed: int) -> list[HostileFile]:
+    """The hostile-values files for a benchmark of ``target_mb`` (see the module doc)."""
+    from edge_pipeline.edge.synth.bench import (
+        write_long_values_esmcs,
+        write_oversized_values_esmcs,
+    )
+
+    long_mb = max(1, target_mb // 2)
+    multi = max(3, min(300, target_mb * 2 // 5))  # 200 values of 3 MB for 500 MB
+    single = max(10, min(3000, target_mb * 4))  # 2,000 values of 1 MB for 500 MB
+    return [
+        HostileFile(
+            f"hostile-at-limit-{long_mb}mb-seed{seed}",
+            f"every value at its limit, {long_mb} MB",
+            "loaded",
+            lambda p: write_long_values_esmcs(p, long_mb * MIB, seed + 1),
+        ),
+        HostileFile(
+            f"hostile-over-at-end-{baseline_mb}mb-seed{seed}",
+            f"one value 1 char over, at the end of {baseline_mb} MB",
+            "failed",
+            lambda p: write_long_values_esmcs(
+                p, baseline_mb * MIB, seed + 2, over_limit_at_end=True
+            ),
+        ),
+        HostileFile(
+            f"hostile-{multi}x3mb-seed{seed}",
+            f"{multi} values of 3 MB",
+            "failed",
+            lambda p: write_oversized_values_esmcs(p, multi, 3 * MIB, seed + 3),
+        ),
+        HostileFile(
+            f"hostile-{single}x1mb-seed{seed}",
+            f"{single:,} values of 1 MB",
+            "failed",
+            lambda p: write_oversized_values_esmcs(p, single, MIB, seed + 4),
+        ),
+    ]
+
+
+def run_hostile_values(workdir: Path, target_mb: int, baseline_mb: int, seed: int) -> None:
+    """Generate (or reuse) the hostile-values files, ingest each once, print peak RSS."""
+    print("hostile values: peak RSS of an ingest whatever the values (each in a fresh process)")
+    rows = []
+    for hostile in hostile_files(target_mb, baseline_mb, seed):
+        path = _ensure_file(workdir / f"{hostile.name}.xml", {"seed": seed}, hostile.write)
+        rows.append(measure("ingest", path, workdir, hostile.label, expect=hostile.expect))
+    print(format_table(rows))
+    for row, hostile in zip(rows, hostile_files(target_mb, baseline_mb, seed), strict=True):
+        passed = row.ok and row.peak_rss_mb < MAX_PEAK_RSS_MB
+        print(
+            f"peak RSS, {row.label} ({hostile.expect}): {row.peak_rss_mb:6.0f} MB"
+            f"   (target < {MAX_PEAK_RSS_MB} MB)  {'PASS' if passed else 'FAIL'}"
+        )
 
 
 def ensure_bench_file(workdir: Path, size_mb: int, seed: int) -> Path:
     """The benchmark ESMCS of ``size_mb`` for ``seed``, generated unless already present."""
-    path = workdir / f"bench-esmcs-{size_mb}mb-seed{seed}.xml"
+    from edge_pipeline.edge.synth import write_bench_esmcs
+
+    return _ensure_file(
+        workdir / f"bench-esmcs-{size_mb}mb-seed{seed}.xml",
+        {"target_bytes": size_mb * MIB, "seed": seed},
+        lambda path: write_bench_esmcs(path, size_mb * MIB, seed),
+    )
+
+
+def _ensure_file(path: Path, wanted: dict[str, Any], write: Any) -> Path:
+    """``path``, written by ``write(path)`` unless its manifest says it is what is wanted."""
     manifest = path.with_suffix(".json")
-    wanted = {"target_bytes": size_mb * MIB, "seed": seed}
     if path.is_file() and manifest.is_file():
         known = json.loads(manifest.read_text())
         if {k: known.get(k) for k in wanted} == wanted and known.get("bytes") == (
@@ -108,11 +191,9 @@ def ensure_bench_file(workdir: Path, size_mb: int, seed: int) -> Path:
         ):
             print(f"  reusing {path.name} ({path.stat().st_size / MIB:.1f} MB)")
             return path
-    from edge_pipeline.edge.synth import write_bench_esmcs
-
     print(f"  generating {path.name} ...", flush=True)
     started = time.perf_counter()
-    info = write_bench_esmcs(path, size_mb * MIB, seed)
+    info = write(path)
     manifest.write_text(json.dumps({**wanted, **info, "bytes": path.stat().st_size}, indent=2))
     seconds = time.perf_counter() - started
     print(f"  generated {path.stat().st_size / MIB:.1f} MB in {seconds:.1f} s")
@@ -127,8 +208,11 @@ def best_of(kind: str, path: Path, workdir: Path, label: str) -> Measurement:
     return replace(best, peak_rss_mb=max(run.peak_rss_mb for run in runs))
 
 
-def measure(kind: str, path: Path, workdir: Path, label: str) -> Measurement:
-    """Run one measurement in a fresh interpreter, sampling its process tree's memory."""
+def measure(
+    kind: str, path: Path, workdir: Path, label: str, *, expect: str = "loaded"
+) -> Measurement:
+    """Run one measurement in a fresh interpreter, sampling its process tree's memory; it is
+    ``ok`` if the load ended as ``expect`` (a hostile file must be refused, cleanly)."""
     command = [sys.executable, "-m", "edge_pipeline.bench", "_measure", kind, str(path)]
     command.append(str(workdir))
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -154,7 +238,7 @@ def measure(kind: str, path: Path, workdir: Path, label: str) -> Measurement:
         seconds=figures["seconds"],
         records=figures["records"],
         peak_rss_mb=peak,
-        ok=figures["ok"],
+        ok=figures.get("status", "loaded") == expect and (figures["ok"] or expect != "loaded"),
         note=figures.get("note", ""),
     )
 
@@ -196,13 +280,13 @@ class _TreeMemorySampler:
 
 def format_table(rows: list[Measurement]) -> str:
     header = (
-        f"{'measurement':<36} {'size MB':>8} {'seconds':>8} {'MB/s':>7} "
+        f"{'measurement':<44} {'size MB':>8} {'seconds':>8} {'MB/s':>7} "
         f"{'records/s':>10} {'peak RSS MB':>12}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
-            f"{row.label:<36} {row.size_mb:>8.1f} {row.seconds:>8.2f} {row.mb_per_s:>7.1f} "
+            f"{row.label:<44} {row.size_mb:>8.1f} {row.seconds:>8.2f} {row.mb_per_s:>7.1f} "
             f"{row.records_per_s:>10,.0f} {row.peak_rss_mb:>12.0f}"
             + ("" if row.ok else "   FAILED")
         )
@@ -259,7 +343,13 @@ def _measure_ingest(path: Path, workdir: Path) -> dict[str, Any]:
     for used in files:  # a fresh warehouse per run; only the XML files are worth keeping
         used.unlink(missing_ok=True)
     note = "" if result.ok else f"load {result.status}: {result.error}"
-    return {"seconds": seconds, "records": result.records, "ok": result.ok, "note": note}
+    return {
+        "seconds": seconds,
+        "records": result.records,
+        "ok": result.ok,
+        "status": result.status,
+        "note": note,
+    }
 
 
 def _measure_read_xml(path: Path) -> dict[str, Any]:

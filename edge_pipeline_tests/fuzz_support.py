@@ -30,10 +30,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from edge_pipeline.edge.errors import MAX_MESSAGE_CHARS
 from edge_pipeline.edge.layouts import BY_ROOT, EDGE_NAMESPACE, FileLayout
 from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
 from edge_pipeline.edge.readers.stream import POSITION_COLUMN
-from edge_pipeline.edge.readers.xmlparse import HARDENED_OPTIONS
+from edge_pipeline.edge.readers.xmlparse import HARDENED_OPTIONS, known_names
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 
@@ -144,6 +145,72 @@ def expected_inbound_rows(
                 for n, child in enumerate(elem.findall(NS + field.name), 1):
                     rows[field.table][(rid, *ancestor_ids, n, child.text or "")] += 1
     return rows, columns
+
+
+def layout_order_violations(tree: etree._ElementTree, layout: FileLayout) -> list[str]:
+    """Where the document breaks the layout's (XSD's) sequence: root children (header and
+    totals) out of order, a record's leaves out of order or after its child records.  A file
+    that loads has none."""
+    found: list[str] = []
+
+    def check(parent: etree._Element, sequence: list[str]) -> None:
+        places = {tag: i for i, tag in enumerate(sequence)}
+        last = -1
+        for child in parent:
+            place = places.get(child.tag) if isinstance(child.tag, str) else None
+            if place is None:
+                continue
+            if place < last:
+                found.append(f"{child.tag} out of order in {parent.tag} (line {child.sourceline})")
+            last = max(last, place)
+
+    root = tree.getroot()
+    root_leaves = [NS + e.name for e in (*layout.header, *layout.totals)]
+    check(root, [*root_leaves, NS + layout.issuer.element])
+    for record, _ in layout.records():
+        sequence = [NS + f.name for f in record.fields]
+        sequence += [NS + (c.container or c.element) for c in record.children]
+        for elem in root.iter(NS + record.element):
+            check(elem, sequence)
+    return found
+
+
+def over_limit_values(tree: etree._ElementTree, layout: FileLayout) -> list[str]:
+    """Values longer than their element's load limit (``Element.max_length``): a file that
+    loads has none."""
+    found = []
+    root = tree.getroot()
+    for element in (*layout.header, *layout.totals):
+        for elem in root.findall(NS + element.name):
+            if len(elem.text or "") > element.max_length:
+                found.append(element.name)
+    for record, _ in layout.records():
+        limits = {NS + f.name: f.max_length for f in record.fields if f is not RECORD_IDENTIFIER}
+        for elem in root.iter(NS + record.element):
+            for child in elem:
+                limit = limits.get(child.tag) if isinstance(child.tag, str) else None
+                if limit is not None and len(child.text or "") > limit:
+                    found.append(f"{record.element}/{child.tag}")
+    return found
+
+
+#: Leaf texts worth looking for in an error message: long enough not to match by chance.
+_LEAF_TEXT = re.compile(rb">([^<>]{8,})</")
+
+
+def assert_error_is_safe(error: str, data: bytes, file_name: str, context: str) -> None:
+    """The error-message rule: short, one line, and quoting no value of the file (any text
+    of 8 or more characters between a start and an end tag, unless it also occurs in the
+    file's name or is an element name)."""
+    assert len(error) <= MAX_MESSAGE_CHARS, f"{len(error)} characters: {error!r}; {context}"
+    assert error.isprintable(), f"control characters in {error!r}; {context}"
+    for match in _LEAF_TEXT.finditer(data):
+        text = match.group(1).decode("utf-8", "replace").strip()
+        if len(text) < 8 or not any(c.isalnum() for c in text) or text in file_name:
+            continue
+        if text in known_names():  # an element name as a value (offendingElementName)
+            continue
+        assert text not in error, f"the error quotes a value {text[:40]!r}: {error!r}; {context}"
 
 
 def table_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> Counter:

@@ -49,11 +49,14 @@ from edge_pipeline.edge.warehouse.schema import TABLES, ensure_schema
 from edge_pipeline_tests.fuzz_support import (
     VALUE_TEXT,
     XML_CHARS,
+    assert_error_is_safe,
     base_tables,
     describe,
     expected_inbound_rows,
     layout_of,
+    layout_order_violations,
     mutants,
+    over_limit_values,
     reference_tree,
     reset,
     row_counts,
@@ -152,6 +155,7 @@ def check_inbound_load(
         assert result.status in ("failed", "refused"), context
         assert isinstance(result.error, str) and result.error.strip(), context
         assert error == result.error, context
+        assert_error_is_safe(error, data, path.name, context)
         left = {t: n for t, n in row_counts(con, LANDING).items() if n}
         assert not left, f"rows left behind by a {result.status} load: {left}; {context}"
         return result.status
@@ -160,6 +164,9 @@ def check_inbound_load(
     assert not tree.xpath("//processing-instruction()"), f"loaded with a PI; {context}"
     layout = layout_of(tree.getroot())
     assert layout is not None and layout.name == result.layout, context
+    # what loads is in the layout's (XSD's) order, and no value is over its load limit
+    assert not layout_order_violations(tree, layout), context
+    assert not over_limit_values(tree, layout), context
     expected, columns = expected_inbound_rows(tree, layout)
     total = 0
     for table in LANDING:
@@ -295,6 +302,7 @@ def test_outbound_mutants_load_exactly_or_fail_cleanly(
         if result.status != "loaded":
             assert result.status in ("failed", "refused"), context
             assert isinstance(result.error, str) and result.error.strip(), context
+            assert_error_is_safe(result.error, data, name, context)
             assert not counts, f"rows left behind: {counts}; {context}"
             return
         tree = reference_tree(data)
@@ -331,7 +339,7 @@ def documents(draw: st.DrawFn, layout: FileLayout) -> tuple[etree._Element, dict
             st.text(XML_CHARS, min_size=1, max_size=30)
             if element.column == "file_identifier"
             else VALUE_TEXT
-        )
+        )[: element.max_length]
         etree.SubElement(root, NS + element.name).text = text
         header[element.column] = text
     budget = [draw(st.integers(0, 12))]  # records below the issuer, so documents stay small
@@ -343,12 +351,13 @@ def documents(draw: st.DrawFn, layout: FileLayout) -> tuple[etree._Element, dict
                 etree.SubElement(elem, NS + field.name).text = draw(RID_TEXT)
             elif field.repeated:
                 for _ in range(draw(st.integers(0, min(3, field.max_occurs)))):
-                    etree.SubElement(elem, NS + field.name).text = draw(VALUE_TEXT)
+                    text = draw(VALUE_TEXT)[: field.max_length]
+                    etree.SubElement(elem, NS + field.name).text = text
             else:
                 how = draw(st.sampled_from(["value", "value", "value", "empty", "absent"]))
                 if how != "absent":
                     etree.SubElement(elem, NS + field.name).text = (
-                        draw(VALUE_TEXT) if how == "value" else None
+                        draw(VALUE_TEXT)[: field.max_length] if how == "value" else None
                     )
         for child in rec.children:
             count = min(draw(st.integers(0, 3)), budget[0])
@@ -399,6 +408,45 @@ def test_generated_documents_round_trip_exactly(
         names = ", ".join(f'"{c}"' for c in header)
         stored = con.execute(f"SELECT {names} FROM submission_file").fetchone()
         assert dict(zip(header, stored, strict=True)) == header, context
+
+    run()
+
+
+@pytest.mark.parametrize("submission_type", ["E", "M", "P", "S"])
+def test_generated_values_over_their_limit_are_refused_without_quoting_them(
+    submission_type: str,
+    inbound_db: tuple[duckdb.DuckDBPyConnection, list[str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """One value of a generated document made longer than its element's load limit: the file
+    is refused, the error names that element and its line, and quotes nothing of the value."""
+    con, tables = inbound_db
+    layout = BY_TYPE[submission_type]
+    work = tmp_path_factory.mktemp(f"over_limit_{submission_type}")
+
+    @scaled(8, 300)  # x4 layouts
+    @given(document=documents(layout), pick=st.integers(0, 10**6), extra=st.integers(1, 5000))
+    def run(document: tuple[etree._Element, dict[str, str]], pick: int, extra: int) -> None:
+        root, _ = document
+        limits = {NS + e.name: e.max_length for e in (*layout.header, *layout.totals)}
+        for record, _ in layout.records():
+            limits.update(
+                {NS + f.name: f.max_length for f in record.fields if f is not RECORD_IDENTIFIER}
+            )
+        leaves = [e for e in root.iter() if e.tag in limits and not len(e)]
+        leaf = leaves[pick % len(leaves)]
+        leaf.text = "Q7" * ((limits[leaf.tag] + extra) // 2 + 1)
+        data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        path = work / f"over.{submission_type}.xml"
+        path.write_bytes(data)
+        reset(con, tables)
+        context = f"{leaf.tag}, {len(leaf.text)} characters"
+        result = load_file(con, path, parallel=False)
+        assert result.status == "failed", context
+        assert f"element {etree.QName(leaf).localname}" in result.error, result.error
+        assert "over this element's load limit" in result.error, result.error
+        assert "Q7Q7" not in result.error and len(result.error) <= 280, result.error
+        assert not any(row_counts(con, LANDING).values()), context
 
     run()
 

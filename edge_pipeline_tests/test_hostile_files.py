@@ -263,7 +263,7 @@ INLINE_ATTACKS = {
         lambda data: with_doctype(
             data, f'<!DOCTYPE {ROOT} [<!ENTITY x SYSTEM "file://{{secret}}">]>'
         ).replace(f"<{ROOT} ".encode(), f'<{ROOT} a="&x;" '.encode(), 1),
-        ("not well-formed XML", "Attribute references external entity 'x'"),
+        ("not well-formed XML", "Attribute references external entity '[1 chars]'"),
         4,
     ),
     # no DTD at all: an entity the parser cannot know (lxml alone reports "no element found")
@@ -271,7 +271,7 @@ INLINE_ATTACKS = {
         lambda data: data.replace(
             b"</insuredMemberIdentifier>", b"&foo;</insuredMemberIdentifier>", 1
         ),
-        ("not well-formed XML", "Entity 'foo' not defined"),
+        ("not well-formed XML", "Entity '[3 chars]' not defined"),
         "member",
     ),
 }
@@ -826,7 +826,7 @@ OUTBOUND_ATTACKS = {
     ),
     "undeclared_entity": (
         f'<{STATUS_ROOT} xmlns="http://vo.edge.fm.cms.hhs.gov">\n&foo;</{STATUS_ROOT}>',
-        "Entity 'foo' not defined",
+        "Entity '[3 chars]' not defined",
     ),
     "deep_nesting": (
         f'<{STATUS_ROOT} xmlns="http://vo.edge.fm.cms.hhs.gov">'

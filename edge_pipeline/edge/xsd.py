@@ -12,6 +12,10 @@ value is an optional ``xs:string``: a missing or badly formatted value is a reco
 error that must be reported against its record (spec section 4), not a file-level schema
 failure that would hide every other finding in the file.  ``recordIdentifier`` is the exception,
 being the key that links each record to its outbound errors.
+
+Two bounds the loader enforces are stated here too, so that the XSD and the loader refuse the
+same files: every value's length limit (``Element.max_length``, far above any legitimate
+length: it bounds memory, it does not judge the value) and the recordIdentifier's BIGINT range.
 """
 
 from __future__ import annotations
@@ -88,7 +92,11 @@ def _leaf(sequence: etree._Element, leaf: Element) -> None:
         )
     else:
         node = etree.SubElement(
-            sequence, f"{_XS}element", name=leaf.name, type="xs:string", minOccurs="0"
+            sequence,
+            f"{_XS}element",
+            name=leaf.name,
+            type=f"{TNS}:{value_type_name(leaf.max_length)}",
+            minOccurs="0",
         )
         if leaf.repeated:
             node.set("maxOccurs", str(leaf.max_occurs))
@@ -96,11 +104,33 @@ def _leaf(sequence: etree._Element, leaf: Element) -> None:
 
 
 def _record_identifier_type(schema: etree._Element) -> None:
-    """Digits only, as the loader reads it: ``+5`` or `` 5`` would link ambiguously."""
+    """Digits only, as the loader reads it: ``+5`` or `` 5`` would link ambiguously; at most
+    the warehouse's BIGINT."""
     simple = etree.SubElement(schema, f"{_XS}simpleType", name=RECORD_IDENTIFIER_TYPE)
     _annotate(simple, "unsigned decimal digits: the key outbound reports link records on")
     restriction = etree.SubElement(simple, f"{_XS}restriction", base="xs:nonNegativeInteger")
+    etree.SubElement(restriction, f"{_XS}maxInclusive", value=str(2**63 - 1))
     etree.SubElement(restriction, f"{_XS}pattern", value="[0-9]+")
+
+
+def value_type_name(limit: int) -> str:
+    """Named simpleType of a leaf value with this length limit, e.g. ``Value256Type``."""
+    return f"Value{limit}Type"
+
+
+def _value_types(schema: etree._Element, layout: FileLayout) -> None:
+    """One string type per length limit the layout's leaves use (see ``Element.max_length``)."""
+    leaves = [*layout.header, *layout.totals]
+    leaves += [f for record, _ in layout.records() for f in record.fields]
+    for limit in sorted({leaf.max_length for leaf in leaves if leaf.name != RECORD_IDENTIFIER}):
+        simple = etree.SubElement(schema, f"{_XS}simpleType", name=value_type_name(limit))
+        _annotate(
+            simple,
+            f"any text up to {limit} characters: the loader's memory bound, far above any "
+            "legitimate value; the value itself is judged by Phase 1",
+        )
+        restriction = etree.SubElement(simple, f"{_XS}restriction", base="xs:string")
+        etree.SubElement(restriction, f"{_XS}maxLength", value=str(limit))
 
 
 def _record_element(sequence: etree._Element, record: Record) -> None:
@@ -168,7 +198,8 @@ def render_xsd(layout: FileLayout) -> str:
         + (f": {layout.doc}. " if layout.doc else ". ")
         + "Structural schema: names, order, nesting and repetition are enforced; leaf values are "
         "optional strings checked by Phase 1 (required, face validity, referential, logical), "
-        "except recordIdentifier, which is required and an integer.",
+        "except recordIdentifier, which is required and an integer; every value has a length "
+        "limit far above any legitimate length.",
     )
     root = etree.SubElement(
         schema, f"{_XS}element", name=layout.root, type=f"{TNS}:{type_name(layout.root)}"
@@ -182,6 +213,7 @@ def render_xsd(layout: FileLayout) -> str:
     _record_element(sequence, layout.issuer)
     _record_types(schema, layout.issuer)
     _record_identifier_type(schema)
+    _value_types(schema, layout)
 
     return generated_document(
         schema, f"edge_pipeline.edge.layouts ({layout.name})", "python -m edge_pipeline.edge.xsd"

@@ -22,6 +22,15 @@ ValueKind = Literal["string", "code", "integer", "decimal", "date", "datetime"]
 #: R required, S situational (required under a stated condition), N not required.
 Requirement = Literal["R", "S", "N"]
 
+#: Every value up to this many characters loads, whatever the element: the length limit of a
+#: value bounds the loader's memory (a batch of rows holds at most rows x the sum of its
+#: limits), it is not a validity check.  A value somewhat too long must load so that Phase 1
+#: can report it against its record; only one far above any legitimate length (a megabyte of
+#: text in an id) is refused, with the file, at load.
+MIN_VALUE_LIMIT = 256
+#: How far above the spec's stated length a value may run before it is refused at load.
+SPEC_LENGTH_FACTOR = 4
+
 
 @dataclass(frozen=True)
 class Element:
@@ -37,10 +46,17 @@ class Element:
     #: Column holding the 1-based position of a repeated value within its record.
     sequence_column: str | None = None
     doc: str = ""
+    #: The value's length as the spec states it (exact or maximum), where it states one.
+    length: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_occurs > 1 and not (self.table and self.sequence_column):
             raise ValueError(f"repeated element {self.name} needs a table and sequence column")
+
+    @property
+    def max_length(self) -> int:
+        """Longest value (in characters) that loads; see ``MIN_VALUE_LIMIT``."""
+        return max(MIN_VALUE_LIMIT, SPEC_LENGTH_FACTOR * (self.length or 0))
 
     @property
     def repeated(self) -> bool:

@@ -24,6 +24,7 @@ from typing import Any
 
 from lxml import etree
 
+from edge_pipeline.edge.errors import safe_name
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
 from edge_pipeline.edge.layouts.outbound.common import FILE_HEADER
 from edge_pipeline.edge.layouts.outbound.model import Group, Node, RaReportLayout
@@ -106,7 +107,8 @@ class RaReportHandler(_Handler):
         if self.reader.zone and self.reader.zone != zone:
             raise self._refuse(
                 elem,
-                f"executionZoneCode {zone} contradicts the file name's zone {self.reader.zone}",
+                f"executionZoneCode {safe_name(zone, 16)} contradicts the file name's zone "
+                f"{self.reader.zone}",
                 "executionZoneCode",
             )
         self.base = {

@@ -265,7 +265,9 @@ def _release(elem: Any) -> None:
 
 def _int(text: str | None) -> int | None:
     """Integer leaves are digits (the structure checker saw to it); absent ones are None."""
-    return int(text) if text is not None and text.strip() else None
+    if text is None or not text.strip():
+        return None
+    return int(text.strip().lstrip("0") or "0")  # leading zeros count towards int()'s limit
 
 
 class _Handler:

@@ -15,12 +15,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from edge_pipeline.edge.errors import count_digits
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, Node
 from edge_pipeline.edge.outbound.errors import OutboundFormatError
 from edge_pipeline.edge.readers.xmlparse import split_tag
 
 _DIGITS = re.compile(r"[0-9]+")
+#: Integer leaves land in BIGINT columns.
+_MAX = 2**63 - 1
+_MAX_DIGITS = len(str(_MAX))
 
 
 def _occurs(node: Node) -> str:
@@ -110,8 +114,13 @@ class StructureChecker:
         cursor = self._stack.pop()
         node = cursor.node
         if isinstance(node, Leaf):
-            if node.kind == "integer" and not _DIGITS.fullmatch((elem.text or "").strip()):
-                raise self._fail(elem, f"{node.name} must be an unsigned integer")
+            if node.kind == "integer":
+                text = (elem.text or "").strip()
+                if not _DIGITS.fullmatch(text):
+                    raise self._fail(elem, f"{node.name} must be an unsigned integer")
+                if len(text.lstrip("0")) > _MAX_DIGITS or int(text.lstrip("0") or "0") > _MAX:
+                    # before int() sees it: Python refuses more than 4,300 digits
+                    raise self._fail(elem, f"{node.name} is out of range, {count_digits(text)}")
             return
         if (elem.text or "").strip():
             raise self._fail(elem, f"{node.name} holds elements only, not text")

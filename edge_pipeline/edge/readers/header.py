@@ -12,7 +12,7 @@ from typing import IO
 
 from lxml import etree
 
-from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.edge.errors import InboundFormatError, safe_name, too_long
 from edge_pipeline.edge.layouts import BY_ROOT, EDGE_NAMESPACE, FileLayout
 from edge_pipeline.edge.readers.xmlparse import (
     iterparse,
@@ -57,7 +57,8 @@ def layout_for_root(tag: object, name: str) -> FileLayout:
     if namespace != EDGE_NAMESPACE:
         raise InboundFormatError(
             name,
-            f"root element {localname} is in namespace {namespace or '(none)'}, "
+            f"root element {safe_name(localname)} is in namespace "
+            f"{safe_name(namespace or '(none)', 64)}, "
             f"expected {EDGE_NAMESPACE}",
             element=localname,
         )
@@ -65,7 +66,7 @@ def layout_for_root(tag: object, name: str) -> FileLayout:
     if layout is None:
         known = ", ".join(sorted(BY_ROOT))
         raise InboundFormatError(
-            name, f"unknown root element {localname} (expected one of {known})"
+            name, f"unknown root element {safe_name(localname)} (expected one of {known})"
         )
     return layout
 
@@ -98,6 +99,7 @@ def _read_header(source, name: str) -> InboundHeader:
     root = issuer = None
     root_columns: dict[str, str] = {}
     issuer_columns: dict[str, str] = {}
+    limits: dict[str, int] = {}
     child_tags: set[str] = set()
     values: dict[str, str | None] = {}
     issuer_values: dict[str, str | None] = {}
@@ -108,6 +110,11 @@ def _read_header(source, name: str) -> InboundHeader:
             root = elem
             root_columns = {NS + e.name: e.column for e in (*layout.header, *layout.totals)}
             issuer_columns = {NS + e.name: e.column for e in layout.issuer.value_fields}
+            limits = {
+                NS + e.name: e.max_length
+                for e in (*layout.header, *layout.totals, *layout.issuer.value_fields)
+                if e.name != "recordIdentifier"  # parsed and range-checked by the record reader
+            }
             child_tags = {NS + (c.container or c.element) for c in layout.issuer.children}
             continue
         parent = elem.getparent()
@@ -117,6 +124,7 @@ def _read_header(source, name: str) -> InboundHeader:
             elif issuer is not None and parent is issuer and elem.tag in child_tags:
                 break
             continue
+        _check_length(elem, limits, name)
         if parent is root and elem.tag in root_columns:
             values[root_columns[elem.tag]] = elem.text or ""
         elif issuer is not None and parent is issuer and elem.tag in issuer_columns:
@@ -126,3 +134,14 @@ def _read_header(source, name: str) -> InboundHeader:
     if layout is None:
         raise InboundFormatError(name, "the file is empty")
     return InboundHeader(layout=layout, values=values, issuer=issuer_values)
+
+
+def _check_length(elem, limits: dict[str, int], name: str) -> None:
+    """Refuse a header, total or issuer value over its load limit before it is stored in the
+    registry (the record reader refuses the file for it anyway)."""
+    limit = limits.get(elem.tag)
+    if limit is not None and len(elem.text or "") > limit:
+        element = split_tag(elem.tag)[1]
+        raise InboundFormatError(
+            name, too_long(elem.text, limit), element=element, line=elem.sourceline
+        )

@@ -15,6 +15,11 @@ How a file is split (``plan_split``), for a layout issuer > X > R (ESMCS: issuer
 
 Why that cannot change what is loaded:
 
+* The split is planned only for a file the parser reads as UTF-8 (or its subset ASCII),
+  detected as libxml2 does: a byte-order mark, else the XML declaration's ``encoding``.  The
+  byte searches below look for ASCII bytes, which mean the same characters only there: in
+  UTF-16, UTF-32 or EBCDIC a tag is other bytes, and in UTF-7 ``+ADw-`` is a ``<``.  Any
+  other encoding is read serially (``splittable_encoding``).
 * The split is planned only if no ``<!`` or ``<?`` occurs between the XML declaration and the
   split.  Then every ``<`` there starts a tag (text and attribute values cannot hold a raw
   ``<``), so byte searches for start tags find exactly the elements the parser sees.
@@ -54,6 +59,7 @@ import importlib.abc
 import json
 import os
 import queue
+import re
 import struct
 import subprocess
 import sys
@@ -68,7 +74,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 import edge_pipeline
-from edge_pipeline.edge.errors import FileChangedError
+from edge_pipeline.edge.errors import MAX_MESSAGE_CHARS, FileChangedError, shorten
 from edge_pipeline.edge.layouts import BY_NAME, FileLayout, Record
 from edge_pipeline.edge.readers.stream import NS, InboundStreamReader
 
@@ -76,12 +82,20 @@ from edge_pipeline.edge.readers.stream import NS, InboundStreamReader
 PARALLEL_MIN_BYTES = 32 * 2**20
 #: Rows per batch a worker sends: small enough that a batch in flight costs a few MB.
 WORKER_BATCH_ROWS = 16_384
+#: ... and few enough bytes, whatever the values' lengths (see ``DEFAULT_BATCH_BYTES``).
+WORKER_BATCH_BYTES = 16 * 2**20
 #: A head piece (root start tag and header, or a record's start tag and leaves) is small; a
 #: large one means an odd file, which is read serially rather than copied.
 _MAX_HEAD_PIECE = 1 << 20
 _READ_CHUNK = 1 << 16
 _SCAN_CHUNK = 4 << 20
 _DELIMITERS = frozenset(b" \t\r\n>/")
+_UTF8_BOM = b"\xef\xbb\xbf"
+#: Encoding names (lower case) under which the file's bytes are UTF-8: splittable.
+_SPLITTABLE_ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_DECLARED_ENCODING = re.compile(
+    rb"<\?xml[ \t\r\n][^>]*?encoding[ \t\r\n]*=[ \t\r\n]*[\"']([^\"']*)[\"']"
+)
 #: A frame on a worker's stdout: kind, name length, payload length; then name and payload.
 _FRAME = struct.Struct("<cHQ")
 _BATCH, _DONE, _ERROR = b"B", b"D", b"E"
@@ -118,6 +132,7 @@ class WorkerSpec:
     boundary_line: int = 0
     first_position: int = 1  # document position of the first record this worker reads
     fd: int = -1  # the caller's open file, inherited by the worker; -1: open ``path``
+    batch_bytes: int = WORKER_BATCH_BYTES
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -245,9 +260,12 @@ class _Scanner:
         return self.source.read(end - start)
 
     def root(self) -> tuple[int, bytes | None]:
-        """Offset where markup starts (past BOM and XML declaration) and the root's name."""
+        """Offset where markup starts (past BOM and XML declaration) and the root's name;
+        no name if the file is not UTF-8 (see ``splittable_encoding``)."""
         head = self.read(0, 1 << 16)
-        content = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+        if not splittable_encoding(head):
+            return 0, None
+        content = 3 if head.startswith(_UTF8_BOM) else 0
         if head.startswith(b"<?xml", content):
             content = head.find(b"?>", content) + 2
             if content < 2:
@@ -293,6 +311,26 @@ class _Scanner:
                 if at >= 0:
                     last[name] = offset + at
         return last
+
+
+def splittable_encoding(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is read as UTF-8, the way libxml2 decides: a
+    UTF-8 byte-order mark or none; then an XML declaration in ASCII whose ``encoding`` (if
+    any) names UTF-8 or ASCII, or no declaration and markup starting with an ASCII ``<``.
+
+    Anything else (a UTF-16/32 mark, UTF-16/32 or EBCDIC without one, a declaration naming
+    another encoding) is read serially: only the speed differs.
+    """
+    body = head[3:] if head.startswith(_UTF8_BOM) else head
+    if body.startswith(b"<?xml"):
+        end = body.find(b"?>")
+        if end < 0:
+            return False
+        found = _DECLARED_ENCODING.match(body[: end + 2])
+        return found is None or found.group(1).decode("latin-1").lower() in _SPLITTABLE_ENCODINGS
+    # No declaration: UTF-8 by default, if the markup is (ASCII whitespace, then "<" + name).
+    start = body.lstrip(b" \t\r\n")
+    return start[:1] == b"<" and start[1:2].isascii() and start[1:2].isalpha()
 
 
 def _has_markup_declaration(data: bytes, length: int) -> bool:
@@ -373,8 +411,8 @@ class ParallelReader:
 
 
 def _describe(worker: _Worker, payload: bytes | bytearray | None) -> str:
-    if payload is not None:
-        return bytes(payload).decode("utf-8", "replace")
+    if payload is not None:  # the worker's error: bounded (errors.py) unless an internal one
+        return shorten(bytes(payload).decode("utf-8", "replace"), 2 * MAX_MESSAGE_CHARS)
     return f"exited with code {worker.process.wait()} without finishing: {worker.stderr_tail()}"
 
 
@@ -546,6 +584,7 @@ def run_worker(spec: WorkerSpec, out: IO[bytes]) -> None:
         BY_NAME[spec.layout],
         spec.name,
         spec.batch_rows,
+        batch_bytes=spec.batch_bytes,
         inherited=frozenset(spec.inherited),
         boundary_line=spec.boundary_line,
         first_position=spec.first_position,

@@ -9,7 +9,25 @@ appends without another Python pass.
 Values stay raw text: the warehouse is the auditable copy of what the issuer sent, and Phase 1
 must be able to report ``04/01/2025`` exactly as it appeared.  Only ``recordIdentifier`` is
 parsed, because it is the key every outbound report links on; a record without a usable one
-cannot be traced and makes the file unloadable.
+(not unsigned digits, or beyond BIGINT, counted before ``int()`` sees them) cannot be traced
+and makes the file unloadable.
+
+What the shipped XSD refuses, the reader refuses, with file, line, record and element:
+
+* **Order.**  The XSD declares the root and every record as an ``xs:sequence``: header, totals,
+  then the issuer record; in a record its leaves in layout order (a repeated leaf's values
+  together), then its child records.  A new child signature is checked against that order
+  once (``_plan``), the root once per file (``_end_issuer``), and a record that had child
+  records must have no leaf after them (``leaves_before``).
+* **Length.**  Every element has a load limit (``Element.max_length``, ``xs:maxLength``): far
+  above any legitimate value, it bounds memory and does not judge the value.  A record costs
+  one C-level ``max(map(len, ...))`` against its plan's smallest limit; only a record over it
+  is looked at value by value.
+
+Memory is bounded whatever the values: the length limits bound a row; a table's rows are
+handed out once they reach ``batch_rows`` rows, and every table's once all of them together
+hold ``batch_bytes`` bytes of Arrow data; the chunks of Python rows awaiting conversion are
+sized from the limits to an eighth of that budget (``_chunk_rows``).
 
 Why the hot path looks the way it does (it runs once per record, millions of times):
 
@@ -60,7 +78,12 @@ from typing import IO, Any, NamedTuple
 import pyarrow as pa
 from lxml import etree
 
-from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.edge.errors import (
+    InboundFormatError,
+    count_digits,
+    describe_value,
+    too_long,
+)
 from edge_pipeline.edge.layouts import EDGE_NAMESPACE, FileLayout, Record
 from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
 from edge_pipeline.edge.readers.header import layout_for_root
@@ -76,9 +99,15 @@ RID_TAG = NS + RECORD_IDENTIFIER.name
 #: Column of every record table holding the record's document position (see module doc).
 POSITION_COLUMN = "record_position"
 DEFAULT_BATCH_ROWS = 65_536
+#: A batch is also handed out once its Arrow data reaches this many bytes, so that long values
+#: (up to each element's length limit) cannot make a batch of ``DEFAULT_BATCH_ROWS`` rows huge.
+DEFAULT_BATCH_BYTES = 64 * 2**20
 #: Python rows buffered before they are converted to (compact) Arrow record batches.
 CHUNK_ROWS = 4_096
 _MAX_BIGINT = 2**63 - 1
+#: Length "limit" of elements whose length is not checked (recordIdentifier, which is parsed
+#: and range-checked instead; child records and containers, which hold no value).
+_UNCHECKED = 2**62
 
 _TAG = attrgetter("tag")
 _TEXT = attrgetter("text")
@@ -109,6 +138,40 @@ def repeated_columns(
     return columns
 
 
+#: A chunk of rows (Python objects until converted) is at most this fraction of the byte
+#: budget, as several tables hold one each.
+_CHUNKS_PER_BATCH = 8
+
+
+def _chunk_rows(values: Sequence[Any], chunk_rows: int, batch_bytes: int) -> int:
+    """Rows buffered before conversion to Arrow for a table of these value elements: at most
+    ``chunk_rows``, and few enough that a chunk at every element's length limit (4 bytes a
+    character in UTF-8) stays within an eighth of ``batch_bytes``; so the reader holds about
+    the byte budget and a chunk per table, whatever the values (the length limits make this
+    a bound)."""
+    row_bytes = sum(4 * f.max_length + 8 for f in values) + 64  # + identifiers, offsets
+    return max(1, min(chunk_rows, batch_bytes // _CHUNKS_PER_BATCH // row_bytes))
+
+
+def read_record_identifier(text: str | None) -> int | str:
+    """A recordIdentifier's value, or why it has none: a reason that quotes nothing of it.
+
+    Unsigned ASCII digits (leading zeros allowed, as in the XSD's ``xs:nonNegativeInteger``)
+    up to the warehouse's BIGINT.  The digits are counted before ``int()`` sees them: Python
+    refuses to convert more than 4,300 digits, which would turn a bad file into an internal
+    error.
+    """
+    if text is None:
+        return "recordIdentifier is missing"
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()):
+        return f"recordIdentifier is not an integer, {describe_value(text)}"
+    significant = value.lstrip("0")
+    if len(significant) > len(str(_MAX_BIGINT)) or int(significant or "0") > _MAX_BIGINT:
+        return f"recordIdentifier is out of range, {count_digits(value)} (at most {_MAX_BIGINT})"
+    return int(significant or "0")
+
+
 def _getter(indices: Sequence[int]) -> Getter:
     """``itemgetter`` that always returns a tuple (it returns a bare item for one index)."""
     if len(indices) == 1:
@@ -132,6 +195,9 @@ class _Plan(NamedTuple):
     leaves: Getter  # children -> the value elements among them (which must hold text only)
     #: (index of a child holding child records read with this record, their reader)
     inline: tuple[tuple[int, _RecordReader], ...] = ()
+    #: Smallest length limit among the children, and each child's limit (see ``_leaves``).
+    bound: int = _UNCHECKED
+    limits: tuple[int, ...] = ()
 
 
 @dataclass
@@ -148,6 +214,7 @@ class _TableBuffer:
     values: list = field(default_factory=list)
     batches: list[pa.RecordBatch] = field(default_factory=list)
     pending: int = 0  # rows already converted to Arrow
+    pending_bytes: int = 0  # their size in Arrow
     limit: int = field(init=False)  # len(values) at which to convert
 
     def __post_init__(self) -> None:
@@ -160,8 +227,10 @@ class _TableBuffer:
             arrays = [
                 pa.array(self.values[i::width], type=f.type) for i, f in enumerate(self.schema)
             ]
-            self.batches.append(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+            batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+            self.batches.append(batch)
             self.pending += len(self.values) // width
+            self.pending_bytes += batch.nbytes
             self.values = []
 
     def take(self) -> pa.Table | None:
@@ -170,7 +239,7 @@ class _TableBuffer:
         if not self.batches:
             return None
         table = pa.Table.from_batches(self.batches, schema=self.schema)
-        self.batches, self.pending = [], 0
+        self.batches, self.pending, self.pending_bytes = [], 0, 0
         return table
 
 
@@ -202,14 +271,28 @@ class _RecordReader:
     #: a record inside it ended first), and that position.
     opened: Any = None
     position: int = 0
+    #: How many leaves ``opened`` held when it was opened: anything after them follows a
+    #: child record, which the layout's (XSD's) sequence does not allow.
+    leaves_before: int = 0
+    #: Each child tag's place in the layout's sequence (leaves, then child records) and each
+    #: leaf's length limit.
+    order: dict[str, int] = field(default_factory=dict)
+    limits: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def compile(
-        cls, record: Record, ancestors: tuple[Record, ...], chunk_rows: int
+        cls, record: Record, ancestors: tuple[Record, ...], chunk_rows: int, batch_bytes: int
     ) -> _RecordReader:
         values = [f for f in record.value_fields if f is not RECORD_IDENTIFIER]
         repeated = record.repeated_fields
+        sequence = [NS + f.name for f in record.fields]
+        sequence += [NS + (c.container or c.element) for c in record.children]
         return cls(
+            order={tag: i for i, tag in enumerate(sequence)},
+            limits={
+                NS + f.name: _UNCHECKED if f is RECORD_IDENTIFIER else f.max_length
+                for f in record.fields
+            },
             record=record,
             ancestors=ancestors,
             tag=NS + record.element,
@@ -219,11 +302,15 @@ class _RecordReader:
             container=NS + record.container if record.container else None,
             owner=NS + ancestors[-1].element if ancestors else None,
             buffer=_TableBuffer(
-                record.table, pa.schema(record_columns(record, ancestors)), chunk_rows
+                record.table,
+                pa.schema(record_columns(record, ancestors)),
+                _chunk_rows(values, chunk_rows, batch_bytes),
             ),
             repeated=[
                 _TableBuffer(
-                    f.table or "", pa.schema(repeated_columns(record, ancestors, f)), chunk_rows
+                    f.table or "",
+                    pa.schema(repeated_columns(record, ancestors, f)),
+                    _chunk_rows([f], chunk_rows, batch_bytes),
                 )
                 for f in repeated
             ],
@@ -245,6 +332,7 @@ class InboundStreamReader:
         name: str,
         batch_rows: int = DEFAULT_BATCH_ROWS,
         *,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
         inherited: frozenset[str] = frozenset(),
         boundary_line: int = 0,
         first_position: int = 1,
@@ -252,9 +340,12 @@ class InboundStreamReader:
         self.layout = layout
         self.name = name
         self.batch_rows = max(1, batch_rows)
+        self.batch_bytes = max(1, batch_bytes)
         self.chunk_rows = min(CHUNK_ROWS, self.batch_rows)
         self.readers = {
-            NS + record.element: _RecordReader.compile(record, ancestors, self.chunk_rows)
+            NS + record.element: _RecordReader.compile(
+                record, ancestors, self.chunk_rows, self.batch_bytes
+            )
             for record, ancestors in layout.records()
         }
         self.streamed = dict(self.readers)  # records the parser reports (the rest are inline)
@@ -270,7 +361,10 @@ class InboundStreamReader:
             self.readers[tag].inherited = True
         self.boundary_line = boundary_line
         self.records_read = 0
-        self._header_tags = frozenset(NS + e.name for e in (*layout.header, *layout.totals))
+        self._pending_bytes = 0  # Arrow bytes converted and not yet handed out, all tables
+        root_leaves = (*layout.header, *layout.totals)
+        #: Header and total elements: their place in the root's sequence, their length limit.
+        self._header_order = {NS + e.name: (i, e.max_length) for i, e in enumerate(root_leaves)}
         self._root: Any = None
         self._issuers = 0  # issuer records ended so far
         self._header_elements = 0  # root children before the (last) issuer record
@@ -320,17 +414,24 @@ class InboundStreamReader:
             plural = "" if limit == 1 else "s"
             self._refuse_root_child(issuer, f"a file holds at most {limit} such record{plural}")
         seen: set[str] = set()
+        last, previous = -1, ""
         for child in root:
             if child is issuer:
                 break
             tag = child.tag
-            if not isinstance(tag, str) or tag not in self._header_tags:
+            if not isinstance(tag, str) or tag not in self._header_order:
                 self._refuse_root_child(child, "unexpected element")
             if tag in seen:
                 self._refuse_root_child(child, "element appears more than once")
             if len(child):
                 self._refuse_root_child(child, "a value element holds elements, not text")
+            place, limit = self._header_order[tag]
+            if place < last:
+                self._refuse_root_child(child, _out_of_order(previous))
+            if len(child.text or "") > limit:
+                self._refuse_root_child(child, too_long(child.text, limit))
             seen.add(tag)
+            last, previous = place, tag
         self._header_elements = len(seen)
 
     def _refuse_root_child(self, child: Any, reason: str) -> None:
@@ -345,6 +446,11 @@ class InboundStreamReader:
         tree.  Returns whether a buffer is due to be converted to Arrow."""
         kids = list(elem)
         plan, raw, rid = self._leaves(reader, elem, kids)
+        if reader.opened is elem and len(kids) > reader.leaves_before:
+            late = kids[reader.leaves_before]
+            child = reader.record.children[0].element
+            reason = f"element after the {child} records: the layout (XSD) puts it before them"
+            self._fail(reader, late, raw[plan.rid], late.tag, reason)
         parent = elem.getparent()
         if parent is not reader.parent:
             self._enter(reader, elem, parent)  # numbers the ancestors not numbered yet
@@ -374,6 +480,8 @@ class InboundStreamReader:
         raw = list(map(_TEXT, kids))
         if any(map(len, plan.leaves(kids))):  # in C; a leaf's children would be lost unread
             self._fail_nested_leaf(reader, elem, kids, plan, raw[plan.rid])
+        if max(map(len, filter(None, raw)), default=0) > plan.bound:  # in C, per record
+            self._check_lengths(reader, kids, plan, raw)
         text = raw[plan.rid]
         if text is not None and text.isascii() and text.isdigit() and len(text) < 19:
             return plan, raw, int(text)
@@ -427,19 +535,24 @@ class InboundStreamReader:
         inline: list[tuple[int, _RecordReader]] = []
         rid_text: str | None = None
         singles = {RID_TAG, *reader.value_tags}
+        last, previous = -1, ""
         for i, tag in enumerate(tags):
             if not isinstance(tag, str):
                 reason = "entity references and other non-element nodes are not allowed"
                 self._fail(reader, elem, rid_text, None, reason)
+            if tag in singles:
+                if tag in positions:
+                    self._fail(reader, elem, rid_text, tag, "element appears more than once")
+            elif tag not in reader.repeated_tags and tag not in reader.nested:
+                self._fail(reader, elem, rid_text, tag, "unexpected element")
+            place = reader.order[tag]  # the layout's (XSD's) sequence: leaves, then records
+            if place < last:
+                self._fail(reader, kids[i], rid_text, tag, _out_of_order(previous))
+            last, previous = place, tag
             if tag in reader.nested:
                 if tag in reader.inline:
                     inline.append((i, reader.inline[tag]))
                 continue
-            if tag in singles:
-                if tag in positions:
-                    self._fail(reader, elem, rid_text, tag, "element appears more than once")
-            elif tag not in reader.repeated_tags:
-                self._fail(reader, elem, rid_text, tag, "unexpected element")
             positions.setdefault(tag, []).append(i)
             if tag == RID_TAG:
                 rid_text = kids[i].text
@@ -449,6 +562,7 @@ class InboundStreamReader:
         ancestors = len(reader.ancestors)
         key = [absent + 1 + ancestors, *range(absent + 1, absent + 1 + ancestors)]
         values = [positions.get(t, [absent])[0] for t in reader.value_tags]
+        limits = tuple(reader.limits.get(tag, _UNCHECKED) for tag in tags)
         plan = _Plan(
             rid=positions[RID_TAG][0],
             row=_getter([*key, *values, absent + 2 + ancestors]),
@@ -460,6 +574,8 @@ class InboundStreamReader:
             ),
             leaves=_getter(sorted(i for found in positions.values() for i in found)),
             inline=tuple(inline),
+            bound=min(limits, default=_UNCHECKED),
+            limits=limits,
         )
         reader.plans[tags] = plan
         return plan
@@ -472,15 +588,17 @@ class InboundStreamReader:
         leaf = next(kid for kid in plan.leaves(kids) if len(kid))
         self._fail(reader, leaf, rid_text, leaf.tag, "a value element holds elements, not text")
 
+    def _check_lengths(self, reader: _RecordReader, kids: list, plan: _Plan, raw: list) -> None:
+        """Some child's text is longer than the plan's smallest limit: refuse the record if a
+        value is over its own element's limit (``Element.max_length``)."""
+        for kid, text, limit in zip(kids, raw, plan.limits, strict=True):
+            if text is not None and len(text) > limit:
+                self._fail(reader, kid, raw[plan.rid], kid.tag, too_long(text, limit))
+
     def _identifier(self, reader: _RecordReader, elem: Any, text: str | None) -> int:
-        if text is None:
-            self._fail(reader, elem, None, RID_TAG, "recordIdentifier is missing")
-        value = text.strip()
-        if not value.isdigit() or not value.isascii():
-            self._fail(reader, elem, None, RID_TAG, f"recordIdentifier {text!r} is not an integer")
-        rid = int(value)
-        if rid > _MAX_BIGINT:
-            self._fail(reader, elem, None, RID_TAG, f"recordIdentifier {text!r} is out of range")
+        rid = read_record_identifier(text)
+        if isinstance(rid, str):
+            self._fail(reader, elem, None, RID_TAG, rid)
         return rid
 
     def _enter(self, reader: _RecordReader, elem: Any, parent: Any) -> None:
@@ -510,6 +628,9 @@ class InboundStreamReader:
             # The first record ending inside ``owner``: nothing after its start is numbered.
             owner_reader.opened = owner
             owner_reader.position = next(self._positions)
+            # The leaves before the child leading to ``elem`` (the parser may be ahead of the
+            # events, so the owner can already hold elements after it).
+            owner_reader.leaves_before = owner.index(parent if owner is not parent else elem)
         return (*owner_reader.parent_ids, own)
 
     def _misplaced(self, reader: _RecordReader, elem: Any, expected: str) -> None:
@@ -523,12 +644,24 @@ class InboundStreamReader:
             raise SplitUnsafeError(f"{reader.record.element} has leaves after the split")
 
     def _spill(self, reader: _RecordReader) -> Iterator[tuple[str, pa.Table]]:
-        """Convert a record type's buffered rows to Arrow; yield the tables that are full."""
+        """Convert a record type's buffered rows to Arrow; yield the tables that are full
+        (``batch_rows``), or every table once all of them together hold ``batch_bytes``: the
+        byte budget is the reader's, not each table's, so several tables of long values
+        cannot each fill one."""
         for owner in (reader, *reader.inline.values()):
             for buffer in (owner.buffer, *owner.repeated):
+                before = buffer.pending_bytes
                 buffer.spill()
+                self._pending_bytes += buffer.pending_bytes - before
                 if buffer.pending >= self.batch_rows:
+                    self._pending_bytes -= buffer.pending_bytes
                     yield buffer.table, buffer.take()
+        if self._pending_bytes >= self.batch_bytes:
+            self._pending_bytes = 0
+            for other in self.readers.values():
+                for buffer in (other.buffer, *other.repeated):
+                    if buffer.pending:
+                        yield buffer.table, buffer.take()
 
     def _flush(self, reader: _RecordReader) -> Iterator[tuple[str, pa.Table]]:
         for buffer in (reader.buffer, *reader.repeated):
@@ -539,10 +672,8 @@ class InboundStreamReader:
     def _fail(
         self, reader: _RecordReader, elem: Any, rid_text: str | None, tag: Any, reason: str
     ) -> None:
-        # str.isdigit() alone accepts "²", which int() refuses; and the registry column is BIGINT
-        value = rid_text.strip() if rid_text else ""
-        usable = value.isascii() and value.isdigit() and int(value) <= _MAX_BIGINT
-        rid = int(value) if usable else None
+        parsed = read_record_identifier(rid_text)
+        rid = parsed if isinstance(parsed, int) else None
         element = split_tag(tag)[1] if isinstance(tag, str) else None
         raise InboundFormatError(
             self.name,
@@ -552,6 +683,11 @@ class InboundStreamReader:
             element=element,
             line=elem.sourceline,
         )
+
+
+def _out_of_order(previous: str) -> str:
+    """Why an element standing after ``previous`` (a tag) is refused."""
+    return f"out of order: the layout (XSD) sequence puts it before {split_tag(previous)[1]}"
 
 
 class SplitUnsafeError(Exception):

@@ -17,12 +17,15 @@ Two refusals are added on top of libxml2's options:
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from lxml import etree
 
-from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.edge.errors import InboundFormatError, shorten
+from edge_pipeline.edge.names import printable_name
 
 #: The parser options every reader uses: no entity resolution, no DTD, no network, comments
 #: dropped, libxml2's size and depth limits kept.  Processing instructions are kept so that
@@ -128,6 +131,12 @@ def syntax_error(name: str, exc: etree.XMLSyntaxError) -> InboundFormatError:
     For some fatal errors (an undeclared entity such as ``&foo;``) lxml's iterparse raises a
     generic "no element found" at line 0; the parser's real message and line are then the
     last entry of the error log (cleared when the parse started, see ``iterparse``).
+
+    libxml2's messages quote the document: entity and tag names (``Entity 'AB1234' not
+    defined``; a stray ``<`` in a member id becomes a tag name), an unfinished CDATA section's
+    text on a second line, older versions the offending bytes.  The message is therefore
+    reduced by :func:`libxml2_message` to its first line with every word that is neither
+    libxml2's own nor an EDGE element name replaced by its length.
     """
     message = exc.msg
     line = exc.position[0] if getattr(exc, "position", None) else None
@@ -137,7 +146,85 @@ def syntax_error(name: str, exc: etree.XMLSyntaxError) -> InboundFormatError:
             message, line = f"{last.message}, line {last.line}, column {last.column}", last.line
         else:
             line = None
-    return InboundFormatError(name, f"not well-formed XML: {message}", line=line)
+    return InboundFormatError(name, f"not well-formed XML: {libxml2_message(message)}", line=line)
+
+
+#: Words of libxml2's own parser messages (lower case); any other word in a message may be
+#: document text and is replaced by its length.  A word missing here is only less readable.
+_LIBXML2_VOCABULARY = """
+    a an and are as at attribute attributes attvalue bad be blank bounds but by cdata char
+    character characters column comment construct content could couldn't data decl declaration
+    declared defined depth detected doctype document does element empty encoding end endtag
+    entity entityref error excessive expected expecting extra failed finished for found from
+    huge in incorrect indicate input internal invalid is labelled line literal long lookup loop
+    malformed mandates memory mismatch missing name namespace needed no node not of on opening
+    option or out parsing pcdata premature prefix proper pubidliteral range redefined reference
+    root section sequence specification standalone start starttag subset support supported
+    systemliteral tag text the to too try unescaped unfinished unknown unsupported uri use utf-8
+    utf-16 value version was whitespace with xml xml_parse_huge xmlparsecharref
+    xmlparseentityref xmlparsestartendtag xmlparsestarttag2 bytes ending amplification factor
+    exceeded maximum see xmlctxtsetmaxamplification allowed already after before big-endian
+    little-endian cannot closed conditional double-hyphen duplicate epilog prolog externalid
+    entityvalue fatal greater-than ignored implied improperly incomplete length limit markup
+    misplaced must names ncname nmtoken nesting null only pereference processing pubid public
+    publicid required reserved sysid system terminated this unable unexpected unparsed xmlns
+    xmlparsecomment xmlparsepi xmlparsepitarget xmlparseendtag xmlparsestarttag space spaces
+    white within wrong hexadecimal decimal digit encoder convert converting auto-detected number
+    recursion quote comma colons has have should set used using pi doc dtd sequence's label
+    labeled xmlchar charref attlist entities deep quotation mark pcdata content's
+    references external parameter undeclared declare
+"""
+_LIBXML2_WORDS = frozenset(_LIBXML2_VOCABULARY.split())
+_WORD = re.compile(r"[^\s,:;'\"()<>=/\[\]!?&]+")
+_PLACE = re.compile(r", line \d+, column \d+$")
+_MAX_LIBXML2_CHARS = 120
+_ENCODING_PREFIX = "Unsupported encoding: "
+
+
+def libxml2_message(message: str) -> str:
+    """libxml2's message with no document text in it (see ``syntax_error``)."""
+    first, _, rest = message.partition("\n")
+    if first.startswith(_ENCODING_PREFIX):  # the XML declaration's, before any data: kept
+        return shorten(printable_name(first), _MAX_LIBXML2_CHARS)
+    if rest:  # lxml appends ", line L, column C" after libxml2's (multi-line) message
+        place = _PLACE.search(rest)
+        first += place.group(0) if place else ""
+    known = known_names()
+
+    def word(match: re.Match[str]) -> str:
+        text = match.group(0)
+        lower = text.lower()
+        if lower in _LIBXML2_WORDS or text in known or (text.isdigit() and len(text) <= 10):
+            return text
+        if lower.startswith("0x") and len(text) <= 4:  # a byte value, no word of the file
+            return "0x.."
+        return f"[{len(text)} chars]"
+
+    return shorten(printable_name(_WORD.sub(word, first)), _MAX_LIBXML2_CHARS)
+
+
+@functools.cache
+def known_names() -> frozenset[str]:
+    """Every element name of the EDGE layouts (inbound and outbound): safe to quote."""
+    from edge_pipeline.edge.layouts import INBOUND_LAYOUTS
+    from edge_pipeline.edge.layouts.outbound import OUTBOUND_LAYOUTS
+    from edge_pipeline.edge.layouts.outbound.model import Group
+    from edge_pipeline.edge.layouts.outbound.tree import tree
+
+    names: set[str] = set()
+    for layout in INBOUND_LAYOUTS:
+        names.add(layout.root)
+        names.update(e.name for e in (*layout.header, *layout.totals))
+        for record, _ in layout.records():
+            names.update({record.element, *(f.name for f in record.fields)})
+            names.update(c.container for c in record.children if c.container)
+    stack = [tree(layout) for layout in OUTBOUND_LAYOUTS]
+    while stack:
+        node = stack.pop()
+        names.add(node.name)
+        if isinstance(node, Group):
+            stack.extend(node.children)
+    return frozenset(names)
 
 
 def split_tag(tag: str) -> tuple[str | None, str]:
