@@ -167,8 +167,8 @@ def test_file_names_are_escaped_and_bounded(tmp_path: Path, files: dict[str, byt
         assert_safe(result.error, MEMBER_ID)
         assert "\n" not in result.error and "\x1b" not in result.error
     assert (
-        "ok\\x0aloaded"
-        in _load(tmp_path / "ok\nloaded   ESES  forged.xml", tmp_path / "x")[0].error
+        "ok\\nloaded"
+        in _load(tmp_path / "ok\nloaded   ESES  forged.xml", tmp_path / "x.duckdb")[0].error
     )
 
 

@@ -194,6 +194,31 @@ def test_each_bad_report_is_skipped_and_named(
     assert not _outbox_tick(outbox, first.cursor).run_requests
 
 
+def test_a_symlinked_report_is_not_followed(
+    reports: dict[str, list[Path]], tmp_path: Path, logs: Logs
+) -> None:
+    """A symlink in the outbox (to a real report elsewhere) is named and skipped, never read
+    through: the loader would refuse it too, so no run is requested for it."""
+    outbox = _outbox(tmp_path, reports)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "other.xml"
+    target.write_bytes(
+        _variant(
+            reports["phase1"][0],
+            r"<inboundFileIdentifier>[^<]*</inboundFileIdentifier>",
+            "<inboundFileIdentifier>S00000000009</inboundFileIdentifier>",
+        )
+    )
+    link = outbox / "bad" / "link.xml"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+    first = _outbox_tick(outbox)
+    assert _requested(first) == GOOD
+    text = logs.text()
+    assert "link.xml: outbound header unreadable" in text and "symbolic link" in text
+
+
 def test_all_bad_reports_in_one_tick(reports: dict[str, list[Path]], tmp_path: Path) -> None:
     outbox = _outbox(tmp_path, reports)
     for name, content in _cases(reports).values():

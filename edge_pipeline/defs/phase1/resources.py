@@ -26,7 +26,9 @@ from pydantic import Field
 
 from edge_pipeline.defs.resources import data_dir
 from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.edge.input_file import open_input
 from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
+from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.outbound import read_outbound_header
 from edge_pipeline.edge.reconciliation.reports import report_role
 
@@ -110,12 +112,14 @@ class OutboxResource(dg.ConfigurableResource):
     def report(self, path: Path, warn: bool = True) -> OutboxReport | None:
         """What the report is and which inbound file it answers; ``None`` when its header cannot
         be read (it cannot be linked to any partition)."""
-        try:
-            header = read_outbound_header(path)
+        try:  # opened as the loader opens it: no symlink followed, no FIFO opened
+            with open_input(path) as opened:
+                header = read_outbound_header(path, opened.file)
         except (InboundFormatError, OSError, ValueError) as exc:
             # Deliberately broad: one bad report must not stop the others from being seen.
             if warn:
-                log.warning("%s: outbound header unreadable, not linked: %s", path.name, exc)
+                name = printable_name(path.name)
+                log.warning("%s: outbound header unreadable, not linked: %s", name, exc)
             return None
         inbound = (header.inbound_file_identifier or "").strip()
         if not inbound:

@@ -156,20 +156,19 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
 
 
 #: The registry's columns: only the plan id is required (see the module doc).
+#: The registry's optional text columns, stored as read (defaults filled from the plan id).
+_REGISTRY_TEXT = (
+    "issuer_identifier",
+    "hios_standard_component_id",
+    "state",
+    "market",
+    "metal",
+    "csr_variant",
+    "rating_areas",
+)
 REGISTRY_COLUMNS = (
     Column("insurance_plan_identifier", str),  # a blank id: a row without a plan, skipped
-    *(
-        Column(name, str, required=False)
-        for name in (
-            "issuer_identifier",
-            "hios_standard_component_id",
-            "state",
-            "market",
-            "metal",
-            "csr_variant",
-            "rating_areas",
-        )
-    ),
+    *(Column(name, str, required=False) for name in _REGISTRY_TEXT),
     Column("effective_start_year", optional(config_csv.year), required=False),
     Column("effective_end_year", optional(config_csv.year), required=False),
 )
@@ -178,21 +177,13 @@ REGISTRY_COLUMNS = (
 def _read_registry(path: Path) -> dict[str, list]:
     """The registry as columns; years become the first and last day of the effective years."""
     _, rows = read_config_csv(path, REGISTRY_COLUMNS)
-    columns: dict[str, list] = {
-        name: []
-        for name in (
-            "insurance_plan_identifier",
-            "issuer_identifier",
-            "hios_standard_component_id",
-            "state",
-            "market",
-            "metal",
-            "csr_variant",
-            "rating_areas",
-            "effective_start_date",
-            "effective_end_date",
-        )
-    }
+    names = (
+        "insurance_plan_identifier",
+        *_REGISTRY_TEXT,
+        "effective_start_date",
+        "effective_end_date",
+    )
+    columns: dict[str, list] = {name: [] for name in names}
     seen: set[str] = set()
     for row in rows:
         plan_id = row["insurance_plan_identifier"]
