@@ -291,7 +291,9 @@ def test_encodings_load_the_same_serially_and_in_parallel(
     result = _load(path, tmp_path / "parallel.duckdb", parallel=True)
     assert (result.status, result.error) == (serial.status, serial.error)
     if not loads:  # libxml2 (streamed) reads no EBCDIC or UTF-32: refused both ways
-        assert result.status == "failed" and "not well-formed XML" in result.error
+        # (EBCDIC before parsing: its first byte is not markup in any encoding XML allows)
+        assert result.status == "failed"
+        assert "not well-formed XML" in result.error or "not an XML file" in result.error
         return
     assert result.status == "loaded", result.error
     assert _digest(tmp_path / "parallel.duckdb") == _digest(tmp_path / "serial.duckdb")
