@@ -113,6 +113,10 @@ def test_every_hostile_text_is_stored_exactly_as_text(tmp_path: Path) -> None:
         cells = _column(path, sheet, column)
         assert [v for v, _ in cells] == frame[column].tolist()
         assert {t for _, t in cells} == {"s"}
+    # typed in again by an analyst, each stays text: Excel's quote prefix is set on every one
+    ws = load_workbook(path)["Risk scores by plan"]
+    assert all(c.quotePrefix for c in ws["A"][1:])
+    assert not any(c.quotePrefix for c in ws["C"][1:])  # numbers are numbers
     assert [v for v, _ in _column(path, "Risk scores by plan", "records")] == list(
         range(len(HOSTILE_TEXT))
     )

@@ -55,13 +55,22 @@ def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: First characters that make a spreadsheet read typed-in text as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _text_not_formulas(sheet: Worksheet) -> None:
     """Store every cell openpyxl took for a formula (a string starting with ``=``) as the text
-    it is: nothing in the report is a formula, so no value from a file can become one."""
+    it is: nothing in the report is a formula, so no value from a file can become one.  Text
+    that a spreadsheet would read as a formula once typed again (``+1+1``, ``@SUM(A1)``) also
+    gets the quote prefix (Excel's leading apostrophe), so an analyst editing the cell keeps
+    text, not a live formula."""
     for row in sheet.iter_rows():
         for cell in row:
             if cell.data_type == "f":
                 cell.data_type = "s"
+            if cell.data_type == "s" and str(cell.value).startswith(_FORMULA_STARTS):
+                cell.quotePrefix = True
 
 
 def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
