@@ -479,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.add_argument(
         "--pool",
         required=True,
-        help="CSV: plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm[,pool]",
+        help="CSV: plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm[,pool][,rating_area]",
     )
     transfer.add_argument(
         "--output",
