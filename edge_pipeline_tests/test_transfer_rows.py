@@ -424,3 +424,40 @@ def test_a_missing_csr_adjusted_score_is_flagged_not_replaced(built: tuple) -> N
         )
         compute_transfer_elements(con, RUN, gcf_path=root / "gcf.csv")
     assert missing_csr_adjusted(con, RUN) == []
+
+
+def test_a_warehouse_from_before_gets_the_new_columns() -> None:
+    from edge_pipeline.edge.phase2.schema import ensure_phase2_schema
+    from edge_pipeline.edge.transfer.schema import ensure_transfer_schema
+
+    con = duckdb.connect()
+    run = "benefit_year INTEGER, issuer_id VARCHAR, execution_zone VARCHAR"
+    con.execute(
+        f"CREATE TABLE transfer_estimate ({run}, state VARCHAR, risk_pool VARCHAR, "
+        "plan_id VARCHAR, source VARCHAR, metal VARCHAR, billable_member_months DECIMAL(14,4), "
+        "plrs DECIMAL(12,3), arf DECIMAL(12,3), idf DECIMAL(6,3), av DECIMAL(6,3), "
+        "gcf DECIMAL(8,4), premium_pmpm DECIMAL(14,2), share DECIMAL(18,12), "
+        "transfer_pmpm DECIMAL(18,6), transfer_total DECIMAL(18,2), hcrp_payment DECIMAL(18,2), "
+        "user_fee DECIMAL(18,2))"
+    )
+    con.execute(
+        f"CREATE TABLE shadow_ratee ({run}, state VARCHAR, risk_pool VARCHAR, plan_id VARCHAR, "
+        "rating_area VARCHAR, plrs DECIMAL(12,3))"
+    )
+    con.execute("INSERT INTO transfer_estimate (plan_id, plrs) VALUES ('P', 1.234)")
+    for _ in range(2):  # idempotent
+        ensure_phase2_schema(con)
+        ensure_transfer_schema(con)
+    types = dict(
+        con.execute(
+            "SELECT table_name || '.' || column_name, data_type FROM duckdb_columns() "
+            "WHERE column_name IN ('rating_area', 'plrs', 'plrs_exact', 'premium_pmpm')"
+        ).fetchall()
+    )
+    assert types["transfer_estimate.rating_area"] == "VARCHAR"
+    assert types["transfer_estimate.plrs"] == "DECIMAL(18,10)"
+    assert types["transfer_estimate.premium_pmpm"] == "DECIMAL(18,8)"
+    assert types["shadow_ratee.plrs_exact"] == types["reported_ratee.plrs_exact"]
+    assert con.execute("SELECT plan_id, plrs FROM transfer_estimate").fetchall() == [
+        ("P", Decimal("1.234"))
+    ]
