@@ -320,6 +320,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
             f"{o.ratee_rows} RATEE rows, issuer transfer {o.transfer.issuer_transfer:,.2f}"
             + (f" -> {', '.join(p.name for p in o.reports)}" if o.reports else "")
         )
+        if o.without_csr_adjusted:
+            print(
+                f"{o.run.label}: {o.without_csr_adjusted} enrollee x plan scored without a "
+                "CSR-adjusted score: left out of PLRS, not scored with the raw score "
+                "(check csr_adjusted_scores)"
+            )
     return EXIT_OK
 
 
@@ -473,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.add_argument(
         "--pool",
         required=True,
-        help="CSV: plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm[,pool]",
+        help="CSV: plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm[,pool][,rating_area]",
     )
     transfer.add_argument(
         "--output",

@@ -107,21 +107,26 @@ def _table_rows(value: Any) -> list[dict[str, Any]]:
 
 
 def print_transfer(transfer: dict[str, Any]) -> None:
-    """The transfer estimate per plan of each risk pool (the issuer's plans and the market's)."""
+    """The transfer estimate per plan x rating area of each risk pool (the issuer's plans and
+    the market's; area blank: a market plan given for all its areas)."""
     rows = _table_rows(transfer.get("transfer_estimate"))
     if not rows:
         print("  transfer estimate: none")
         return
-    print(f"  transfer estimate per plan (market file: {transfer.get('market_file', '?')}):")
     print(
-        f"    {'pool':<22} {'plan':<15} {'source':<7} {'metal':<12} {'BMM':>10} {'PLRS':>6}"
+        "  transfer estimate per plan x rating area "
+        f"(market file: {transfer.get('market_file', '?')}):"
+    )
+    print(
+        f"    {'pool':<22} {'plan':<15} {'area':<4} {'source':<7} {'metal':<12} {'BMM':>10} {'PLRS':>6}"
         f" {'ARF':>6} {'GCF':>6} {'premium':>8} {'PMPM':>9} {'transfer':>15} {'HCRP':>12}"
         f" {'user fee':>10}"
     )
     for row in rows:
         pool = f"{row.get('state')} {row.get('risk_pool')}"
         print(
-            f"    {pool:<22} {row.get('plan_id')!s:<15} {row.get('source')!s:<7} "
+            f"    {pool:<22} {row.get('plan_id')!s:<15} {row.get('rating_area') or '':<4} "
+            f"{row.get('source')!s:<7} "
             f"{row.get('metal')!s:<12} {float(row.get('billable_member_months') or 0):>10,.1f}"
             f" {float(row.get('plrs') or 0):>6.3f} {float(row.get('arf') or 0):>6.3f}"
             f" {float(row.get('gcf') or 0):>6.3f} {float(row.get('premium_pmpm') or 0):>8.2f}"

@@ -174,7 +174,8 @@ def _columns(table: str) -> list[str]:
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, run: tuple, rows: list[tuple]) -> None:
-    columns = _columns(table)
+    # the leading columns the rows give (shadow_ratee's unrounded *_exact ones come last)
+    columns = _columns(table)[: len(run) + len(rows[0])] if rows else _columns(table)
     marks = ", ".join("?" for _ in columns)
     con.executemany(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",

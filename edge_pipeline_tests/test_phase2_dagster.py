@@ -38,6 +38,7 @@ from edge_pipeline.defs.phase1.checks import SHADOW_PHASE1
 from edge_pipeline.defs.phase1.sensors import OUTBOX_REPORTS_TAG
 from edge_pipeline.defs.phase2 import scoring as scoring_module
 from edge_pipeline.defs.phase2.checks import (
+    CSR_ADJUSTED_SCORES,
     RA_INCLUDED_CLAIMS_ACTIVE,
     SCORED_ENROLLEES_ENROLLED,
     SCORES_MATCH_REPORTED,
@@ -286,10 +287,17 @@ def test_scoring_materializes_every_asset_with_counts_and_passes_both_checks(
     }
 
     evaluations = checks(result)
-    assert set(evaluations) == {RA_INCLUDED_CLAIMS_ACTIVE, SCORED_ENROLLEES_ENROLLED}
+    assert set(evaluations) == {
+        RA_INCLUDED_CLAIMS_ACTIVE,
+        SCORED_ENROLLEES_ENROLLED,
+        CSR_ADJUSTED_SCORES,
+    }
     for name, evaluation in evaluations.items():
-        assert evaluation.passed and evaluation.blocking, name
+        # a missing CSR-adjusted score is flagged, not blocking: the RATEE is still written
+        assert evaluation.passed and evaluation.blocking == (name != CSR_ADJUSTED_SCORES), name
         assert evaluation.partition == KEY, name
+    csr = evaluations[CSR_ADJUSTED_SCORES].metadata
+    assert csr["enrollees_without_csr_adjusted_score"].value == 0
     assert evaluations[RA_INCLUDED_CLAIMS_ACTIVE].metadata["offending_records"].value == 0
     assert evaluations[SCORED_ENROLLEES_ENROLLED].metadata["scored_without_enrollment"].value == 0
 

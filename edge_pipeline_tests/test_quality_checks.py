@@ -496,13 +496,16 @@ def test_a_perturbed_ratee_entry_fails_with_that_plan_and_rating_area(
 def test_a_transfer_estimate_row_off_by_five_dollars_fails(
     base: Base, con: duckdb.DuckDBPyConnection
 ) -> None:
-    (plan,) = _rows(
+    # one plan x rating area row (the unit of the formula, REGTAP FAQ 8487)
+    (plan, area) = _rows(
         con,
-        "SELECT plan_id FROM transfer_estimate WHERE source = 'issuer' ORDER BY plan_id LIMIT 1",
+        "SELECT plan_id, rating_area FROM transfer_estimate WHERE source = 'issuer' "
+        "ORDER BY plan_id, rating_area LIMIT 1",
     )[0]
     con.execute(
-        "UPDATE transfer_estimate SET transfer_total = transfer_total + 5 WHERE plan_id = ?",
-        [plan],
+        "UPDATE transfer_estimate SET transfer_total = transfer_total + 5 "
+        "WHERE plan_id = ? AND rating_area = ?",
+        [plan, area],
     )
     check = check_transfer_elements(con, base.run)
     failed = _failed(check)
@@ -511,7 +514,8 @@ def test_a_transfer_estimate_row_off_by_five_dollars_fails(
         ("pools", BETWEEN, "pool_total"),
     }
     (row,) = failed["transfers", BETWEEN, "transfer_difference"]
-    assert row["plan_id"] == plan and row["transfer_difference"] == pytest.approx(5.0)
+    assert (row["plan_id"], row["rating_area"]) == (plan, area)
+    assert row["transfer_difference"] == pytest.approx(5.0)
     (pool,) = failed["pools", BETWEEN, "pool_total"]
     assert (pool["state"], pool["risk_pool"], pool["pool_total"]) == ("NC", "individual", 5.0)
 

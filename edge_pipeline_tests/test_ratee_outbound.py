@@ -28,7 +28,11 @@ from edge_pipeline.edge.layouts.outbound.ratee import TRANSFER_ELEMENT
 from edge_pipeline.edge.outbound import RA_REPORTED_TABLES, load_outbound_file, write_phase2_reports
 from edge_pipeline.edge.outbound.tables import _ddl_columns
 from edge_pipeline.edge.outbound.xsd import load_schema, render_xsd, shipped_xsd
-from edge_pipeline.edge.phase2.schema import SHADOW_PHASE2_DDL, ensure_phase2_schema
+from edge_pipeline.edge.phase2.schema import (
+    RATEE_EXACT_COLUMNS,
+    SHADOW_PHASE2_DDL,
+    ensure_phase2_schema,
+)
 
 FIRST = dt.datetime(2026, 5, 1, 12, 0, 0)
 LATER = dt.datetime(2026, 5, 2, 8, 0, 0)
@@ -79,8 +83,9 @@ def test_layout_is_an_ra_report_carrying_every_shadow_column() -> None:
     assert (RATEE_LAYOUT.file_code, RATEE_LAYOUT.tables) == ("TE", ("reported_ratee",))
     leaves = [c for c in TRANSFER_ELEMENT.children if isinstance(c, Leaf)]
     assert all(leaf.assumed for leaf in leaves)
-    run_columns = {"benefit_year", "issuer_id", "execution_zone"}
-    assert [leaf.column for leaf in leaves] == [c for c in COLUMNS if c not in run_columns]
+    # every shadow column but the run's and the unrounded values only the formula uses
+    not_shown = {"benefit_year", "issuer_id", "execution_zone", *RATEE_EXACT_COLUMNS}
+    assert [leaf.column for leaf in leaves] == [c for c in COLUMNS if c not in not_shown]
     assert set(COLUMNS) | {"outbound_file_identifier", "report_type"} == set(
         RA_REPORTED_TABLES["reported_ratee"]
     )

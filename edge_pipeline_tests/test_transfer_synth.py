@@ -166,18 +166,20 @@ def test_market_rows_are_the_files_rows_of_the_issuers_pools(built: Built) -> No
 
 
 def test_issuer_rows_carry_user_fee_and_hcrp(built: Built) -> None:
+    # one estimate row per RATEE row: plan x rating area (REGTAP FAQ 8487)
     issuer = _rows(
         built,
-        "SELECT plan_id, billable_member_months, user_fee, hcrp_payment FROM transfer_estimate "
-        f"WHERE {RUN_SQL} AND source = 'issuer'",
+        "SELECT plan_id || '/' || rating_area, billable_member_months, user_fee, hcrp_payment "
+        f"FROM transfer_estimate WHERE {RUN_SQL} AND source = 'issuer'",
     )
     ratee = dict(
         _rows(
             built,
-            "SELECT plan_id, sum(billable_member_months) FROM shadow_ratee "
-            f"WHERE {RUN_SQL} GROUP BY plan_id",
+            "SELECT plan_id || '/' || rating_area, billable_member_months FROM shadow_ratee "
+            f"WHERE {RUN_SQL}",
         )
     )
+    assert len(issuer) == len(ratee)
     assert {p for p, *_ in issuer} == set(ratee)
     for plan, bmm, fee, _ in issuer:
         assert bmm == ratee[plan]
@@ -195,7 +197,11 @@ def test_issuer_rows_carry_user_fee_and_hcrp(built: Built) -> None:
     by_plan: dict[str, Decimal] = defaultdict(Decimal)
     for plan, _, payment in hcrp:
         by_plan[plan] += payment
-    assert {p: h for p, _, _, h in issuer if h} == dict(by_plan)
+    issuer_hcrp: dict[str, Decimal] = defaultdict(Decimal)
+    for row, _, _, payment in issuer:
+        if payment:
+            issuer_hcrp[row.split("/")[0]] += payment
+    assert dict(issuer_hcrp) == dict(by_plan)
     market_extras = _rows(
         built,
         "SELECT count(*) FROM transfer_estimate WHERE "

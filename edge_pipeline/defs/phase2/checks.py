@@ -59,6 +59,16 @@ TRANSFER_ESTIMATE = dg.AssetKey("transfer_estimate")
 TRANSFER_RECONCILIATION = dg.AssetKey("transfer_reconciliation")
 
 RATEE_MATCHES_SHADOW = "reported_ratee_matches_shadow"
+CSR_ADJUSTED_SCORES = "csr_adjusted_scores"
+
+csr_adjusted_scores = _spec(
+    CSR_ADJUSTED_SCORES,
+    TRANSFER_ELEMENTS,
+    "Every scored enrollee x plan has a CSR-adjusted score. One without is left out of its "
+    "plan's PLRS, never scored with its raw score in its place (a silent CSR factor of 1.0); "
+    "failing lists the plan x rating area rows with how many enrollees and billable months.",
+    blocking=False,
+)
 
 ratee_matches_shadow = _spec(
     RATEE_MATCHES_SHADOW,

@@ -15,15 +15,17 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
-from edge_pipeline.defs.phase1.metadata import arrow_table_metadata
+from edge_pipeline.defs.metadata import asset_tags, markdown_table, owners, table_metadata
+from edge_pipeline.defs.phase1.metadata import MAX_ROWS, arrow_table_metadata
 from edge_pipeline.defs.phase2.checks import (
+    CSR_ADJUSTED_SCORES,
     RATEE_MATCHES_SHADOW,
     REPORTED_RA_REPORTS,
     RISK_SCORES,
     TRANSFER_ELEMENTS,
     TRANSFER_ESTIMATE,
     TRANSFER_RECONCILIATION,
+    csr_adjusted_scores,
     ratee_matches_shadow,
 )
 from edge_pipeline.defs.phase2.reconciliation import reconcile_year
@@ -31,6 +33,7 @@ from edge_pipeline.defs.phase2.resources import TransferFiles, TransferSettingsR
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.phase2.runs import scoring_runs
+from edge_pipeline.edge.quality.transfer_checks import MISSING_CSR_COLUMNS, missing_csr_adjusted
 from edge_pipeline.edge.reconciliation.phase2 import (
     RATEE_DIFFERENCE_DISPLAY,
     refresh_ratee_differences,
@@ -58,13 +61,14 @@ def _files(settings: TransferSettingsResource) -> TransferFiles:
     pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[RISK_SCORES],
+    check_specs=[csr_adjusted_scores],
     owners=OWNERS,
     tags=TAGS,
     description=(
         "RATEE transfer elements of the benefit year per plan x rating area x risk pool "
         "(spec section 8): billable member months (at most the three oldest children under 21 "
-        "of a policy), PLRS, ARF (age rating curve), AV and IDF by metal, GCF by rating area, "
-        "premium PMPM."
+        "of a policy), PLRS (CSR-adjusted scores only), ARF (age rating curve), AV and IDF by "
+        "metal, GCF by rating area, premium PMPM; shown rounded, kept exact for the formula."
     ),
     metadata={"warehouse_tables": "shadow_ratee"},
 )
@@ -72,8 +76,9 @@ def transfer_elements(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     transfer_settings: TransferSettingsResource,
-) -> dg.MaterializeResult:
-    """Compute the RATEE rows of every run of the year."""
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Compute the RATEE rows of every run of the year; check that no enrollee lacks a
+    CSR-adjusted score (one that does is left out of PLRS, and said so here)."""
     year = int(context.partition_key)
     files = _files(transfer_settings)
     with warehouse.get_connection() as con:
@@ -82,6 +87,9 @@ def transfer_elements(
             compute_transfer_elements(con, run, gcf_path=files.gcf, age_curve_path=files.age_curve)
             for run in runs
         )
+        missing = [
+            {"run": run.label, **row} for run in runs for row in missing_csr_adjusted(con, run)
+        ]
         table = con.sql(
             """
             SELECT issuer_id, execution_zone, state, risk_pool, plan_id, rating_area, metal,
@@ -92,14 +100,39 @@ def transfer_elements(
         ).to_arrow_table()
         tables = table_metadata(con, ["shadow_ratee"], ("benefit_year = ?", [year]))
     context.log.info("BY%d: %d RATEE rows", year, rows)
-    return dg.MaterializeResult(
+    unscored = sum(row["enrollees"] for row in missing)
+    if unscored:
+        context.log.warning(
+            "BY%d: %d enrollee x plan rows without a CSR-adjusted score, left out of PLRS in "
+            "%d plan x rating area rows (check %s)",
+            year,
+            unscored,
+            len(missing),
+            CSR_ADJUSTED_SCORES,
+        )
+    yield dg.MaterializeResult(
         metadata={
             **tables,
             "ratee_rows": rows,
             "gcf_file": str(files.gcf or "none (GCF 1.0)"),
             "age_curve": str(files.age_curve or "federal default"),
             "transfer_elements": arrow_table_metadata(table, table.column_names),
+            "enrollees_without_csr_adjusted_score": unscored,
         }
+    )
+    columns = ("run", *MISSING_CSR_COLUMNS)
+    shown = [[row[c] for c in columns] for row in missing[:MAX_ROWS]]
+    yield dg.AssetCheckResult(
+        check_name=CSR_ADJUSTED_SCORES,
+        passed=not missing,
+        metadata={
+            "enrollees_without_csr_adjusted_score": unscored,
+            **(
+                {"rows": dg.MetadataValue.md(markdown_table(columns, shown, len(missing)))}
+                if missing
+                else {}
+            ),
+        },
     )
 
 
@@ -113,9 +146,9 @@ def transfer_elements(
     owners=OWNERS,
     tags=TAGS,
     description=(
-        "State transfer estimate per plan of each state risk pool: the issuer's plans (from its "
-        "RATEE) with the other issuers' (the market file), the spec section 8 formula (pools "
-        "sum to zero), high-cost risk pool payments (60 % of paid claims above $1M) and the RA "
+        "State transfer estimate per plan x rating area of each state risk pool (REGTAP FAQ "
+        "8487): the issuer's rows (from its RATEE, PLRS and ARF unrounded) with the other "
+        "issuers' (the market file), the spec section 8 formula (pools sum to zero), high-cost risk pool payments (60 % of paid claims above $1M) and the RA "
         "user fee per billable member month."
     ),
     metadata={"warehouse_tables": "transfer_estimate, hcrp_enrollee"},
@@ -136,11 +169,12 @@ def transfer_estimate(
             context.log.info("transfer estimate %s: %s", run.label, estimate)
         table = con.sql(
             """
-            SELECT state, risk_pool, plan_id, source, metal, billable_member_months, plrs, arf,
-              gcf, premium_pmpm, round(share, 6) AS share, round(transfer_pmpm, 2) AS transfer_pmpm,
-              transfer_total, hcrp_payment, user_fee
+            SELECT state, risk_pool, plan_id, rating_area, source, metal, billable_member_months,
+              round(plrs, 3) AS plrs, round(arf, 3) AS arf, gcf,
+              round(premium_pmpm, 2) AS premium_pmpm, round(share, 6) AS share,
+              round(transfer_pmpm, 2) AS transfer_pmpm, transfer_total, hcrp_payment, user_fee
             FROM transfer_estimate WHERE benefit_year = ?
-            ORDER BY state, risk_pool, source, plan_id
+            ORDER BY state, risk_pool, source, plan_id, rating_area
             """,
             params=[year],
         ).to_arrow_table()

@@ -243,7 +243,7 @@ with warnings.catch_warnings():
             "The RATEE EDGE sent agrees with its RARSD (PLRS recomputed from the scores within "
             "0.0005, billable member months exactly, member months as in the RARSS), the "
             "transfer recomputed from the RATEE with the spec section 8 formula equals "
-            "transfer_estimate within $1 per plan, and every state risk pool sums to zero "
+            "transfer_estimate within $1 per plan x rating area, and every state risk pool sums to zero "
             "within $1 (Great Expectations suite). Blocking: transfers are money."
         ),
     )

@@ -18,6 +18,7 @@ from edge_pipeline.edge.claim_selection import SelectionResult, select_claims
 from edge_pipeline.edge.claim_selection.select import check_inputs
 from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.phase2.scores import RunScores, score_run
+from edge_pipeline.edge.quality.transfer_checks import missing_csr_adjusted
 from edge_pipeline.edge.transfer import (
     TransferEstimate,
     compute_transfer_elements,
@@ -45,6 +46,9 @@ class Phase2Run:
     ratee_rows: int
     transfer: TransferEstimate
     reports: list[Path]
+    #: Scored enrollee x plan rows without a CSR-adjusted score: left out of PLRS, never
+    #: scored with the raw score (check ``csr_adjusted_scores``).
+    without_csr_adjusted: int = 0
 
 
 def run_phase2(
@@ -79,5 +83,6 @@ def run_phase2(
                 *run.params,
                 generated_at=generated_at,
             )
-        outcomes.append(Phase2Run(run, selection, scores, ratee_rows, estimate, reports))
+        unscored = sum(row["enrollees"] for row in missing_csr_adjusted(con, run))
+        outcomes.append(Phase2Run(run, selection, scores, ratee_rows, estimate, reports, unscored))
     return outcomes

@@ -19,6 +19,13 @@ import duckdb
 #: Columns that scope every Phase 2 row.
 RUN_COLUMNS = "benefit_year INTEGER, issuer_id VARCHAR, execution_zone VARCHAR"
 
+#: PLRS, ARF and premium PMPM of a RATEE row before rounding: what the formula uses.
+RATEE_EXACT_COLUMNS = {
+    "plrs_exact": "DECIMAL(18,10)",
+    "arf_exact": "DECIMAL(18,10)",
+    "premium_pmpm_exact": "DECIMAL(18,8)",
+}
+
 #: What we compute.  Element names of the reports live in ``layouts/outbound/ra*.py``.
 SHADOW_PHASE2_DDL: dict[str, str] = {
     # RACSD: one row per medical claim, pharmacy claim and supplemental record considered.
@@ -59,12 +66,15 @@ SHADOW_PHASE2_DDL: dict[str, str] = {
     ),
     # RATEE: transfer elements per plan (14-character HIOS standard component id) x rating
     # area x market risk pool (spec section 8).  PLRS and ARF are member-month weighted over
-    # billable months, 3 decimals like the scores they average.
+    # billable months, 3 decimals like the scores they average: what RATEE shows.  The
+    # ``*_exact`` columns carry the same values unrounded into the transfer formula (issue 13
+    # item 2: 0.0005 of PLRS is ~$1,500 on an 8,000-BMM row); a loaded RATEE leaves them NULL.
     "shadow_ratee": (
         f"{RUN_COLUMNS}, state VARCHAR, risk_pool VARCHAR, plan_id VARCHAR, rating_area VARCHAR, "
         "metal VARCHAR, enrollees INTEGER, member_months DECIMAL(14,4), "
         "billable_member_months DECIMAL(14,4), plrs DECIMAL(12,3), arf DECIMAL(12,3), "
-        "av DECIMAL(6,3), idf DECIMAL(6,3), gcf DECIMAL(8,4), premium_pmpm DECIMAL(14,2)"
+        "av DECIMAL(6,3), idf DECIMAL(6,3), gcf DECIMAL(8,4), premium_pmpm DECIMAL(14,2), "
+        f"{', '.join(f'{name} {kind}' for name, kind in RATEE_EXACT_COLUMNS.items())}"
     ),
 }
 
@@ -112,9 +122,13 @@ PHASE2_DDL: dict[str, str] = {**SHADOW_PHASE2_DDL, **RA_INPUT_DDL, **REPORTED_PH
 
 
 def ensure_phase2_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the Phase 2 tables that do not exist yet."""
+    """Create the Phase 2 tables that do not exist yet (and add the RATEE's exact columns to a
+    warehouse created before them)."""
     for table, ddl in PHASE2_DDL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+    for table in ("shadow_ratee", "reported_ratee"):
+        for name, kind in RATEE_EXACT_COLUMNS.items():
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
 
 
 def delete_run(

@@ -8,20 +8,29 @@ the way RATEE groups enrollees: the plan is the first 14 characters of the 16-ch
 id, the rating area the enrollee's, state and risk pool the plan's (as ``shadow_ratee`` derives
 them: ``ref_plan`` state, else characters 6-7 of the plan id; ``catastrophic`` for catastrophic
 plans, else the registry's market, ``individual`` when it has none).  The PLRS recomputed from
-RARSD is Σ(CSR-adjusted score x billable months) / Σ billable months in exact decimals (the raw
-score where no CSR-adjusted one was reported, like the shadow).  Expectations:
+RARSD is Σ(CSR-adjusted score x billable months) / Σ billable months in exact decimals, over the
+enrollees with a CSR-adjusted score: one without is never scored with its raw score (a silent
+CSR factor of 1.0), it is counted in ``rarsd_missing_csr_adjusted`` instead.  Expectations:
 
 * ``in_ratee`` and ``in_rarsd`` are true (each side has every key of the other);
 * ``plrs_difference`` = |RATEE PLRS - recomputed PLRS| ≤ 0.0005 (RATEE rounds to 3 places);
+* ``rarsd_missing_csr_adjusted`` is 0 (every RARSD enrollee has a CSR-adjusted score);
 * RATEE ``billable_member_months`` equals Σ RARSD billable member months exactly, and RATEE
   ``member_months`` Σ RARSS member months of the key (when a RARSS is loaded).
 
-``transfers`` -- one row per plan of ``transfer_estimate``: the transfer recomputed with the
-spec section 8 formula (:func:`edge_pipeline.edge.transfer.formula.pool_transfers`) from the
-reported RATEE (the issuer's plans: billable months summed over rating areas, PLRS, ARF, GCF and
-premium weighted by billable months and rounded to the scale ``transfer_estimate`` stores them
-with) and the estimate's own ``market`` rows, against ``transfer_total``: both present and
-``transfer_difference`` ≤ $1.
+``transfers`` -- one row per plan x rating area of ``transfer_estimate``: the transfer
+recomputed with the spec section 8 formula (:func:`edge_pipeline.edge.transfer.formula.
+pool_transfers`) on the reported RATEE's plan x rating area rows (REGTAP FAQ 8487) and the
+estimate's own ``market`` rows, against ``transfer_total``: both present and
+``transfer_difference`` ≤ $1.  The RATEE shows PLRS and ARF to 3 places and premium PMPM to
+the cent while the estimate uses them unrounded (0.0005 of PLRS is ~$1,500 on an 8,000-BMM
+row), so where a reported value is the estimate's exact one as RATEE rounds it (within half a
+unit of its last place) the exact value is used; any other reported value is used as sent and
+its difference shows.
+
+:func:`missing_csr_adjusted` lists, per plan x rating area, the scored enrollees without a
+CSR-adjusted score (shadow or reported): the check ``csr_adjusted_scores`` of the
+``transfer_elements`` asset and a line of ``edge-pipeline score``.
 
 ``pools`` -- one row per state x risk pool of ``transfer_estimate``: ``pool_total`` (Σ
 transfer_total) within $1 of zero.
@@ -32,6 +41,7 @@ from __future__ import annotations
 import decimal
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +70,7 @@ RATEE_COLUMNS = (
     "ratee_plrs",
     "rarsd_plrs",
     "plrs_difference",
+    "rarsd_missing_csr_adjusted",
     "ratee_billable_member_months",
     "rarsd_billable_member_months",
     "ratee_member_months",
@@ -69,6 +80,7 @@ TRANSFER_COLUMNS = (
     "state",
     "risk_pool",
     "plan_id",
+    "rating_area",
     "source",
     "expected_transfer",
     "recomputed_transfer",
@@ -78,11 +90,12 @@ POOL_COLUMNS = ("state", "risk_pool", "plans", "pool_total")
 
 
 def _rarsd_sql() -> str:
-    score = "coalesce(s.score_csr_adjusted, s.score_raw)"
+    score = "s.score_csr_adjusted"  # never the raw score in its place (issue 13 item 6)
     return f"""
 SELECT {STATE_SQL} AS state, {RISK_POOL_SQL} AS risk_pool, left(s.plan_id, 14) AS plan_id, s.rating_area,
   sum({score} * s.billable_member_months) AS weighted,
   sum(s.billable_member_months) FILTER (WHERE {score} IS NOT NULL) AS scored_bmm,
+  count(*) FILTER (WHERE {score} IS NULL) AS missing_csr,
   sum(s.billable_member_months) AS bmm
 FROM reported_risk_score s
 LEFT JOIN ref_plan r ON r.insurance_plan_identifier = s.plan_id
@@ -156,6 +169,7 @@ def ratee_frame(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> pd.DataFrame
                         None if recomputed is None else recomputed.quantize(Decimal("0.000001"))
                     ),
                     "plrs_difference": _float(difference),
+                    "rarsd_missing_csr_adjusted": theirs["missing_csr"] if theirs else 0,
                     "ratee_billable_member_months": _float(
                         mine["billable_member_months"] if mine else None
                     ),
@@ -167,12 +181,40 @@ def ratee_frame(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> pd.DataFrame
     return pd.DataFrame.from_records(records, columns=list(RATEE_COLUMNS))
 
 
+#: Half a unit of the last place RATEE shows: a reported value this close to the estimate's
+#: exact one is that value rounded.
+_SHOWN_HALF_UNIT = {"plrs": Decimal("0.0005"), "arf": Decimal("0.0005"),
+                    "premium_pmpm": Decimal("0.005")}  # fmt: skip
+
+
 def ratee_plans(
     con: duckdb.DuckDBPyConnection, run: ScoringRun
 ) -> dict[tuple[str, str], list[PlanInput]]:
-    """The issuer's plans per (state, risk pool) from the *reported* RATEE, aggregated exactly
-    as the estimate aggregates the shadow's."""
-    return issuer_plans(con, run, table="reported_ratee")
+    """The issuer's plan x rating area rows per (state, risk pool) from the *reported* RATEE,
+    read as the estimate reads the shadow's, each rounded value replaced by the estimate's
+    exact one when it is that value rounded (see the module doc)."""
+    exact = {
+        (r["state"], r["risk_pool"], r["plan_id"], r["rating_area"]): r
+        for r in _rows(
+            con,
+            "SELECT state, risk_pool, plan_id, coalesce(rating_area, '') AS rating_area, plrs, "
+            f"arf, premium_pmpm FROM transfer_estimate WHERE {RUN_FILTER} AND source = 'issuer'",
+            run.params,
+        )
+    }
+    pools = issuer_plans(con, run, table="reported_ratee")
+    for key, plans in pools.items():
+        for i, plan in enumerate(plans):
+            mine = exact.get((*key, plan.plan_id, plan.rating_area))
+            if mine is None:
+                continue
+            refined = {
+                name: mine[name]
+                for name, half in _SHOWN_HALF_UNIT.items()
+                if mine[name] is not None and abs(getattr(plan, name) - mine[name]) <= half
+            }
+            plans[i] = replace(plan, **refined)
+    return pools
 
 
 def _market_plans(
@@ -181,25 +223,25 @@ def _market_plans(
     rows = con.execute(
         f"""
         SELECT state, risk_pool, plan_id, metal, billable_member_months, plrs, arf, gcf,
-          premium_pmpm
+          premium_pmpm, coalesce(rating_area, '')
         FROM transfer_estimate WHERE {RUN_FILTER} AND source = 'market'
-        ORDER BY state, risk_pool, plan_id
+        ORDER BY state, risk_pool, plan_id, rating_area
         """,
         run.params,
     ).fetchall()
     pools: dict[tuple[str, str], list[PlanInput]] = defaultdict(list)
-    for state, pool, plan_id, metal, bmm, plrs, arf, gcf, premium in rows:
-        pools[state, pool].append(PlanInput(plan_id, metal, bmm, plrs, arf, gcf, premium))
+    for state, pool, plan_id, metal, bmm, plrs, arf, gcf, premium, area in rows:
+        pools[state, pool].append(PlanInput(plan_id, metal, bmm, plrs, arf, gcf, premium, area))
     return dict(pools)
 
 
 def recomputed_transfers(
     con: duckdb.DuckDBPyConnection, run: ScoringRun
-) -> tuple[dict[tuple[str, str, str], Decimal | None], dict[tuple[str, str], str]]:
-    """(state, pool, plan) -> transfer from the reported RATEE and the estimate's market rows;
-    and the pools on which the formula is undefined, with the reason."""
+) -> tuple[dict[tuple[str, str, str, str], Decimal | None], dict[tuple[str, str], str]]:
+    """(state, pool, plan, rating area) -> transfer from the reported RATEE and the estimate's
+    market rows; and the pools on which the formula is undefined, with the reason."""
     issuer, market = ratee_plans(con, run), _market_plans(con, run)
-    transfers: dict[tuple[str, str, str], Decimal | None] = {}
+    transfers: dict[tuple[str, str, str, str], Decimal | None] = {}
     errors: dict[tuple[str, str], str] = {}
     for key in sorted(set(issuer) | set(market)):
         plans = [*issuer.get(key, []), *market.get(key, [])]
@@ -207,20 +249,22 @@ def recomputed_transfers(
             result = pool_transfers(plans)
         except (PoolError, ValueError) as exc:
             errors[key] = str(exc)
-            transfers.update({(*key, p.plan_id): None for p in plans})
+            transfers.update({(*key, p.plan_id, p.rating_area): None for p in plans})
             continue
-        transfers.update({(*key, p.plan.plan_id): p.transfer_total for p in result.plans})
+        transfers.update(
+            {(*key, p.plan.plan_id, p.plan.rating_area): p.transfer_total for p in result.plans}
+        )
     return transfers, errors
 
 
 def transfers_frame(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> pd.DataFrame:
     """``transfer_estimate`` against the transfer recomputed from the reported RATEE."""
     expected = {
-        (r["state"], r["risk_pool"], r["plan_id"]): r
+        (r["state"], r["risk_pool"], r["plan_id"], r["rating_area"]): r
         for r in _rows(
             con,
-            "SELECT state, risk_pool, plan_id, source, transfer_total FROM transfer_estimate "
-            f"WHERE {RUN_FILTER}",
+            "SELECT state, risk_pool, plan_id, coalesce(rating_area, '') AS rating_area, source, "
+            f"transfer_total FROM transfer_estimate WHERE {RUN_FILTER}",
             run.params,
         )
     }
@@ -234,6 +278,7 @@ def transfers_frame(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> pd.DataF
                 "state": key[0],
                 "risk_pool": key[1],
                 "plan_id": key[2],
+                "rating_area": key[3],
                 "source": row["source"] if row else None,
                 "expected_transfer": _float(total),
                 "recomputed_transfer": _float(mine),
@@ -275,6 +320,11 @@ def transfer_expectations() -> tuple[list[Expect], list[Expect], list[Expect]]:
             "expect_column_values_to_be_between",
             {"column": "plrs_difference", "min_value": 0, "max_value": float(PLRS_TOLERANCE)},
             f"RATEE PLRS equals the PLRS recomputed from RARSD within {PLRS_TOLERANCE}",
+        ),
+        Expect(
+            "expect_column_values_to_be_between",
+            {"column": "rarsd_missing_csr_adjusted", "min_value": 0, "max_value": 0},
+            "every RARSD enrollee has a CSR-adjusted score (none scored with its raw score)",
         ),
         Expect(
             "expect_column_pair_values_to_be_equal",
@@ -331,6 +381,35 @@ def transfer_expectations() -> tuple[list[Expect], list[Expect], list[Expect]]:
     return ratee, transfers, pools
 
 
+MISSING_CSR_COLUMNS = ("state", "risk_pool", "plan_id", "rating_area", "enrollees",
+                       "billable_member_months")  # fmt: skip
+
+
+def missing_csr_adjusted(
+    con: duckdb.DuckDBPyConnection, run: ScoringRun, table: str = "shadow_risk_score"
+) -> list[dict[str, Any]]:
+    """Per plan x rating area, the scored enrollees x plans with no CSR-adjusted score (their
+    count and billable months): left out of PLRS, never scored with the raw score in its
+    place.  ``table``: ``shadow_risk_score`` or ``reported_risk_score``.  No member data."""
+    if not table_exists(con, table):
+        return []
+    rows = _rows(
+        con,
+        f"""
+        SELECT {STATE_SQL} AS state, {RISK_POOL_SQL} AS risk_pool, left(s.plan_id, 14) AS plan_id,
+          s.rating_area, CAST(count(*) AS INTEGER) AS enrollees,
+          sum(s.billable_member_months) AS billable_member_months
+        FROM {table} s LEFT JOIN ref_plan r ON r.insurance_plan_identifier = s.plan_id
+        WHERE {run_filter("s")} AND s.score_csr_adjusted IS NULL
+        GROUP BY ALL ORDER BY ALL
+        """,
+        run.params,
+    )
+    for row in rows:
+        row["billable_member_months"] = _float(row["billable_member_months"])
+    return rows
+
+
 def _offending(frame: pd.DataFrame, mask: Iterable[bool], kind: str) -> list[dict[str, Any]]:
     return [{"kind": kind, **{k: plain(v) for k, v in row.items()}}
             for row in frame[list(mask)].to_dict("records")]  # fmt: skip
@@ -357,11 +436,16 @@ def check_transfer_elements(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> 
     )
     tolerance = float(PLRS_TOLERANCE)
     ratee_bad = [
-        not (a and b) or (d is not None and d > tolerance) or _differs(x, y) or _differs(m, n)
-        for a, b, d, x, y, m, n in zip(
+        not (a and b)
+        or (d is not None and d > tolerance)
+        or bool(c)
+        or _differs(x, y)
+        or _differs(m, n)
+        for a, b, d, c, x, y, m, n in zip(
             ratee["in_ratee"],
             ratee["in_rarsd"],
             ratee["plrs_difference"].astype(object).where(ratee["plrs_difference"].notna(), None),
+            ratee["rarsd_missing_csr_adjusted"],
             ratee["ratee_billable_member_months"],
             ratee["rarsd_billable_member_months"],
             ratee["ratee_member_months"],

@@ -298,11 +298,14 @@ def score_differences(con: duckdb.DuckDBPyConnection) -> bytes | None:
 
 
 def transfer_per_plan(con: duckdb.DuckDBPyConnection) -> bytes | None:
-    """The issuer's estimated transfer per plan (positive = receives), per pool."""
+    """The issuer's estimated transfer per plan (positive = receives), per pool: the sum of
+    the plan's rating-area rows."""
     estimate = queries.transfer_estimates(con)
     estimate = estimate[estimate["source"] == "issuer"]
     if estimate.empty:
         return None
+    keys = ["benefit_year", "state", "risk_pool", "plan_id", "metal"]
+    estimate = estimate.groupby(keys, as_index=False, sort=True)["transfer_total"].sum()
     labels = [
         f"{plan}\n{metal} · {pool}"
         + (f" · BY{year}" if estimate["benefit_year"].nunique() > 1 else "")

@@ -348,7 +348,8 @@ def score_differences(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def transfer_estimates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The state transfer estimate per plan (issuer's and market's) of each risk pool."""
+    """The state transfer estimate per plan x rating area (issuer's and market's) of each risk
+    pool: the rows the formula applies to (REGTAP FAQ 8487)."""
     return _frame(
         con,
         ["transfer_estimate"],
@@ -357,6 +358,7 @@ def transfer_estimates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             "state",
             "risk_pool",
             "plan_id",
+            "rating_area",
             "source",
             "metal",
             "billable_member_months",
@@ -373,13 +375,14 @@ def transfer_estimates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             "user_fee",
         ],
         """
-        SELECT benefit_year, state, risk_pool, plan_id, source, metal,
+        SELECT benefit_year, state, risk_pool, plan_id, rating_area, source, metal,
           billable_member_months::DOUBLE AS billable_member_months, plrs::DOUBLE AS plrs,
           arf::DOUBLE AS arf, idf::DOUBLE AS idf, av::DOUBLE AS av, gcf::DOUBLE AS gcf,
           premium_pmpm::DOUBLE AS premium_pmpm, round(share, 6)::DOUBLE AS share,
           round(transfer_pmpm, 2)::DOUBLE AS transfer_pmpm,
           transfer_total::DOUBLE AS transfer_total, hcrp_payment::DOUBLE AS hcrp_payment,
           user_fee::DOUBLE AS user_fee
-        FROM transfer_estimate ORDER BY benefit_year, state, risk_pool, source, plan_id
+        FROM transfer_estimate
+        ORDER BY benefit_year, state, risk_pool, source, plan_id, rating_area
         """,
     )

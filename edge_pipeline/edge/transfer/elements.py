@@ -9,9 +9,14 @@ scoring left in the warehouse:
   ``ra_enrollee``: children beyond the three oldest under 21 of a policy count in
   ``member_months`` but not in ``billable_member_months`` (claim selection's rule).
 * ``plrs`` = Σ(score x billable months) / Σ billable months, the score being
-  ``score_csr_adjusted``; an enrollee whose CSR-adjusted score is NULL (no CSR factor known)
-  contributes the raw score instead -- the CSR factor is 1.0 for most variants, and dropping
-  the enrollee would bias the plan's mean rather than leave it slightly understated.
+  ``score_csr_adjusted`` (spec section 8: PLRS is CSR-adjusted).  An enrollee whose
+  CSR-adjusted score is NULL is *not* scored with its raw score (that would be a silent CSR
+  factor of 1.0): its months stay in ``billable_member_months`` but not in the PLRS average,
+  and the check ``csr_adjusted_scores`` (:mod:`edge_pipeline.edge.quality.transfer_checks`)
+  flags the plan x rating area with a count (issue 13 item 6).
+* ``plrs``, ``arf`` and ``premium_pmpm`` are rounded (3, 3, 2 places) as RATEE shows them;
+  ``plrs_exact``, ``arf_exact`` and ``premium_pmpm_exact`` carry the same averages unrounded
+  (10, 10, 8 places) into the transfer formula (issue 13 item 2).
 * ``arf`` = the same weighting of age rating factors; the age is the enrollee's age on the
   first covered day of the year in that plan (over its CSR variants: the policy's rating age),
   looked up on the age curve (:func:`factors.age_curve`, clipped to its range).  An enrollee
@@ -93,7 +98,7 @@ def ratee_sql(run: ScoringRun) -> str:
 WITH scored AS (
   SELECT s.member_id, s.plan_id, left(s.plan_id, 14) AS plan14, s.rating_area,
     {METAL_SQL} AS metal,
-    coalesce(s.score_csr_adjusted, s.score_raw) AS score,
+    s.score_csr_adjusted AS score,
     s.billable_member_months AS bmm, e.member_months, e.birth_date, e.first_day,
     {STATE_SQL} AS state,
     {RISK_POOL_SQL} AS risk_pool
@@ -142,7 +147,14 @@ SELECT x.state, x.risk_pool, x.plan14 AS plan_id, x.rating_area, min(x.metal) AS
   any_value(m.av) AS av, any_value(m.idf) AS idf,
   coalesce(any_value(g.gcf), {DEFAULT_GCF}) AS gcf,
   CAST(round(sum(coalesce(p.premium, 0)) / nullif(sum(x.bmm), 0), 2) AS DECIMAL(14,2))
-    AS premium_pmpm
+    AS premium_pmpm,
+  -- the same three unrounded, for the formula (RATEE shows the rounded ones)
+  CAST(sum(x.score * x.bmm) / nullif(sum(x.bmm) FILTER (WHERE x.score IS NOT NULL), 0)
+    AS DECIMAL(18,10)) AS plrs_exact,
+  CAST(sum(x.factor * x.bmm) / nullif(sum(x.bmm) FILTER (WHERE x.factor IS NOT NULL), 0)
+    AS DECIMAL(18,10)) AS arf_exact,
+  CAST(sum(coalesce(p.premium, 0)) / nullif(sum(x.bmm), 0) AS DECIMAL(18,8))
+    AS premium_pmpm_exact
 FROM rated x
 LEFT JOIN premiums p ON p.member_id = x.member_id AND p.plan_id = x.plan_id
 LEFT JOIN _tr_metal m ON m.metal = x.metal

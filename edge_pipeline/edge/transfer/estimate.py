@@ -2,18 +2,22 @@
 
 Per state x risk pool the issuer is in:
 
-1. the issuer's plans, aggregated from the run's ``shadow_ratee`` rows per plan (14-character
-   id) over rating areas: billable member months summed, PLRS, ARF, GCF and premium PMPM
-   weighted by billable member months, each rounded to the precision ``transfer_estimate``
-   stores, so that the stored row is exactly what the formula saw and can be re-checked;
-2. the other issuers' plans of the same pool from the market file (:mod:`market`); rows of the
-   run's own issuer in that file are ignored, since its figures come from its own data, and
-   pools the issuer is not in are not estimated;
-3. the formula (:func:`formula.pool_transfers`): share, transfer PMPM, transfer total rounded
-   so that the pool sums to exactly zero;
-4. on the issuer's rows only: ``hcrp_payment`` (Σ of the plan's ``hcrp_enrollee`` rows, which
-   the estimate recomputes in the same transaction, :func:`hcrp.write_hcrp`) and ``user_fee``
-   = the year's user fee PMPM x the plan's billable member months, rounded to the cent.
+1. the issuer's rows, one per plan (14-character id) x rating area: its ``shadow_ratee`` rows
+   as they are -- HHS aggregates risk scores "only to the plan level in a rating area" (REGTAP
+   FAQ 8487), so PLRS, ARF, GCF, premium and billable member months are never averaged over a
+   plan's rating areas -- with PLRS, ARF and premium PMPM unrounded (``*_exact``: issue 13
+   item 2; RATEE shows them rounded);
+2. the other issuers' rows of the same pool from the market file (:mod:`market`: per plan x
+   rating area, or per plan for "all areas"); rows of the run's own issuer in that file are
+   ignored, since its figures come from its own data, and pools the issuer is not in are not
+   estimated;
+3. the formula (:func:`formula.pool_transfers`) on those rows: share, transfer PMPM, transfer
+   total rounded to the cent so that the pool sums to exactly zero; a plan's transfer is the
+   sum of its rows';
+4. on the issuer's rows only: ``hcrp_payment`` (Σ of the ``hcrp_enrollee`` rows of the plan
+   whose enrollee's latest rating area in the plan is the row's, recomputed in the same
+   transaction, :func:`hcrp.write_hcrp`) and ``user_fee`` = the year's user fee PMPM x the
+   row's billable member months, rounded to the cent.
 
 Without a market file the pool holds the issuer's plans alone (a within-issuer view).  The
 run's ``transfer_estimate`` rows are replaced in one transaction; what is returned holds counts
@@ -28,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun
+from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
 from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
 from edge_pipeline.edge.transfer.formula import CENT, PlanInput, PlanTransfer, pool_transfers
 from edge_pipeline.edge.transfer.hcrp import write_hcrp
@@ -39,18 +43,21 @@ from edge_pipeline.edge.warehouse.transaction import rollback
 
 ESTIMATE_TABLE = "transfer_estimate"
 
-#: Places of the ``transfer_estimate`` columns (``transfer/schema.py``).
+#: Places of the ``transfer_estimate`` columns (``transfer/schema.py``): PLRS, ARF and premium
+#: as the formula used them (far beyond the 3 and 2 places RATEE shows).
 _PLACES = {
-    "plrs": Decimal("0.001"),
-    "arf": Decimal("0.001"),
+    "plrs": Decimal("0.0000000001"),
+    "arf": Decimal("0.0000000001"),
     "gcf": Decimal("0.0001"),
-    "premium_pmpm": CENT,
+    "premium_pmpm": Decimal("0.00000001"),
+    "average_premium": CENT,
     "share": Decimal("0.000000000001"),
     "transfer_pmpm": Decimal("0.000001"),
 }
 
 _COLUMNS = (
-    "benefit_year", "issuer_id", "execution_zone", "state", "risk_pool", "plan_id", "source",
+    "benefit_year", "issuer_id", "execution_zone", "state", "risk_pool", "plan_id",
+    "rating_area", "source",
     "metal", "billable_member_months", "plrs", "arf", "idf", "av", "gcf", "premium_pmpm",
     "share", "transfer_pmpm", "transfer_total", "hcrp_payment", "user_fee",
 )  # fmt: skip
@@ -58,7 +65,8 @@ _COLUMNS = (
 
 @dataclass(frozen=True)
 class PoolEstimate:
-    """Totals of one state risk pool (no member data)."""
+    """Totals of one state risk pool (no member data); ``issuer_plans`` / ``market_plans``
+    count plan x rating area rows."""
 
     state: str
     risk_pool: str
@@ -98,49 +106,59 @@ def _q(value: Decimal | None, column: str) -> Decimal:
 def issuer_plans(
     con: duckdb.DuckDBPyConnection, run: ScoringRun, table: str = "shadow_ratee"
 ) -> dict[tuple[str, str], list[PlanInput]]:
-    """The issuer's plans per (state, risk pool), aggregated from its RATEE rows: billable
-    months summed over rating areas, the other inputs weighted by billable months and rounded
-    to the places ``transfer_estimate`` stores.  ``table``: ``shadow_ratee`` (the estimate),
-    or ``reported_ratee`` (the reconciliation check recomputing EDGE's transfer)."""
+    """The issuer's plan x rating area rows per (state, risk pool), from its RATEE rows, with
+    PLRS, ARF and premium PMPM unrounded where the table has them (``shadow_ratee``; a loaded
+    ``reported_ratee`` has only what the file showed).  Rows are not averaged over rating
+    areas (REGTAP FAQ 8487).  ``table``: ``shadow_ratee`` (the estimate), or
+    ``reported_ratee`` (the reconciliation check recomputing EDGE's transfer)."""
     rows = con.execute(
         f"""
-        SELECT state, risk_pool, plan_id, min(metal), sum(billable_member_months),
-          sum(plrs * billable_member_months), sum(arf * billable_member_months),
-          sum(gcf * billable_member_months), sum(premium_pmpm * billable_member_months)
+        SELECT state, risk_pool, plan_id, coalesce(rating_area, '') AS rating_area, metal,
+          billable_member_months, coalesce(plrs_exact, plrs), coalesce(arf_exact, arf), gcf,
+          coalesce(premium_pmpm_exact, premium_pmpm)
         FROM {table} WHERE {RUN_FILTER}
-        GROUP BY state, risk_pool, plan_id ORDER BY state, risk_pool, plan_id
+        ORDER BY state, risk_pool, plan_id, rating_area
         """,
         run.params,
     ).fetchall()
     pools: dict[tuple[str, str], list[PlanInput]] = {}
-    for state, pool, plan_id, metal, bmm, plrs, arf, gcf, premium in rows:
-        bmm = bmm or Decimal(0)
+    for state, pool, plan_id, area, metal, bmm, plrs, arf, gcf, premium in rows:
         if metal is None:
             raise ValueError(f"plan {plan_id} has no metal level in the run's RATEE rows")
-
-        def mean(total: Decimal | None, column: str, bmm: Decimal = bmm) -> Decimal:
-            return _q(total / bmm if bmm and total is not None else None, column)
-
+        zero = Decimal(0)
         pools.setdefault((state, pool), []).append(
             PlanInput(
                 plan_id=plan_id,
                 metal=metal,
-                billable_member_months=bmm,
-                plrs=mean(plrs, "plrs"),
-                arf=mean(arf, "arf"),
-                gcf=mean(gcf, "gcf"),
-                premium_pmpm=mean(premium, "premium_pmpm"),
+                billable_member_months=bmm or zero,
+                plrs=plrs if plrs is not None else zero,
+                arf=arf if arf is not None else zero,
+                gcf=gcf if gcf is not None else zero,
+                premium_pmpm=premium if premium is not None else zero,
+                rating_area=area,
             )
         )
     return pools
 
 
-def _hcrp_by_plan(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> dict[str, Decimal]:
+def _hcrp_by_row(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> dict[tuple[str, str], Decimal]:
+    """(plan, rating area) -> Σ HCRP payments of the plan's enrollees whose latest rating area
+    in the plan is that one (an enrollee's payment is not split: the pool pays per enrollee)."""
     rows = con.execute(
-        f"SELECT plan_id, sum(hcrp_payment) FROM hcrp_enrollee WHERE {RUN_FILTER} GROUP BY plan_id",
-        run.params,
+        f"""
+        SELECT h.plan_id, coalesce(a.rating_area, '') AS rating_area, sum(h.hcrp_payment)
+        FROM hcrp_enrollee h
+        LEFT JOIN (
+          SELECT member_id, left(plan_id, 14) AS plan14,
+            arg_max(rating_area, (last_day, plan_id)) AS rating_area
+          FROM ra_enrollee WHERE {RUN_FILTER} GROUP BY ALL
+        ) a ON a.member_id = h.member_id AND a.plan14 = h.plan_id
+        WHERE {run_filter("h")}
+        GROUP BY ALL
+        """,
+        [*run.params, *run.params],
     ).fetchall()
-    return {plan: total for plan, total in rows}
+    return {(plan, area): total for plan, area, total in rows}
 
 
 def _row(
@@ -153,7 +171,7 @@ def _row(
 ) -> tuple:
     plan = result.plan
     return (
-        *run.params, *pool, plan.plan_id, source, plan.metal, plan.billable_member_months,
+        *run.params, *pool, plan.plan_id, plan.rating_area, source, plan.metal, plan.billable_member_months,
         _q(plan.plrs, "plrs"), _q(plan.arf, "arf"), result.idf, result.av, _q(plan.gcf, "gcf"),
         _q(plan.premium_pmpm, "premium_pmpm"), _q(result.share, "share"),
         _q(result.transfer_pmpm, "transfer_pmpm"), result.transfer_total, hcrp, fee,
@@ -164,7 +182,7 @@ def _pool_rows(
     run: ScoringRun,
     own: dict[tuple[str, str], list[PlanInput]],
     market: list[MarketPlan],
-    hcrp: dict[str, Decimal],
+    hcrp: dict[tuple[str, str], Decimal],
     fee_pmpm: Decimal,
 ) -> tuple[list[tuple], list[PoolEstimate]]:
     """The formula per pool: the rows to store and the pool totals."""
@@ -175,7 +193,7 @@ def _pool_rows(
         result = pool_transfers([*plans, *others])
         issuer_results = result.plans[: len(plans)]
         fees = [(p.billable_member_months * fee_pmpm).quantize(CENT) for p in plans]
-        payments = [hcrp.get(p.plan_id, Decimal("0.00")) for p in plans]
+        payments = [hcrp.get((p.plan_id, p.rating_area), Decimal("0.00")) for p in plans]
         rows += [
             _row(run, key, r, "issuer", payment, fee)
             for r, payment, fee in zip(issuer_results, payments, fees, strict=True)
@@ -193,7 +211,7 @@ def _pool_rows(
                 issuer_billable_member_months=sum(
                     (p.billable_member_months for p in plans), Decimal(0)
                 ),
-                average_premium=_q(result.average_premium, "premium_pmpm"),
+                average_premium=_q(result.average_premium, "average_premium"),
                 issuer_transfer=sum((r.transfer_total for r in issuer_results), Decimal("0.00")),
                 transfer_sum=result.total,
                 hcrp_payment=sum(payments, Decimal("0.00")),
@@ -233,7 +251,7 @@ def estimate_transfers(
     con.execute("BEGIN TRANSACTION")
     try:
         write_hcrp(con, run)
-        rows, pools = _pool_rows(run, own, market, _hcrp_by_plan(con, run), fee_pmpm)
+        rows, pools = _pool_rows(run, own, market, _hcrp_by_row(con, run), fee_pmpm)
         delete_run(con, (ESTIMATE_TABLE,), *run.params)
         if rows:
             con.executemany(

@@ -1,5 +1,11 @@
 """The RA state payment transfer formula of spec section 8, over the plan rows of one pool.
 
+A *row* is one plan in one rating area (REGTAP FAQ 8487: HHS aggregates risk scores "only to
+the plan level in a rating area"): PLRS, ARF, GCF, premium and billable member months are those
+of the plan x rating area, and a plan's transfer is the sum over its rows.  A row with an empty
+``rating_area`` stands for the plan in all its areas (a market file that knows plans only).
+Inputs are used at the precision given -- never rounded before the formula (issue 13 item 2).
+
 Pure Python with :class:`decimal.Decimal` and no DuckDB: a pool holds a handful of plans, so
 the arithmetic is cheap, and exact decimals make the result reproducible to the cent (the
 worked example of the spec is a test).  Per plan *i* of a state x market risk pool::
@@ -83,7 +89,8 @@ def metal_factors(metal: str) -> MetalFactors:
 
 @dataclass(frozen=True)
 class PlanInput:
-    """One plan of a pool: what the formula needs (IDF and AV follow from the metal)."""
+    """One plan x rating area row of a pool: what the formula needs (IDF and AV follow from
+    the metal).  ``rating_area`` ``""``: the plan in all its rating areas."""
 
     plan_id: str
     metal: str
@@ -92,6 +99,7 @@ class PlanInput:
     arf: Decimal
     gcf: Decimal
     premium_pmpm: Decimal
+    rating_area: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,13 @@ class PoolTransfer:
     def total(self) -> Decimal:
         """Σ transfer_total: 0.00 by construction."""
         return sum((p.transfer_total for p in self.plans), Decimal("0.00"))
+
+    def plan_totals(self) -> dict[str, Decimal]:
+        """plan id -> Σ transfer_total over its rating-area rows (first-appearance order)."""
+        totals: dict[str, Decimal] = {}
+        for p in self.plans:
+            totals[p.plan.plan_id] = totals.get(p.plan.plan_id, Decimal("0.00")) + p.transfer_total
+        return totals
 
 
 class PoolError(ValueError):

@@ -2,9 +2,14 @@
 
 An issuer sees only its own members; the transfer depends on the whole state pool.  Before
 HHS publishes its summary report, issuers estimate the rest of the market from public rate
-filings and prior-year reports, as one row per plan::
+filings and prior-year reports, as one row per plan x rating area::
 
-    state,risk_pool,issuer_id,plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm
+    state,risk_pool,issuer_id,plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm[,rating_area]
+
+The formula applies to plan x rating area rows (REGTAP FAQ 8487), so the optional
+``rating_area`` column gives each plan's areas a row of their own; a blank or absent
+``rating_area`` is the plan in all its areas (one row per plan, as before).  A plan cannot be
+given both ways, nor an area twice.
 
 ``risk_pool`` is ``individual``, ``small_group`` or ``catastrophic`` (``small group`` is read
 as ``small_group``); ``metal`` is a word or a P/G/S/B/C letter.  No member data: the file holds
@@ -18,7 +23,12 @@ from pathlib import Path
 
 from edge_pipeline.edge.config_csv import Column, read_config_csv, text
 from edge_pipeline.edge.transfer.formula import PlanInput
-from edge_pipeline.edge.transfer.inputs import PLAN_COLUMNS, TransferInputError, plan_input
+from edge_pipeline.edge.transfer.inputs import (
+    PLAN_COLUMNS,
+    TransferInputError,
+    check_row_key,
+    plan_input,
+)
 
 RISK_POOLS = ("individual", "small_group", "catastrophic")
 
@@ -43,7 +53,7 @@ MARKET_COLUMNS = tuple(column.name for column in MARKET_SPEC)
 
 @dataclass(frozen=True)
 class MarketPlan:
-    """One other issuer's plan of a state risk pool."""
+    """One other issuer's plan (x rating area, when the file gives one) of a state risk pool."""
 
     line: int
     state: str
@@ -53,20 +63,13 @@ class MarketPlan:
 
 
 def read_market(path: Path) -> list[MarketPlan]:
-    """Every plan row of the market file, validated (see the module doc)."""
+    """Every plan (x rating area) row of the market file, validated (see the module doc)."""
     _, rows = read_config_csv(path, MARKET_SPEC)
     plans: list[MarketPlan] = []
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: dict[tuple, int] = {}
     for row in rows:
         state, pool, plan_id = row["state"].upper(), row["risk_pool"], row["plan_id"]
-        if (state, pool, plan_id) in seen:
-            raise TransferInputError(
-                path,
-                row.line,
-                "plan_id",
-                f"{plan_id!r} already on line {seen[state, pool, plan_id]}",
-            )
-        seen[state, pool, plan_id] = row.line
+        check_row_key(path, seen, row.line, (state, pool, plan_id), row["rating_area"] or "")
         metal = row["metal"]
         if (metal == "catastrophic") != (pool == "catastrophic"):
             raise TransferInputError(

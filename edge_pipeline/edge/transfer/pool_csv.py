@@ -1,8 +1,10 @@
 """``edge-pipeline transfer``: the formula over a pool CSV, written back with the results.
 
-Input ``POOL.csv``: ``plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm`` and an
+Input ``POOL.csv``: ``plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm``, an
 optional ``pool`` column grouping rows into several pools (rows without it, or with it blank,
-form one pool).  IDF and AV follow from the metal (word or P/G/S/B/C letter).  Other columns
+form one pool) and an optional ``rating_area`` column: one row per plan x rating area, the unit
+the formula applies to (REGTAP FAQ 8487; blank or absent: the plan in all its areas).  Values
+are used exactly as written (no rounding before the formula).  IDF and AV follow from the metal (word or P/G/S/B/C letter).  Other columns
 are carried through untouched.
 
 Output ``OUT.csv``: every input column as given, plus ``idf,av,share,transfer_pmpm,
@@ -23,9 +25,14 @@ from pathlib import Path
 
 from edge_pipeline.edge.config_csv import read_config_csv
 from edge_pipeline.edge.transfer.formula import PlanInput, PoolError, PoolTransfer, pool_transfers
-from edge_pipeline.edge.transfer.inputs import PLAN_COLUMNS, TransferInputError, plan_input
+from edge_pipeline.edge.transfer.inputs import (
+    PLAN_COLUMNS,
+    TransferInputError,
+    check_row_key,
+    plan_input,
+)
 
-INPUT_COLUMNS = tuple(column.name for column in PLAN_COLUMNS)
+INPUT_COLUMNS = tuple(column.name for column in PLAN_COLUMNS if column.required)
 POOL_COLUMN = "pool"
 OUTPUT_COLUMNS = ("idf", "av", "share", "transfer_pmpm", "transfer_total")
 
@@ -61,14 +68,10 @@ def read_pool_csv(path: Path) -> tuple[list[str], list[PoolRow]]:
     if computed:
         raise TransferInputError(path, 1, computed[0], "is computed: remove it from the input")
     parsed: list[PoolRow] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple, int] = {}
     for row in rows:
         pool, plan_id = row.cells.get(POOL_COLUMN, ""), row["plan_id"]
-        if (pool, plan_id) in seen:
-            raise TransferInputError(
-                path, row.line, "plan_id", f"{plan_id!r} already on line {seen[pool, plan_id]}"
-            )
-        seen[pool, plan_id] = row.line
+        check_row_key(path, seen, row.line, (pool, plan_id), row["rating_area"] or "")
         parsed.append(PoolRow(row.line, pool, row.cells, plan_input(row.values)))
     if not parsed:
         raise TransferInputError(path, None, None, "no plan rows")
