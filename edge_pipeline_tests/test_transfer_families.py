@@ -30,6 +30,7 @@ oldest children covered in the month are billable (45 CFR 147.102(c)(1)); months
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,7 +164,9 @@ def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+@functools.cache
 def _factor(age: int) -> Decimal:
+    """The federal default curve's factor of ``age``, clipped to the curve's ages."""
     curve = read_age_curve()
     return Decimal(str(curve[min(max(age, min(curve)), max(curve))]))
 
@@ -174,6 +177,7 @@ def _round(value: Fraction, places: str) -> Decimal:
     return exact.quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
+@functools.cache
 def _expected() -> dict[tuple[str, str], dict[str, Any]]:
     """Per (14-character plan, rating area): enrollees, member months, billable months, ARF and
     premium PMPM by the rules of the module doc, computed day by day from :data:`FAMILIES` in
