@@ -25,6 +25,7 @@ from edge_pipeline.edge.layouts import BY_NAME, EDGE_NAMESPACE, ESES, ESMCS, Fil
 from edge_pipeline.edge.synth import Manifest, generate_issuer, write_bench_esmcs
 from edge_pipeline.edge.synth.defects import DEFECT_CLASSES, MISSING_REQUIRED, RECORD_SEQUENCE
 from edge_pipeline.edge.synth.ids import npi_is_valid
+from edge_pipeline.edge.synth.plans import AREA_FACTORS
 from edge_pipeline.edge.verification.code_sets import (
     DISCHARGE_STATUS_CODES,
     MAINTENANCE_TYPE_CODES,
@@ -252,6 +253,60 @@ def test_premium_is_on_the_subscribers_periods_only(docs: dict[str, etree._Eleme
             assert premium > 0
         else:
             assert premium == 0
+
+
+def test_family_premium_charges_at_most_the_three_oldest_children(
+    clean: tuple[Path, Manifest], docs: dict[str, etree._Element]
+) -> None:
+    """45 CFR 147.102(c)(1): a subscriber period's premium is base x area x the age factors
+    (ages on the period start) of the subscriber, the dependents of 21 and over and only the
+    three oldest dependents under 21 -- so a fourth child shows up in premiums per member."""
+    out_dir, manifest = clean
+    with (out_dir / manifest.plan_registry).open(newline="") as f:
+        base = {
+            r["insurance_plan_identifier"]: float(r["monthly_base_premium"])
+            for r in csv.DictReader(f)
+        }
+    curve = reference.read_age_curve()
+
+    def factor(years: int) -> float:
+        return curve[min(max(years, 0), max(curve))]
+
+    policies: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    births: dict[str, str] = {}
+    for member in docs["ESES"].iter(f"{NS}includedInsuredMember"):
+        member_id = member.findtext(f"{NS}insuredMemberIdentifier")
+        births[member_id] = member.findtext(f"{NS}insuredMemberBirthDate")
+        for period in member.iter(f"{NS}includedInsuredMemberProfile"):
+            policies[period.findtext(f"{NS}subscriberIdentifier") or member_id].append(
+                (
+                    member_id,
+                    period.findtext(f"{NS}coverageStartDate"),
+                    period.findtext(f"{NS}coverageEndDate"),
+                    period.findtext(f"{NS}insurancePlanIdentifier"),
+                    period.findtext(f"{NS}insurancePlanPremiumAmount"),
+                    period.findtext(f"{NS}rateAreaIdentifier"),
+                )
+            )
+    capped = 0
+    for subscriber, periods in policies.items():
+        for member_id, start, end, plan, premium, area in periods:
+            if member_id != subscriber:
+                continue
+            ages = {
+                other: age(births[other], start)
+                for other, s, e, *_ in periods
+                if s <= end and e >= start
+            }
+            children = sorted(
+                (births[m], m) for m, years in ages.items() if m != subscriber and years < 21
+            )
+            charged = [m for m in ages if m == subscriber or ages[m] >= 21]
+            charged += [m for _, m in children[:3]]
+            expected = base[plan] * AREA_FACTORS[area] * sum(factor(ages[m]) for m in charged)
+            assert abs(Decimal(premium) - Decimal(str(round(expected, 2)))) <= Decimal("0.01")
+            capped += len(children) > 3
+    assert capped >= 2  # families with a fourth child under 21 exist, and were not charged for it
 
 
 def test_clean_codes_are_in_the_verification_code_sets(docs: dict[str, etree._Element]) -> None:

@@ -6,7 +6,8 @@ Pure domain code (no Dagster).  Typical use, after Phase 1 verification::
 
 writes the run's rows of ``shadow_ra_claim_selection`` (RACSD: one row per active medical
 claim, active pharmacy claim and accepted supplemental record, with the first failing rule of
-R01-R14), ``ra_enrollee``, ``ra_diagnosis`` and ``ra_drug_code`` (docs/phase2-contract.md).
+R01-R14), ``ra_enrollee_month``, ``ra_enrollee``, ``ra_diagnosis`` and ``ra_drug_code``
+(docs/phase2-contract.md).
 The rules are data in ``rules.py``; DIY tables 2 and 10a are loaded as ``ra_ref_service_code``
 and ``ra_ref_ndc`` (``eligible_codes.py``).
 """

@@ -2,8 +2,8 @@
 
 Reads the Phase 1 warehouse (``active_enrollment``, the active-claim views, accepted ESSFS
 records, ``ref_plan``) and DIY tables 2 and 10a of the benefit year, and replaces the run's
-rows of ``shadow_ra_claim_selection``, ``ra_enrollee``, ``ra_diagnosis`` and ``ra_drug_code``
-in one transaction: a failure leaves the previous selection intact, and running twice gives the
+rows of ``shadow_ra_claim_selection``, ``ra_enrollee_month``, ``ra_enrollee``, ``ra_diagnosis``
+and ``ra_drug_code`` in one transaction: a failure leaves the previous selection intact, and running twice gives the
 same rows.  Logs carry counts only, never member data.
 """
 
@@ -17,7 +17,7 @@ import duckdb
 
 from edge_pipeline.edge.claim_selection.drug_codes import drug_code_sql
 from edge_pipeline.edge.claim_selection.eligible_codes import load_eligible_codes
-from edge_pipeline.edge.claim_selection.enrollees import enrollee_sql
+from edge_pipeline.edge.claim_selection.enrollees import enrollee_month_sql, enrollee_sql
 from edge_pipeline.edge.claim_selection.facts import build_enrollment, build_medical, build_pharmacy
 from edge_pipeline.edge.claim_selection.rules import (
     MEDICAL,
@@ -35,7 +35,13 @@ from edge_pipeline.edge.warehouse.transaction import rollback
 log = logging.getLogger(__name__)
 
 #: The tables a selection run writes (and replaces).
-OUTPUT_TABLES = ("shadow_ra_claim_selection", "ra_enrollee", "ra_diagnosis", "ra_drug_code")
+OUTPUT_TABLES = (
+    "shadow_ra_claim_selection",
+    "ra_enrollee_month",
+    "ra_enrollee",
+    "ra_diagnosis",
+    "ra_drug_code",
+)
 
 #: Views and tables selection reads (Phase 1 must have run).
 _REQUIRED = ("active_enrollment", "active_medical_claim", "active_pharmacy_claim", "ref_plan")
@@ -146,6 +152,7 @@ def _write(con: duckdb.DuckDBPyConnection, run: Run) -> None:
             f"INSERT INTO shadow_ra_claim_selection BY NAME {_selection_sql(run, kind)}", run.params
         )
     for table, sql in (
+        ("ra_enrollee_month", enrollee_month_sql(run)),  # read by enrollee_sql
         ("ra_enrollee", enrollee_sql(run)),
         ("ra_diagnosis", diagnosis_sql(run)),
         ("ra_drug_code", drug_code_sql(run)),

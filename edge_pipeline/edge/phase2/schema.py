@@ -102,6 +102,14 @@ RA_INPUT_DDL: dict[str, str] = {
         "member_months DECIMAL(12,4), billable_member_months DECIMAL(12,4), "
         "premium_amount DECIMAL(18,2)"
     ),
+    # One row per enrollee x plan x calendar month x period covering part of it: the rating
+    # area, rating age, child rank and billable share of each month (the RATEE's inputs).
+    "ra_enrollee_month": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, subscriber_id VARCHAR, "
+        "month_start DATE, rating_area VARCHAR, rating_date DATE, rating_age INTEGER, "
+        "child BOOLEAN, child_rank INTEGER, days INTEGER, month_days INTEGER, "
+        "member_months DOUBLE, billable_member_months DOUBLE, premium_amount DECIMAL(18,2)"
+    ),
 }
 
 #: Columns every reported Phase 2 table adds: which report a row came from.

@@ -16,6 +16,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from edge_pipeline.edge.claim_selection.enrollees import BILLABLE_CHILDREN, CHILD_AGE_LIMIT
 from edge_pipeline.edge.reference import read_age_curve
 from edge_pipeline.edge.synth.codes import CodeSets
 from edge_pipeline.edge.synth.ids import masked_member_id, month_end, ordinal, rng_for
@@ -268,15 +269,29 @@ class Population:
         """Monthly policy premium on the subscriber's periods: base x area x age factors.
 
         Every member whose coverage overlaps the period is rated at its age on the period start
-        (a newborn born later in the period counts as age 0); dependents' periods carry 0.
+        (a newborn born later in the period counts as age 0); dependents' periods carry 0.  Of
+        the dependents under 21 only the three oldest are charged (45 CFR 147.102(c)(1), the
+        rule claim selection bills by), so a premium per billable member month is realistic.
         """
         factors = self._age_factors
         top = len(factors) - 1
         for period in members[0].periods:
-            total = 0.0
-            for member in members:
-                if any(p.start <= period.end and p.end >= period.start for p in member.periods):
-                    total += factors[min(top, max(0, age_on(member.birth, period.start)))]
+            rated = [
+                (member, age_on(member.birth, period.start))
+                for member in members
+                if any(p.start <= period.end and p.end >= period.start for p in member.periods)
+            ]
+            children = sorted(
+                (m.birth, m.position)
+                for m, age in rated
+                if m is not members[0] and age < CHILD_AGE_LIMIT
+            )
+            uncharged = {position for _, position in children[BILLABLE_CHILDREN:]}
+            total = sum(
+                factors[min(top, max(0, age))]
+                for member, age in rated
+                if member.position not in uncharged
+            )
             plan = self.plans[period.plan]
             period.premium_cents = round(
                 plan.base_premium_cents * AREA_FACTORS[period.area] * total

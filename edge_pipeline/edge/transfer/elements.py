@@ -5,9 +5,14 @@ plan are one plan for the transfer) x rating area x risk pool, computed set-base
 scoring left in the warehouse:
 
 * ``enrollees`` (distinct members), ``member_months`` and ``billable_member_months`` summed over
-  the run's ``shadow_risk_score`` rows (one per enrollee x 16-character plan), the months from
-  ``ra_enrollee``: children beyond the three oldest under 21 of a policy count in
-  ``member_months`` but not in ``billable_member_months`` (claim selection's rule).
+  the run's ``shadow_risk_score`` rows (one per enrollee x 16-character plan) split by the
+  months of ``ra_enrollee_month``: each month (part) is in the rating area of the enrollment
+  period covering it, so an enrollee who moves mid-year has its months, score weight and
+  premium in each area for the months it lived there (HHS aggregates "to the plan level in a
+  rating area", REGTAP FAQ 8487); children beyond the three oldest under 21 of a policy count
+  in ``member_months`` but not in ``billable_member_months`` (45 CFR 147.102(c)(1), claim
+  selection's rule).  Months are summed per enrollee x plan x rating area, rounded to 4
+  places (as ``ra_enrollee`` and the RARSD carry them), then per RATEE row.
 * ``plrs`` = Σ(score x billable months) / Σ billable months, the score being
   ``score_csr_adjusted`` (spec section 8: PLRS is CSR-adjusted).  An enrollee whose
   CSR-adjusted score is NULL is *not* scored with its raw score (that would be a silent CSR
@@ -17,18 +22,19 @@ scoring left in the warehouse:
 * ``plrs``, ``arf`` and ``premium_pmpm`` are rounded (3, 3, 2 places) as RATEE shows them;
   ``plrs_exact``, ``arf_exact`` and ``premium_pmpm_exact`` carry the same averages unrounded
   (10, 10, 8 places) into the transfer formula (issue 13 item 2).
-* ``arf`` = the same weighting of age rating factors; the age is the enrollee's age on the
-  first covered day of the year in that plan (over its CSR variants: the policy's rating age),
-  looked up on the age curve (:func:`factors.age_curve`, clipped to its range).  An enrollee
-  without a birth date (Phase 1 rejects those, so only defensively) keeps its months in every
-  sum but is left out of the ARF average rather than given a made-up age.
+* ``arf`` = the age rating factors weighted by billable months, each month's factor that of
+  its *rating age*: the age on the covering period's start (1 January for a period that began
+  in an earlier year), the age premiums are rated on (45 CFR 147.102(a)(1)(iii): the age at
+  issue or renewal), looked up on the age curve (:func:`factors.age_curve`, clipped to its
+  range) -- so ARF and ``premium_pmpm`` follow the same ages.  An enrollee without a birth date
+  (Phase 1 rejects those, so only defensively) keeps its months in every sum but is left out
+  of the ARF average rather than given a made-up age.
 * ``av`` and ``idf`` by metal (spec section 8), ``gcf`` by state and rating area from the GCF
   file (1.0 when there is no file or no row: :data:`factors.DEFAULT_GCF`).
-* ``premium_pmpm`` = Σ over subscriber periods (monthly policy premium x member months of the
-  period in the year) / Σ billable member months.  ESES carries the policy premium on the
-  subscriber's period and 0 on dependents', so this is the premium the plan collected per
-  billable member month.  A subscriber's premium lands on the row where the subscriber's
-  ``ra_enrollee`` row lands (its latest rating area), like its member months.
+* ``premium_pmpm`` = Σ (monthly policy premium of the period covering a month x member months
+  of it) / Σ billable member months.  ESES carries the policy premium on the subscriber's
+  period and 0 on dependents', so this is the premium the plan collected per billable member
+  month; a subscriber who moves has each month's premium in that month's rating area.
 * ``risk_pool``: ``catastrophic`` for catastrophic plans (their own individual-market pool),
   else the plan's market from ``ref_plan`` (lower case, ``small group`` -> ``small_group``;
   ``individual`` when the registry does not say).  ``state``: the registry's, else characters
@@ -43,7 +49,6 @@ from pathlib import Path
 
 import duckdb
 
-from edge_pipeline.edge.claim_selection.enrollees import age_sql
 from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
 from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
 from edge_pipeline.edge.transfer.factors import DEFAULT_GCF, age_curve, read_gcf
@@ -91,50 +96,38 @@ RISK_POOL_SQL = (
 
 
 def ratee_sql(run: ScoringRun) -> str:
-    """The ``SELECT`` of the run's RATEE rows.  Parameters: run params for ``shadow_risk_score``,
-    ``ra_enrollee``, then issuer and zone for ``active_enrollment``."""
-    first, last = f"DATE '{run.benefit_year}-01-01'", f"DATE '{run.benefit_year}-12-31'"
+    """The ``SELECT`` of the run's RATEE rows.  Parameters: run params for ``shadow_risk_score``
+    and ``ra_enrollee_month``."""
     return f"""
 WITH scored AS (
-  SELECT s.member_id, s.plan_id, left(s.plan_id, 14) AS plan14, s.rating_area,
+  SELECT s.member_id, s.plan_id, left(s.plan_id, 14) AS plan14, m.rating_area,
     {METAL_SQL} AS metal,
     s.score_csr_adjusted AS score,
-    s.billable_member_months AS bmm, e.member_months, e.birth_date, e.first_day,
+    m.member_months, m.billable_member_months AS bmm, m.rating_age,
+    m.premium_amount * m.member_months AS premium,
     {STATE_SQL} AS state,
     {RISK_POOL_SQL} AS risk_pool
   FROM shadow_risk_score s
-  JOIN ra_enrollee e ON e.member_id = s.member_id AND e.plan_id = s.plan_id
-    AND {run_filter("e")}
+  JOIN ra_enrollee_month m ON m.member_id = s.member_id AND m.plan_id = s.plan_id
+    AND {run_filter("m")}
   LEFT JOIN ref_plan r ON r.insurance_plan_identifier = s.plan_id
   WHERE {run_filter("s")}
 ), curve AS (
   SELECT min(age) AS low, max(age) AS high FROM _tr_curve
 ), rated AS (
-  SELECT x.*, c.factor FROM (
-    SELECT *, {age_sql("birth_date", "plan_first_day")} AS rating_age FROM (
-      SELECT *, min(first_day) OVER (PARTITION BY member_id, plan14) AS plan_first_day
-      FROM scored)
-  ) x
+  SELECT x.*, c.factor FROM scored x
   CROSS JOIN curve
   LEFT JOIN _tr_curve c ON c.age = least(greatest(x.rating_age, curve.low), curve.high)
-), periods AS (
-  SELECT member_id, plan_id, enrollment_period_record_identifier AS rid,
-    coalesce(premium_amount, 0) AS premium,
-    greatest(start_date, {first}) AS s, least(end_date, {last}) AS e
-  FROM active_enrollment
-  WHERE issuer_id = ? AND execution_zone = ? AND is_subscriber
-    AND start_date <= {last} AND end_date >= {first} AND start_date <= end_date
-), period_months AS (
-  SELECT p.member_id, p.plan_id, p.rid, any_value(p.premium) AS premium,
-    CAST(round(sum((least(p.e, last_day(m.month_start)) - greatest(p.s, m.month_start) + 1)
-      / dayofmonth(last_day(m.month_start))::DOUBLE), 4) AS DECIMAL(12,4)) AS months
-  FROM periods p,
-    LATERAL (SELECT CAST(date_trunc('month', p.s) + to_months(k) AS DATE) AS month_start
-             FROM range(0, datediff('month', p.s, p.e) + 1) t(k)) m
-  GROUP BY p.member_id, p.plan_id, p.rid
-), premiums AS (
-  SELECT member_id, plan_id, sum(premium * months) AS premium
-  FROM period_months GROUP BY member_id, plan_id
+), enrollee_area AS (
+  -- one enrollee x plan x rating area: its months rounded to 4 places like ra_enrollee's
+  SELECT state, risk_pool, plan14, rating_area, member_id, plan_id,
+    any_value(metal) AS metal, any_value(score) AS score,
+    CAST(round(sum(member_months), 4) AS DECIMAL(12,4)) AS member_months,
+    CAST(round(sum(bmm), 4) AS DECIMAL(12,4)) AS bmm,
+    sum(factor * bmm) AS factor_bmm,
+    sum(bmm) FILTER (WHERE factor IS NOT NULL) AS rated_bmm,
+    sum(premium) AS premium
+  FROM rated GROUP BY state, risk_pool, plan14, rating_area, member_id, plan_id
 )
 SELECT x.state, x.risk_pool, x.plan14 AS plan_id, x.rating_area, min(x.metal) AS metal,
   CAST(count(DISTINCT x.member_id) AS INTEGER) AS enrollees,
@@ -142,21 +135,18 @@ SELECT x.state, x.risk_pool, x.plan14 AS plan_id, x.rating_area, min(x.metal) AS
   sum(x.bmm) AS billable_member_months,
   CAST(round(sum(x.score * x.bmm)
     / nullif(sum(x.bmm) FILTER (WHERE x.score IS NOT NULL), 0), 3) AS DECIMAL(12,3)) AS plrs,
-  CAST(round(sum(x.factor * x.bmm)
-    / nullif(sum(x.bmm) FILTER (WHERE x.factor IS NOT NULL), 0), 3) AS DECIMAL(12,3)) AS arf,
+  CAST(round(sum(x.factor_bmm) / nullif(sum(x.rated_bmm), 0), 3) AS DECIMAL(12,3)) AS arf,
   any_value(m.av) AS av, any_value(m.idf) AS idf,
   coalesce(any_value(g.gcf), {DEFAULT_GCF}) AS gcf,
-  CAST(round(sum(coalesce(p.premium, 0)) / nullif(sum(x.bmm), 0), 2) AS DECIMAL(14,2))
+  CAST(round(sum(coalesce(x.premium, 0)) / nullif(sum(x.bmm), 0), 2) AS DECIMAL(14,2))
     AS premium_pmpm,
   -- the same three unrounded, for the formula (RATEE shows the rounded ones)
   CAST(sum(x.score * x.bmm) / nullif(sum(x.bmm) FILTER (WHERE x.score IS NOT NULL), 0)
     AS DECIMAL(18,10)) AS plrs_exact,
-  CAST(sum(x.factor * x.bmm) / nullif(sum(x.bmm) FILTER (WHERE x.factor IS NOT NULL), 0)
-    AS DECIMAL(18,10)) AS arf_exact,
-  CAST(sum(coalesce(p.premium, 0)) / nullif(sum(x.bmm), 0) AS DECIMAL(18,8))
+  CAST(sum(x.factor_bmm) / nullif(sum(x.rated_bmm), 0) AS DECIMAL(18,10)) AS arf_exact,
+  CAST(sum(coalesce(x.premium, 0)) / nullif(sum(x.bmm), 0) AS DECIMAL(18,8))
     AS premium_pmpm_exact
-FROM rated x
-LEFT JOIN premiums p ON p.member_id = x.member_id AND p.plan_id = x.plan_id
+FROM enrollee_area x
 LEFT JOIN _tr_metal m ON m.metal = x.metal
 LEFT JOIN _tr_gcf g ON g.state = x.state AND g.rating_area = x.rating_area
 GROUP BY x.state, x.risk_pool, x.plan14, x.rating_area
@@ -184,7 +174,7 @@ def compute_transfer_elements(
         delete_run(con, (RATEE_TABLE,), *run.params)
         con.execute(
             f"INSERT INTO {RATEE_TABLE} BY NAME SELECT {scope}, r.* FROM ({ratee_sql(run)}) r",
-            [*run.params, *run.params, *run.params, run.issuer_id, run.execution_zone],
+            [*run.params, *run.params, *run.params],
         )
         rows = scalar(con, f"SELECT count(*) FROM {RATEE_TABLE} WHERE {RUN_FILTER}", run.params)
         con.execute("COMMIT")
