@@ -67,18 +67,23 @@ def age_sql(birth: str, on: str) -> str:
     )
 
 
-def enrollee_month_sql(run: Run) -> str:
-    """Rows of ``ra_enrollee_month`` (after the run columns): one per enrollee x plan x
-    calendar month x period covering part of it (see the module doc, steps 1-4)."""
+def _periods(run: Run) -> str:
+    """The run's enrollment periods clipped to its year (``s`` .. ``e``): what both the
+    monthly rows and the per-enrollee rows start from."""
     first, last = run.first_day, run.last_day
     return f"""
-WITH periods AS (
-  SELECT member_id, plan_id, subscriber_id, birth_date, rating_area, is_subscriber,
+  SELECT member_id, plan_id, subscriber_id, birth_date, gender_code, rating_area, is_subscriber,
     premium_amount, start_date, enrollment_period_record_identifier AS rid,
     greatest(start_date, {first}) AS s, least(end_date, {last}) AS e
   FROM _cs_enrollment
-  WHERE start_date <= {last} AND end_date >= {first} AND start_date <= end_date
-), policy AS (
+  WHERE start_date <= {last} AND end_date >= {first} AND start_date <= end_date"""
+
+
+def enrollee_month_sql(run: Run) -> str:
+    """Rows of ``ra_enrollee_month`` (after the run columns): one per enrollee x plan x
+    calendar month x period covering part of it (see the module doc, steps 1-4)."""
+    return f"""
+WITH periods AS ({_periods(run)}), policy AS (
   SELECT member_id, plan_id,
     arg_max(subscriber_id, (start_date, rid)) AS subscriber_id,
     max(birth_date) AS birth_date
@@ -134,15 +139,8 @@ FROM ranked
 def enrollee_sql(run: Run) -> str:
     """Rows of ``ra_enrollee`` (after the run columns); ``ra_enrollee_month`` of the run must
     have been written first (its months are summed here)."""
-    first, last = run.first_day, run.last_day
     return f"""
-WITH periods AS (
-  SELECT member_id, plan_id, subscriber_id, birth_date, gender_code, rating_area,
-    premium_amount, start_date, enrollment_period_record_identifier AS rid,
-    greatest(start_date, {first}) AS s, least(end_date, {last}) AS e
-  FROM _cs_enrollment
-  WHERE start_date <= {last} AND end_date >= {first} AND start_date <= end_date
-), ordered AS (
+WITH periods AS ({_periods(run)}), ordered AS (
   SELECT member_id, plan_id, s, e,
     max(e) OVER (PARTITION BY member_id, plan_id ORDER BY s, e
                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prior_end
