@@ -17,14 +17,17 @@ is alone in its plan (all gold, rating areas 001 and 002), so its RATEE rows are
   spouse counts as a child (by age) and the youngest child is not billable;
 * ``MOVER``: a subscriber and two children who move from area 001 to 002 on 16 May; the subscriber
   turns 55 on 1 March, so its second period (from 16 May) rates it at 55;
-* ``BIRTHDAY``: an adult whose policy renews on 1 July after a birthday: ARF half of each age.
+* ``BIRTHDAY``: an adult whose policy renews on 1 July after a birthday: ARF half of each age;
+* ``THIRDS``: a subscriber and two children covered 1-10 June (a third of a month each): per
+  enrollee 0.3333, so the per-enrollee rounded months would sum to 0.9999; rounded once per
+  RATEE row they are 1.0000.
 
 Expected values come from :func:`_expected`, which applies the rules to the family table day by
 day (not from the project's SQL): a day belongs to the latest-starting period covering it; the
 rating age is the age on that period's start, or on 1 January for a period that began earlier;
 per policy and month, a non-subscriber with a rating age under 21 is a child and only the three
-oldest children covered in the month are billable (45 CFR 147.102(c)(1)); months are rounded to
-4 places per enrollee x plan x rating area.
+oldest children covered in the month are billable (45 CFR 147.102(c)(1)); months are summed
+exactly and rounded once, to 4 places, per plan x rating area (issue 13 item 2).
 """
 
 from __future__ import annotations
@@ -153,6 +156,12 @@ FAMILIES: dict[str, tuple[str, Person, list[Person], list[Span]]] = {
             Span("2025-07-01", "2025-12-31", premium="480.00"),
         ],
     ),
+    "THIRDS": (
+        "12345NC001000801",
+        Person("H_SUB", "1980-01-01"),
+        [Person("H_KID1", "2012-02-02"), Person("H_KID2", "2015-03-03")],
+        [Span("2025-06-01", "2025-06-10", premium="900.00")],
+    ),
 }
 
 
@@ -220,19 +229,20 @@ def _expected() -> dict[tuple[str, str], dict[str, Any]]:
     for (plan, area, _), (months, billed, weighted, premium) in sums.items():
         row = totals.setdefault(
             (plan, area),
-            {"enrollees": 0, "mm": Decimal(0), "bmm": Decimal(0)}
+            {"enrollees": 0, "mm": Fraction(0)}
             | {"exact": Fraction(0), "fw": Fraction(0), "prem": Fraction(0)},
         )
         row["enrollees"] += 1
-        row["mm"] += _round(months, "0.0001")
-        row["bmm"] += _round(billed, "0.0001")
+        row["mm"] += months
         row["exact"] += billed
         row["fw"] += weighted
         row["prem"] += premium
     for row in totals.values():
-        # ARF: the exact billable-month weighting; premium per (rounded) billable month
-        row["arf"] = _round(row.pop("fw") / row.pop("exact"), "0.001")
-        row["premium_pmpm"] = _round(row.pop("prem") / Fraction(row["bmm"]), "0.01")
+        # months rounded once per row; ARF and premium PMPM weighted by the exact billable months
+        row["mm"] = _round(row["mm"], "0.0001")
+        row["bmm"] = _round(row["exact"], "0.0001")
+        row["arf"] = _round(row.pop("fw") / row["exact"], "0.001")
+        row["premium_pmpm"] = _round(row.pop("prem") / row.pop("exact"), "0.01")
     return totals
 
 
@@ -394,18 +404,15 @@ def test_mover_months_bmm_score_weight_and_premium_split_by_rating_area(
 ) -> None:
     ratee = _ratee(con)
     before, after = ratee["12345NC0010006", "001"], ratee["12345NC0010006", "002"]
-    early = (Decimal(4) + Decimal(15) / 31).quantize(FOUR_PLACES, ROUND_HALF_UP)  # 4.4839
-    late = (Decimal(7) + Decimal(16) / 31).quantize(FOUR_PLACES, ROUND_HALF_UP)  # 7.5161
+    early, late = Fraction(4) + Fraction(15, 31), Fraction(7) + Fraction(16, 31)
     assert (before["enrollees"], after["enrollees"]) == (3, 3)
-    assert before["member_months"] == before["billable_member_months"] == 3 * early
-    assert after["member_months"] == after["billable_member_months"] == 3 * late
+    # rounded once per row: 13.4516 (three enrollees' rounded 4.4839 would sum to 13.4517)
+    assert before["member_months"] == before["billable_member_months"] == Decimal("13.4516")
+    assert _round(3 * early, "0.0001") == Decimal("13.4516")
+    assert after["member_months"] == after["billable_member_months"] == _round(3 * late, "0.0001")
     # the subscriber's premium of each period in that period's area, per billable month
-    assert before["premium_pmpm"] == (700 * (4 + Decimal(15) / 31) / (3 * early)).quantize(
-        Decimal("0.01")
-    )
-    assert after["premium_pmpm"] == (760 * (7 + Decimal(16) / 31) / (3 * late)).quantize(
-        Decimal("0.01")
-    )
+    assert before["premium_pmpm"] == _round(700 * early / (3 * early), "0.01")
+    assert after["premium_pmpm"] == _round(760 * late / (3 * late), "0.01")
     # the same two scores weighted by the same months in each area
     scores = dict(
         con.execute(
@@ -444,3 +451,15 @@ def test_every_ratee_element_matches_the_rules(con: duckdb.DuckDBPyConnection, f
         assert got["billable_member_months"] == want["bmm"], key
         assert got["arf"] == want["arf"], key
         assert got["premium_pmpm"] == want["premium_pmpm"], key
+
+
+def test_months_rounded_once_per_ratee_row(con: duckdb.DuckDBPyConnection) -> None:
+    row = _ratee(con)["12345NC0010008", "001"]
+    third = Fraction(10, 30)  # 1-10 June
+    per_enrollee = 3 * _round(third, "0.0001")  # what summing rounded RARSD values gives
+    once = _round(3 * third, "0.0001")
+    assert (per_enrollee, once) == (Decimal("0.9999"), Decimal("1.0000"))
+    assert row["enrollees"] == 3
+    assert row["member_months"] == row["billable_member_months"] == once
+    # the premium of the 10 days per billable month, weighted by the unrounded months
+    assert row["premium_pmpm"] == _round(900 * third / (3 * third), "0.01")  # 300.00

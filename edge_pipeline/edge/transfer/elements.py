@@ -11,8 +11,12 @@ scoring left in the warehouse:
   premium in each area for the months it lived there (HHS aggregates "to the plan level in a
   rating area", REGTAP FAQ 8487); children beyond the three oldest under 21 of a policy count
   in ``member_months`` but not in ``billable_member_months`` (45 CFR 147.102(c)(1), claim
-  selection's rule).  Months are summed per enrollee x plan x rating area, rounded to 4
-  places (as ``ra_enrollee`` and the RARSD carry them), then per RATEE row.
+  selection's rule).  The monthly shares are summed unrounded and rounded once, to 4 places,
+  per RATEE row (issue 13 item 2: summing per-enrollee values already rounded to 4 places, as
+  ``ra_enrollee`` and the RARSD carry them, drifts by 0.0001s); the averages below are weighted
+  by the unrounded billable months.  So a RATEE row's months may differ from the sum of its
+  enrollees' rounded RARSD/RARSS months by up to 0.00005 per enrollee (the reconciliation's
+  tolerance).
 * ``plrs`` = Σ(score x billable months) / Σ billable months, the score being
   ``score_csr_adjusted`` (spec section 8: PLRS is CSR-adjusted).  An enrollee whose
   CSR-adjusted score is NULL is *not* scored with its raw score (that would be a silent CSR
@@ -119,11 +123,11 @@ WITH scored AS (
   CROSS JOIN curve
   LEFT JOIN _tr_curve c ON c.age = least(greatest(x.rating_age, curve.low), curve.high)
 ), enrollee_area AS (
-  -- one enrollee x plan x rating area: its months rounded to 4 places like ra_enrollee's
+  -- one enrollee x plan x rating area, its months unrounded (rounded once per RATEE row)
   SELECT state, risk_pool, plan14, rating_area, member_id, plan_id,
     any_value(metal) AS metal, any_value(score) AS score,
-    CAST(round(sum(member_months), 4) AS DECIMAL(12,4)) AS member_months,
-    CAST(round(sum(bmm), 4) AS DECIMAL(12,4)) AS bmm,
+    sum(member_months) AS member_months,
+    sum(bmm) AS bmm,
     sum(factor * bmm) AS factor_bmm,
     sum(bmm) FILTER (WHERE factor IS NOT NULL) AS rated_bmm,
     sum(premium) AS premium
@@ -131,8 +135,8 @@ WITH scored AS (
 )
 SELECT x.state, x.risk_pool, x.plan14 AS plan_id, x.rating_area, min(x.metal) AS metal,
   CAST(count(DISTINCT x.member_id) AS INTEGER) AS enrollees,
-  sum(x.member_months) AS member_months,
-  sum(x.bmm) AS billable_member_months,
+  CAST(round(sum(x.member_months), 4) AS DECIMAL(12,4)) AS member_months,
+  CAST(round(sum(x.bmm), 4) AS DECIMAL(12,4)) AS billable_member_months,
   CAST(round(sum(x.score * x.bmm)
     / nullif(sum(x.bmm) FILTER (WHERE x.score IS NOT NULL), 0), 3) AS DECIMAL(12,3)) AS plrs,
   CAST(round(sum(x.factor_bmm) / nullif(sum(x.rated_bmm), 0), 3) AS DECIMAL(12,3)) AS arf,
@@ -140,7 +144,8 @@ SELECT x.state, x.risk_pool, x.plan14 AS plan_id, x.rating_area, min(x.metal) AS
   coalesce(any_value(g.gcf), {DEFAULT_GCF}) AS gcf,
   CAST(round(sum(coalesce(x.premium, 0)) / nullif(sum(x.bmm), 0), 2) AS DECIMAL(14,2))
     AS premium_pmpm,
-  -- the same three unrounded, for the formula (RATEE shows the rounded ones)
+  -- the same three unrounded, weighted by the unrounded BMM, for the formula (RATEE shows
+  -- the rounded ones)
   CAST(sum(x.score * x.bmm) / nullif(sum(x.bmm) FILTER (WHERE x.score IS NOT NULL), 0)
     AS DECIMAL(18,10)) AS plrs_exact,
   CAST(sum(x.factor_bmm) / nullif(sum(x.rated_bmm), 0) AS DECIMAL(18,10)) AS arf_exact,
