@@ -25,6 +25,7 @@ STREAMS = {
     "providers": 8,
     "market": 9,
     "high_cost": 10,
+    "mover": 11,
 }
 
 

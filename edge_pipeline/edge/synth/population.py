@@ -28,6 +28,8 @@ RENEWAL = "021041"
 
 _CHILD_COUNT_WEIGHTS = (34, 30, 18, 10, 5, 3)  # 1..6 children: ~18 % have more than three
 _AREA_WEIGHTS = (50, 30, 20)
+#: Share of families that move to another rating area of their plan mid-year (issue 13 item 5).
+MOVER_SHARE = 0.015
 
 
 @dataclass(slots=True)
@@ -198,6 +200,7 @@ class Population:
         area = RATING_AREAS[rng.choices(range(3), _AREA_WEIGHTS)[0]]
         plan0 = self._draw_plan(rng, area, sub_age)
         periods = self._policy_periods(rng, plan0, area, sub_age, start_of_year, end_of_year)
+        periods = self._move(index, periods, start_of_year)
 
         newborn_u = False
         if newborn_birth is not None:
@@ -264,6 +267,28 @@ class Population:
             ]
         # coverage ends mid-year
         return [Period(plan0, start, month_end(year, rng.randint(3, 10)), NEW_ENROLLMENT, area)]
+
+    def _move(self, index: int, periods: list[Period], start_of_year: int) -> list[Period]:
+        """A few families (:data:`MOVER_SHARE`) move mid-year: their last period is split on a
+        day of its benefit-year part, the later part in another rating area of the same plan.
+
+        Drawn from the family's own ``mover`` stream, so every other draw of the family (and
+        of every family) is the same with or without the move; deterministic per seed.
+        """
+        rng = rng_for(self.seed, "mover", index)
+        if rng.random() >= MOVER_SHARE:
+            return periods
+        last = periods[-1]
+        first_day = max(last.start, start_of_year)
+        others = [a for a in self.plans[last.plan].rating_areas if a != last.area]
+        if not others or last.end - first_day < 60:
+            return periods
+        moved_on = first_day + rng.randint(30, last.end - first_day - 30)
+        return [
+            *periods[:-1],
+            Period(last.plan, last.start, moved_on - 1, last.maintenance, last.area),
+            Period(last.plan, moved_on, last.end, NEW_ENROLLMENT, rng.choice(others)),
+        ]
 
     def _premiums(self, members: list[Member]) -> None:
         """Monthly policy premium on the subscriber's periods: base x area x age factors.
