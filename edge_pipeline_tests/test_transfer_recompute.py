@@ -102,6 +102,8 @@ def built(
     folder = tmp_path_factory.mktemp(f"recompute_{request.param}")
     issuer = folder / "issuer"
     manifest = generate_issuer(issuer, enrollees=enrollees, seed=seed, error_rate=error_rate)
+    moved, carried = _edit_eses(issuer, manifest.files[0].path)
+    assert moved and carried, "the edited ESES has movers and periods begun in 2024"
     warehouse = folder / "warehouse.duckdb"
     load_paths(sorted(issuer.glob("*.xml")), warehouse)
     con = duckdb.connect(str(warehouse))
@@ -114,6 +116,54 @@ def built(
     estimate_transfers(con, run, market_path=issuer / "market_pool.csv")
     yield Built(con, run, issuer)
     con.close()
+
+
+def _edit_eses(issuer: Path, name: str) -> tuple[int, int]:
+    """Edit the generated ESES ``name`` in place (with lxml, before it is loaded) so it has what
+    the generator does not write: movers and periods begun in the previous year.  Every
+    policy that renews in the year (a subscriber with two periods in a plan) moves at the
+    renewal to another of the plan's rating areas, subscriber and dependents alike; every
+    third policy covered from 1 January with a single period (all its members born before
+    1 July 2024, none with another period) gets a period begun on 1 July 2024 instead.  Returns (policies moved, policies carried over)."""
+    path = issuer / name
+    areas = {
+        r["insurance_plan_identifier"]: r["rating_areas"].split(";")
+        for r in _csv(issuer / "plan_registry.csv")
+    }
+    tree = etree.parse(str(path))
+    profiles = []  # (policy, start, profile element)
+    born: dict[tuple[str, str], str] = {}  # policy -> its youngest member's birth date
+    for member in tree.getroot().iter(f"{NS}includedInsuredMember"):
+        member_id = member.findtext(f"{NS}insuredMemberIdentifier")
+        birth = member.findtext(f"{NS}insuredMemberBirthDate") or "9999"
+        for profile in member.iter(f"{NS}includedInsuredMemberProfile"):
+            policy = (
+                profile.findtext(f"{NS}subscriberIdentifier") or member_id,
+                profile.findtext(f"{NS}insurancePlanIdentifier"),
+            )
+            profiles.append((policy, profile.findtext(f"{NS}coverageStartDate"), profile))
+            born[policy] = max(born.get(policy, ""), birth)
+            if len(member.findall(f"{NS}includedInsuredMemberProfile")) > 1:
+                born[policy] = "9999"  # a member with other periods: left as it is
+    starts: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for policy, start, _ in profiles:
+        if start:
+            starts[policy].add(start)
+    moved = {p for p, s in starts.items() if len(s) == 2 and len(areas.get(p[1], [])) > 1}
+    carry_start = f"{YEAR - 1}-07-01"
+    single = sorted(
+        p for p, s in starts.items() if s == {f"{YEAR}-01-01"} and born[p] < carry_start
+    )
+    carried = set(single[::3])
+    for policy, start, profile in profiles:
+        area = profile.find(f"{NS}rateAreaIdentifier")
+        if policy in moved and start == max(starts[policy]) and area is not None and area.text:
+            plan_areas = areas[policy[1]]
+            area.text = plan_areas[(plan_areas.index(area.text) + 1) % len(plan_areas)]
+        if policy in carried:
+            profile.find(f"{NS}coverageStartDate").text = carry_start
+    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
+    return len(moved), len(carried)
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -348,6 +398,11 @@ AVERAGES = {
 }
 
 
+def _tie(exact: Fraction, places: str) -> bool:
+    """``exact`` is exactly half-way between two values shown to ``places``."""
+    return (exact / Fraction(places)).denominator == 2
+
+
 def _average_mismatches(built: Built, recomputed: dict, name: str, drift: bool) -> list:
     """Rows whose ``name`` differs from the recomputation: the exact column by more than 1e-6
     (plus, with ``drift``, the share of the value that the per-enrollee rounding of billable
@@ -363,8 +418,10 @@ def _average_mismatches(built: Built, recomputed: dict, name: str, drift: bool) 
             tolerance += abs(exact) * Fraction(e["enrollees"], 10_000) / e["bmm"]
         if not _near(r[exact_column], exact, tolerance):
             wrong.append((key, exact_column, r[exact_column], float(exact)))
-        elif _near(r[exact_column], exact, Fraction(1, 1_000_000)) and r[shown_column] != _round(
-            exact, places
+        elif (
+            _near(r[exact_column], exact, Fraction(1, 1_000_000))
+            and not (name == "premium" and _tie(exact, places))  # see the test of ties below
+            and r[shown_column] != _round(exact, places)
         ):
             wrong.append((key, shown_column, r[shown_column], float(exact)))
     return wrong
@@ -387,6 +444,23 @@ def test_premium_pmpm(built: Built, recomputed: dict) -> None:
     for key, r in _ratee(built).items():
         numerator = Fraction(r["premium_pmpm_exact"]) * Fraction(r["billable_member_months"])
         assert abs(numerator - recomputed[key]["prem"]) <= Fraction(1, 100), key
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="premium_pmpm (the RATEE's shown value) is rounded from a DOUBLE quotient, so a "
+    "half-cent tie such as 2111.24 / 8 = 263.905 is shown 263.90 (the double is "
+    "263.90499999999997) while premium_pmpm_exact says 263.90500000; half up gives 263.91",
+)
+def test_premium_pmpm_half_cent_ties_round_half_up(built: Built, recomputed: dict) -> None:
+    """A row whose exact premium PMPM is a half cent shows it rounded half up, like the
+    DECIMAL columns (``premium_pmpm_exact`` and the 3-place averages) are."""
+    rows = _ratee(built)
+    ties = [k for k, e in recomputed.items() if _tie(e["premium_exact"], "0.01")]
+    if not ties:
+        pytest.skip("no half-cent tie among this issuer's rows")
+    shown = {k: rows[k]["premium_pmpm"] for k in ties}
+    assert shown == {k: _round(recomputed[k]["premium_exact"], "0.01") for k in ties}
 
 
 def test_transfer_per_plan_within_a_dollar(built: Built, recomputed: dict) -> None:
