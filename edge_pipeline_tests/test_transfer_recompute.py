@@ -4,7 +4,9 @@ Each issuer is generated small with the project's generator (one clean, one with
 ``error_rate`` > 0, so its ESES has rejected records and defect files), then run through the
 real pipeline up to the transfer estimate: load, Phase 1 verification, claim selection,
 scoring, ``compute_transfer_elements`` (with the generator's ``gcf.csv`` and the federal
-default age curve) and ``estimate_transfers`` (with its ``market_pool.csv``).
+default age curve) and ``estimate_transfers`` (with its ``market_pool.csv``).  The generator
+writes neither movers nor periods begun in an earlier year, so before loading its ESES is
+edited with lxml (:func:`_edit_eses`) to have both.
 
 The test then recomputes every RATEE element per plan (14 characters) x rating area x risk
 pool *independently*: the enrollment periods are read from the ESES XML itself with lxml, not
