@@ -36,6 +36,7 @@ from record_builders import (
     service_line,
     write_submission,
 )
+from transfer_support import reference
 
 from edge_pipeline.edge.claim_selection import select_claims
 from edge_pipeline.edge.layouts import ESES, ESMCS
@@ -56,9 +57,6 @@ RUN = ScoringRun(YEAR, ISSUER, ZONE)
 GOLD, SILVER = "12345NC001000101", "12345NC003000101"
 CENT = Decimal("0.01")
 
-#: Spec section 8: IDF and AV by metal (written out again here, not imported).
-IDF_AV = {"gold": (Fraction("1.08"), Fraction("0.80")), "silver": (Fraction("1.03"), Fraction("0.70"))}  # fmt: skip
-
 MARKET = (
     "state,risk_pool,issuer_id,plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm,"
     "rating_area\n"
@@ -66,25 +64,6 @@ MARKET = (
     "NC,individual,99999,99999NC0010001,silver,25,1.6,2.4,1.30,900,002\n"
     "NC,individual,99999,99999NC0020001,gold,30,1.2,1.5,1.1,750,\n"
 )
-
-
-def reference(rows: list[dict[str, Any]]) -> list[Fraction]:
-    """Spec section 8 in exact fractions: the transfer of each row of one pool."""
-    bmm = [Fraction(r["bmm"]) for r in rows]
-    total = sum(bmm)
-    share = [b / total for b in bmm]
-    premium = sum(s * Fraction(r["premium"]) for s, r in zip(share, rows, strict=True))
-    risk, rating = [], []
-    for r in rows:
-        idf, av = IDF_AV[r["metal"]]
-        risk.append(Fraction(r["plrs"]) * idf * Fraction(r["gcf"]))
-        rating.append(av * Fraction(r["arf"]) * idf * Fraction(r["gcf"]))
-    risk_mean = sum(s * x for s, x in zip(share, risk, strict=True))
-    rating_mean = sum(s * x for s, x in zip(share, rating, strict=True))
-    return [
-        (x / risk_mean - y / rating_mean) * Fraction("0.86") * premium * b
-        for x, y, b in zip(risk, rating, bmm, strict=True)
-    ]
 
 
 def _close(amount: Decimal, exact: Fraction, tolerance: str = "0.01") -> bool:
