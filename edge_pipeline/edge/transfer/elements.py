@@ -132,20 +132,14 @@ WITH scored AS (
     sum(bmm) FILTER (WHERE factor IS NOT NULL) AS rated_bmm,
     sum(premium) AS premium
   FROM rated GROUP BY state, risk_pool, plan14, rating_area, member_id, plan_id
-)
+), ratee_rows AS (
 SELECT x.state, x.risk_pool, x.plan14 AS plan_id, x.rating_area, min(x.metal) AS metal,
   CAST(count(DISTINCT x.member_id) AS INTEGER) AS enrollees,
   CAST(round(sum(x.member_months), 4) AS DECIMAL(12,4)) AS member_months,
   CAST(round(sum(x.bmm), 4) AS DECIMAL(12,4)) AS billable_member_months,
-  CAST(round(sum(x.score * x.bmm)
-    / nullif(sum(x.bmm) FILTER (WHERE x.score IS NOT NULL), 0), 3) AS DECIMAL(12,3)) AS plrs,
-  CAST(round(sum(x.factor_bmm) / nullif(sum(x.rated_bmm), 0), 3) AS DECIMAL(12,3)) AS arf,
   any_value(m.av) AS av, any_value(m.idf) AS idf,
   coalesce(any_value(g.gcf), {DEFAULT_GCF}) AS gcf,
-  CAST(round(sum(coalesce(x.premium, 0)) / nullif(sum(x.bmm), 0), 2) AS DECIMAL(14,2))
-    AS premium_pmpm,
-  -- the same three unrounded, weighted by the unrounded BMM, for the formula (RATEE shows
-  -- the rounded ones)
+  -- unrounded (weighted by the unrounded BMM) for the formula; the RATEE shows them rounded
   CAST(sum(x.score * x.bmm) / nullif(sum(x.bmm) FILTER (WHERE x.score IS NOT NULL), 0)
     AS DECIMAL(18,10)) AS plrs_exact,
   CAST(sum(x.factor_bmm) / nullif(sum(x.rated_bmm), 0) AS DECIMAL(18,10)) AS arf_exact,
@@ -155,6 +149,13 @@ FROM enrollee_area x
 LEFT JOIN _tr_metal m ON m.metal = x.metal
 LEFT JOIN _tr_gcf g ON g.state = x.state AND g.rating_area = x.rating_area
 GROUP BY x.state, x.risk_pool, x.plan14, x.rating_area
+)
+SELECT *,
+  -- shown values rounded from the exact decimals: a half-cent tie rounds up, as in decimal
+  CAST(round(plrs_exact, 3) AS DECIMAL(12,3)) AS plrs,
+  CAST(round(arf_exact, 3) AS DECIMAL(12,3)) AS arf,
+  CAST(round(premium_pmpm_exact, 2) AS DECIMAL(14,2)) AS premium_pmpm
+FROM ratee_rows
 """
 
 
