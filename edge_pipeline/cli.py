@@ -2,8 +2,9 @@
 
 Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 internal error, 3 the
 warehouse is locked by another process (one line naming the file and the process; run the
-command again when that process has finished: ``ingest`` and ``load-outbound`` open the
-warehouse per file, so files loaded before the conflict are kept, and are ``unchanged`` then).
+command again when that process has finished: ``ingest``, ``validate`` and ``load-outbound``
+open the warehouse per file, so files loaded before the conflict are kept, and are
+``unchanged`` then).
 Imports happen inside each command so ``edge-pipeline --help`` stays fast.
 """
 
