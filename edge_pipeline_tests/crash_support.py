@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cli_support
 import duckdb
 
 BENEFIT_YEAR = 2025
@@ -53,7 +54,7 @@ def cli(*args: str) -> list[str]:
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cli(*args), capture_output=True, text=True, timeout=timeout)
+    return cli_support.run_cli("-v", *args, timeout=timeout)
 
 
 def synth(out: Path) -> Path:

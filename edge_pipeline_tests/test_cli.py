@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from cli_support import run_cli
 from lxml import etree
 
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_NAME
@@ -16,12 +16,7 @@ from edge_pipeline.edge.outbound.xsd import load_schema
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "edge_pipeline.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(*args)
 
 
 @pytest.fixture(scope="module")

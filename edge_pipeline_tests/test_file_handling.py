@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import cli_support
 import dagster as dg
 import duckdb
 import pytest
@@ -89,13 +90,7 @@ def folder(tmp_path: Path, issuer: dict[str, Path]) -> Path:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The real command in a subprocess, killed (and the test failed) if it hangs."""
-    return subprocess.run(
-        [sys.executable, "-m", "edge_pipeline.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=QUICK * 2,
-        env={**os.environ, **(env or {})},
-    )
+    return cli_support.run_cli(*args, timeout=QUICK * 2, env=env)
 
 
 def registry(warehouse: Path, table: str = "submission_file") -> dict[str, tuple]:

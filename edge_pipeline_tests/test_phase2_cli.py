@@ -4,11 +4,11 @@ then the RA reports read back with ``load-outbound`` and reconciled with the sha
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from cli_support import run_cli
 from lxml import etree
 
 from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
@@ -22,12 +22,7 @@ from edge_pipeline.edge.reconciliation.phase2 import (
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "edge_pipeline.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(*args)
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -28,6 +26,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from cli_support import cli_ok as cli
 from phase2_support import xsd_errors
 from quality_support import (
     Edit,
@@ -66,17 +65,6 @@ PAIR_EQUAL = "expect_column_pair_values_to_be_equal"
 IN_SET = "expect_column_values_to_be_in_set"
 BETWEEN = "expect_column_values_to_be_between"
 SUM_BETWEEN = "expect_column_sum_to_be_between"
-
-
-def cli(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "edge_pipeline.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 @dataclass(frozen=True)

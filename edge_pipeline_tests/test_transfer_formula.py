@@ -7,11 +7,11 @@ from __future__ import annotations
 import csv
 import random
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 
 from edge_pipeline.edge.transfer import (
     METAL_FACTORS,
@@ -25,12 +25,7 @@ HEADER = "plan_id,metal,billable_member_months,plrs,arf,gcf,premium_pmpm"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "edge_pipeline.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(*args, timeout=120)
 
 
 def transfer(tmp_path: Path, text: str) -> tuple[subprocess.CompletedProcess[str], Path]:

@@ -11,14 +11,13 @@ RATEE with one BMM tampered fails on that plan.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from cli_support import cli_ok as _cli
 from phase2_support import xsd_errors
 from quality_support import bump_ratee, resend
 
@@ -29,16 +28,6 @@ from edge_pipeline.edge.quality.transfer_checks import plans_frame, ratee_frame
 
 YEAR = 2025
 BETWEEN = "expect_column_values_to_be_between"
-
-
-def _cli(*args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "edge_pipeline.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture(scope="module")
