@@ -53,16 +53,11 @@ from typing import Any
 import duckdb
 import pytest
 from lxml import etree
-from transfer_support import IDF_AV, reference
+from transfer_support import IDF_AV, reference, run_to_transfer
 
-from edge_pipeline.edge.claim_selection import select_claims
 from edge_pipeline.edge.phase2.runs import ScoringRun
-from edge_pipeline.edge.phase2.scores import score_run
 from edge_pipeline.edge.reference import read_age_curve
 from edge_pipeline.edge.synth import generate_issuer
-from edge_pipeline.edge.transfer import compute_transfer_elements, estimate_transfers
-from edge_pipeline.edge.verification import load_reference_tables, verify_all
-from edge_pipeline.edge.warehouse.load import load_paths
 
 YEAR = 2025
 JAN1, DEC31 = dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31)
@@ -106,16 +101,7 @@ def built(
     manifest = generate_issuer(issuer, enrollees=enrollees, seed=seed, error_rate=error_rate)
     moved, carried = _edit_eses(issuer, manifest.files[0].path)
     assert moved and carried, "the edited ESES has movers and periods begun in 2024"
-    warehouse = folder / "warehouse.duckdb"
-    load_paths(sorted(issuer.glob("*.xml")), warehouse)
-    con = duckdb.connect(str(warehouse))
-    load_reference_tables(con, issuer / "plan_registry.csv", [issuer])
-    verify_all(con)
-    select_claims(con, YEAR, manifest.issuer_id, manifest.execution_zone)
-    run = ScoringRun(YEAR, manifest.issuer_id, manifest.execution_zone)
-    score_run(con, run)
-    compute_transfer_elements(con, run, gcf_path=issuer / "gcf.csv")
-    estimate_transfers(con, run, market_path=issuer / "market_pool.csv")
+    con, run, _ = run_to_transfer(issuer, manifest, folder / "warehouse.duckdb")
     yield Built(con, run, issuer)
     con.close()
 

@@ -14,19 +14,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from transfer_support import run_to_transfer
 
-from edge_pipeline.edge.claim_selection import select_claims
 from edge_pipeline.edge.phase2.runs import ScoringRun
-from edge_pipeline.edge.phase2.scores import score_run
 from edge_pipeline.edge.synth import generate_issuer
 from edge_pipeline.edge.transfer import (
     TransferEstimate,
     TransferInputError,
-    compute_transfer_elements,
     estimate_transfers,
 )
-from edge_pipeline.edge.verification import load_reference_tables, verify_all
-from edge_pipeline.edge.warehouse.load import load_paths
 
 ENROLLEES, SEED, YEAR = 400, 5, 2025
 RUN_SQL = "benefit_year = ? AND issuer_id = ? AND execution_zone = ?"
@@ -45,16 +41,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     folder = tmp_path_factory.mktemp("transfer_synth")
     issuer = folder / "issuer"
     manifest = generate_issuer(issuer, enrollees=ENROLLEES, seed=SEED)
-    warehouse = folder / "warehouse.duckdb"
-    load_paths(sorted(issuer.glob("*.xml")), warehouse)
-    con = duckdb.connect(str(warehouse))
-    load_reference_tables(con, issuer / "plan_registry.csv", [issuer])
-    verify_all(con)
-    select_claims(con, YEAR, manifest.issuer_id, manifest.execution_zone)
-    run = ScoringRun(YEAR, manifest.issuer_id, manifest.execution_zone)
-    score_run(con, run)
-    compute_transfer_elements(con, run, gcf_path=issuer / "gcf.csv")
-    estimate = estimate_transfers(con, run, market_path=issuer / "market_pool.csv")
+    con, run, estimate = run_to_transfer(issuer, manifest, folder / "warehouse.duckdb")
     yield Built(con, run, issuer, estimate)
     con.close()
 

@@ -1,13 +1,49 @@
-"""Test support for the transfer: an independent implementation of the spec section 8 formula.
+"""Test support for the transfer: an independent implementation of the spec section 8 formula,
+and a synthetic issuer run through the real pipeline up to the transfer estimate.
 
-Shared by ``test_transfer_rows.py`` (hand-built rows) and ``test_transfer_recompute.py``
-(synthetic issuers recomputed from their ESES files), so the reference is written once.
+Shared by ``test_transfer_rows.py`` (hand-built rows), ``test_transfer_synth.py`` and
+``test_transfer_recompute.py`` (synthetic issuers), so each is written once.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
+
+import duckdb
+
+from edge_pipeline.edge.claim_selection import select_claims
+from edge_pipeline.edge.phase2.runs import ScoringRun
+from edge_pipeline.edge.phase2.scores import score_run
+from edge_pipeline.edge.synth import Manifest
+from edge_pipeline.edge.transfer import (
+    TransferEstimate,
+    compute_transfer_elements,
+    estimate_transfers,
+)
+from edge_pipeline.edge.verification import load_reference_tables, verify_all
+from edge_pipeline.edge.warehouse.load import load_paths
+
+YEAR = 2025
+
+
+def run_to_transfer(
+    issuer: Path, manifest: Manifest, warehouse: Path
+) -> tuple[duckdb.DuckDBPyConnection, ScoringRun, TransferEstimate]:
+    """The generated ``issuer`` (its folder and manifest) loaded into ``warehouse``, verified,
+    selected, scored, its RATEE computed with its ``gcf.csv`` and its transfer estimated with
+    its ``market_pool.csv``: the open connection, the scoring run and the estimate."""
+    load_paths(sorted(issuer.glob("*.xml")), warehouse)
+    con = duckdb.connect(str(warehouse))
+    load_reference_tables(con, issuer / "plan_registry.csv", [issuer])
+    verify_all(con)
+    select_claims(con, YEAR, manifest.issuer_id, manifest.execution_zone)
+    run = ScoringRun(YEAR, manifest.issuer_id, manifest.execution_zone)
+    score_run(con, run)
+    compute_transfer_elements(con, run, gcf_path=issuer / "gcf.csv")
+    return con, run, estimate_transfers(con, run, market_path=issuer / "market_pool.csv")
+
 
 #: Spec section 8: IDF and AV by metal (written out again here, not imported from the project).
 IDF_AV = {
