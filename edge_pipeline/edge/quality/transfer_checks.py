@@ -313,21 +313,29 @@ _SHOWN_HALF_UNIT = {"plrs": Decimal("0.0005"), "arf": Decimal("0.0005"),
                     "premium_pmpm": Decimal("0.005")}  # fmt: skip
 
 
+def _estimate_rows(
+    con: duckdb.DuckDBPyConnection, run: ScoringRun, columns: str, where: str = ""
+) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """The run's ``transfer_estimate`` rows (``columns``, a constant of this module, and the
+    key) by (state, risk pool, plan, rating area); ``where``: a further constant condition."""
+    return {
+        (r["state"], r["risk_pool"], r["plan_id"], r["rating_area"]): r
+        for r in _rows(
+            con,
+            "SELECT state, risk_pool, plan_id, coalesce(rating_area, '') AS rating_area, "
+            f"{columns} FROM transfer_estimate WHERE {RUN_FILTER} {where}",
+            run.params,
+        )
+    }
+
+
 def ratee_plans(
     con: duckdb.DuckDBPyConnection, run: ScoringRun
 ) -> dict[tuple[str, str], list[PlanInput]]:
     """The issuer's plan x rating area rows per (state, risk pool) from the *reported* RATEE,
     read as the estimate reads the shadow's, each rounded value replaced by the estimate's
     exact one when it is that value rounded (see the module doc)."""
-    exact = {
-        (r["state"], r["risk_pool"], r["plan_id"], r["rating_area"]): r
-        for r in _rows(
-            con,
-            "SELECT state, risk_pool, plan_id, coalesce(rating_area, '') AS rating_area, plrs, "
-            f"arf, premium_pmpm FROM transfer_estimate WHERE {RUN_FILTER} AND source = 'issuer'",
-            run.params,
-        )
-    }
+    exact = _estimate_rows(con, run, "plrs, arf, premium_pmpm", "AND source = 'issuer'")
     pools = issuer_plans(con, run, table="reported_ratee")
     for key, plans in pools.items():
         for i, plan in enumerate(plans):
@@ -385,15 +393,7 @@ def recomputed_transfers(
 
 def transfers_frame(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> pd.DataFrame:
     """``transfer_estimate`` against the transfer recomputed from the reported RATEE."""
-    expected = {
-        (r["state"], r["risk_pool"], r["plan_id"], r["rating_area"]): r
-        for r in _rows(
-            con,
-            "SELECT state, risk_pool, plan_id, coalesce(rating_area, '') AS rating_area, source, "
-            f"transfer_total FROM transfer_estimate WHERE {RUN_FILTER}",
-            run.params,
-        )
-    }
+    expected = _estimate_rows(con, run, "source, transfer_total")
     recomputed, _ = recomputed_transfers(con, run)
     records = []
     for key in sorted(set(expected) | set(recomputed)):
