@@ -16,7 +16,7 @@ from edge_pipeline.edge.synth.context import SynthContext
 from edge_pipeline.edge.synth.plans import build_plans
 from edge_pipeline.edge.synth.population import Population
 from edge_pipeline.edge.synth.schedule import FileSchedule, issuer_for
-from edge_pipeline.edge.writers import SubmissionWriter
+from edge_pipeline.edge.writers import SubmissionWriter, WriteResult
 
 BENCH_YEAR = 2025
 
@@ -57,16 +57,9 @@ def write_bench_esmcs(path: Path, target_bytes: int, seed: int) -> dict[str, Any
                     wrote = True
             w.end_group()
         result = w.close()
-    return {
-        "path": str(path),
-        "bytes": result.bytes,
-        "claims": claims,
-        "lines": lines,
-        "records": result.records,
-        "plans": len(plans),
-        "families": families,
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    return _summary(
+        path, result, started, claims=claims, lines=lines, plans=len(plans), families=families
+    )
 
 
 # -- hostile values: as long as the layout allows, and longer ------------------------------------
@@ -178,10 +171,16 @@ def _write_claims(
             claims += 1
         w.end_group()
         result = w.close()
+    return _summary(path, result, started, claims=claims)
+
+
+def _summary(path: Path, result: WriteResult, started: float, **counts: int) -> dict[str, Any]:
+    """What a bench file writer reports: the file, its bytes and records, the writer's own
+    ``counts`` and the seconds it took."""
     return {
         "path": str(path),
         "bytes": result.bytes,
-        "claims": claims,
+        **counts,
         "records": result.records,
         "seconds": round(time.perf_counter() - started, 3),
     }
