@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from edge_pipeline.edge.readers.header import read_header
+from edge_pipeline.edge.synth import generate_issuer
 from edge_pipeline.edge.warehouse.schema import TABLES
 
 SECRET = "HOSTILE-SECRET-9f27c1"
@@ -29,6 +31,16 @@ SECRET = "HOSTILE-SECRET-9f27c1"
 RECORD_TABLES = [t for t in TABLES if t != "submission_file"]
 
 T = TypeVar("T")
+
+
+def good_files(out: Path, enrollees: int, seed: int) -> dict[str, Path]:
+    """The four inbound files of a small generated issuer (no defects), by submission type:
+    the good files a hostile or odd file is loaded beside."""
+    manifest = generate_issuer(out, enrollees=enrollees, seed=seed)
+    files = [out / e.path for e in manifest.files if e.role == "submission"]
+    by_type = {read_header(p).submission_type: p for p in files}
+    assert sorted(by_type) == ["E", "M", "P", "S"]
+    return by_type
 
 
 def with_file_identifier(data: bytes, file_identifier: str) -> bytes:

@@ -32,7 +32,7 @@ import cli_support
 import dagster as dg
 import duckdb
 import pytest
-from hostile_support import run_with_timeout, table_counts, with_file_identifier
+from hostile_support import good_files, run_with_timeout, table_counts, with_file_identifier
 from outbound_support import VERIFIED_AT, Err, Scenario, prepare
 
 from edge_pipeline import cli
@@ -45,7 +45,6 @@ from edge_pipeline.edge.outbound import load as outbound_load
 from edge_pipeline.edge.outbound import load_outbound_paths, write_phase1_reports
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth import write_bench_esmcs
-from edge_pipeline.edge.synth.generate import generate_issuer
 from edge_pipeline.edge.warehouse import load as load_module
 from edge_pipeline.edge.warehouse.load import connect, load_file, load_paths
 
@@ -54,18 +53,12 @@ SCENARIO = Scenario(
 )
 #: Generous guard against a hang: each refusal here takes milliseconds.
 QUICK = 30.0
-GOOD_TYPES = ["E", "M", "P", "S"]
 
 
 @pytest.fixture(scope="module")
 def issuer(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The four good inbound files of a small issuer, by submission type."""
-    out = tmp_path_factory.mktemp("issuer")
-    manifest = generate_issuer(out, enrollees=20, seed=31)
-    files = [out / e.path for e in manifest.files if e.role == "submission"]
-    by_type = {read_header(p).submission_type: p for p in files}
-    assert sorted(by_type) == GOOD_TYPES
-    return by_type
+    return good_files(tmp_path_factory.mktemp("issuer"), enrollees=20, seed=31)
 
 
 @pytest.fixture(scope="module")

@@ -88,6 +88,7 @@ from hostile_support import (
     SECRET,
     body,
     first_member_id,
+    good_files,
     record_rows,
     run_with_timeout,
     table_counts,
@@ -100,7 +101,6 @@ from hostile_support import (
 from edge_pipeline.edge.digest import sha256_file
 from edge_pipeline.edge.outbound import load_outbound_paths, write_phase1_reports
 from edge_pipeline.edge.readers.header import read_header
-from edge_pipeline.edge.synth.generate import generate_issuer
 from edge_pipeline.edge.warehouse import load as load_module
 from edge_pipeline.edge.warehouse.load import LoadResult, load_paths
 
@@ -115,12 +115,7 @@ ROOT = "edgeServerEnrollmentSubmission"
 @pytest.fixture(scope="module")
 def issuer(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The four good inbound files of a small issuer, by submission type."""
-    out = tmp_path_factory.mktemp("issuer")
-    manifest = generate_issuer(out, enrollees=30, seed=29)
-    files = [out / e.path for e in manifest.files if e.role == "submission"]
-    by_type = {read_header(p).submission_type: p for p in files}
-    assert sorted(by_type) == ["E", "M", "P", "S"]
-    return by_type
+    return good_files(tmp_path_factory.mktemp("issuer"), enrollees=30, seed=29)
 
 
 @pytest.fixture(scope="module")
