@@ -41,6 +41,7 @@ from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import InboxResource
 from edge_pipeline.defs.inbound.sensors import inbox_sensor
 from edge_pipeline.defs.resources import WarehouseResource
+from edge_pipeline.edge import file_loads
 from edge_pipeline.edge.outbound import load as outbound_load
 from edge_pipeline.edge.outbound import load_outbound_paths, write_phase1_reports
 from edge_pipeline.edge.readers.header import read_header
@@ -158,14 +159,14 @@ def test_an_io_error_while_hashing_is_recorded_and_the_batch_goes_on(
 ) -> None:
     """A read that fails half-way (a disk error, a network share gone) fails that file only."""
     flaky = Path(shutil.copy(issuer["S"], folder / "0-flaky.xml"))
-    real = load_module.file_digests
+    real = file_loads.file_digests
 
     def failing_read(source, *args, **kwargs):
         if Path(getattr(source, "name", source)).name == flaky.name:
             raise OSError(errno.EIO, "Input/output error")
         return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(load_module, "file_digests", failing_read)
+    monkeypatch.setattr(file_loads, "file_digests", failing_read)
     warehouse = tmp_path / "w.duckdb"
     code = cli.main(["ingest", str(folder), "--warehouse", str(warehouse)])
     assert code == cli.EXIT_BAD_INPUT
@@ -261,14 +262,14 @@ def test_a_file_renamed_over_mid_load_loads_as_the_file_opened(
     expected = load_paths([alone], tmp_path / "reference.duckdb")[0]
     with duckdb.connect(str(tmp_path / "reference.duckdb"), read_only=True) as con:
         expected_counts = table_counts(con)
-    real = load_module.file_digests
+    real = file_loads.file_digests
 
     def replace_then_hash(source, *args, **kwargs):
         if (tmp_path / "next.tmp").exists():
             os.replace(tmp_path / "next.tmp", path)
         return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(load_module, "file_digests", replace_then_hash)
+    monkeypatch.setattr(file_loads, "file_digests", replace_then_hash)
     caplog.set_level(logging.WARNING)
     warehouse = tmp_path / "w.duckdb"
     con = connect(warehouse)
@@ -379,13 +380,13 @@ def test_a_file_that_is_not_xml_at_byte_0_is_refused_before_it_is_hashed(
     else:
         odd.write_bytes(data)
     hashed: list[str] = []
-    real = load_module.file_digests
+    real = file_loads.file_digests
 
     def spy(source, *args, **kwargs):
         hashed.append(Path(getattr(source, "name", source)).name)
         return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(load_module, "file_digests", spy)
+    monkeypatch.setattr(file_loads, "file_digests", spy)
     warehouse = tmp_path / "w.duckdb"
     results = run_with_timeout(QUICK, lambda: load_paths([folder], warehouse))
     assert odd.name not in hashed and len(hashed) == 4
@@ -418,7 +419,7 @@ def test_the_warehouse_is_not_locked_while_a_file_is_hashed(
         registry = next(iter(issuer.values())).parent / "plan_registry.csv"
         extra = ["--plan-registry", str(registry), "--out", str(tmp_path / "reports")]
     probes: list[subprocess.CompletedProcess[str]] = []
-    real = load_module.file_digests
+    real = file_loads.file_digests
 
     def probe_then_hash(source, *args, **kwargs):
         if Path(getattr(source, "name", "")).name == issuer["M"].name:
@@ -432,7 +433,7 @@ def test_the_warehouse_is_not_locked_while_a_file_is_hashed(
             )
         return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(load_module, "file_digests", probe_then_hash)
+    monkeypatch.setattr(file_loads, "file_digests", probe_then_hash)
     assert cli.main([command, str(folder), "--warehouse", str(warehouse), *extra]) == cli.EXIT_OK
     assert len(probes) == 1
     assert probes[0].returncode == 0, probes[0].stderr
@@ -466,14 +467,14 @@ def test_the_ingest_asset_does_not_lock_the_warehouse_while_hashing(
 ) -> None:
     warehouse = tmp_path / "w.duckdb"
     probes: list[int] = []
-    real = load_module.file_digests
+    real = file_loads.file_digests
 
     def probe_then_hash(source, *args, **kwargs):
         probe = [sys.executable, "-c", LOCK_PROBE, str(warehouse)]
         probes.append(subprocess.run(probe, capture_output=True, timeout=QUICK).returncode)
         return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(load_module, "file_digests", probe_then_hash)
+    monkeypatch.setattr(file_loads, "file_digests", probe_then_hash)
     key = read_header(issuer["E"]).file_identifier
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, [key])

@@ -98,6 +98,7 @@ from hostile_support import (
     with_file_identifier,
 )
 
+from edge_pipeline.edge import file_loads
 from edge_pipeline.edge.digest import sha256_file
 from edge_pipeline.edge.outbound import load_outbound_paths, write_phase1_reports
 from edge_pipeline.edge.readers.header import read_header
@@ -719,7 +720,7 @@ def test_a_file_changed_after_hashing_fails_and_leaves_nothing(
     target = Path(shutil.copy(issuer["M"], tmp_path / "rewritten.xml"))
     data = with_file_identifier(target.read_bytes(), "CHANGING0001")
     target.write_bytes(data)
-    real = load_module.file_digests
+    real = file_loads.file_digests
 
     def digests_then_rewrite(source, cuts: tuple[int, ...] = ()):
         digests = real(source, cuts)
@@ -728,7 +729,7 @@ def test_a_file_changed_after_hashing_fails_and_leaves_nothing(
                 out.write(data.replace(b"<recordIdentifier>3<", b"<recordIdentifier>4<", 1))
         return digests
 
-    monkeypatch.setattr(load_module, "file_digests", digests_then_rewrite)
+    monkeypatch.setattr(file_loads, "file_digests", digests_then_rewrite)
     loaded = batch([target])
     assert_failed(loaded, reference, "the file changed while it was being loaded")
 

@@ -5,19 +5,25 @@ Each loader takes files one transaction at a time and records every attempt in i
 table (``submission_file``, ``outbound_file``) under one vocabulary of outcomes: a file whose
 identifier is already loaded with the same bytes is ``unchanged``, with other bytes
 ``refused``.  Kept in one place here: the outcome's common fields (:class:`FileLoadResult`),
-the registry's look-up and attempt row (:class:`FileRegistry`), and which files a list of
-paths names (:func:`xml_paths`).
+the registry's look-up and attempt row (:class:`FileRegistry`), which files a list of
+paths names (:func:`xml_paths`), and a file opened, checked, its header read and hashed before
+the warehouse is needed (:class:`PreparedInput`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import IO, Any, Generic, TypeVar
 
 import duckdb
 
+from edge_pipeline.edge.digest import file_digests
+from edge_pipeline.edge.input_file import InputFile, UnreadableFileError, open_input, read_error
+from edge_pipeline.edge.names import storable_name
 from edge_pipeline.edge.warehouse.query import scalar
 
 
@@ -108,3 +114,79 @@ def xml_paths(paths: Iterable[Path | str]) -> Iterator[Path]:
             yield from sorted(item.glob("*.xml"))
         else:
             yield item.resolve()
+
+
+R = TypeVar("R", bound=FileLoadResult)
+H = TypeVar("H")
+
+
+class PreparedInput(Generic[R, H]):
+    """A delivered file opened once, checked, its header read and hashed: everything a load
+    learns before it needs the warehouse, so that the writer lock is not held meanwhile.
+
+    Header, hash and records all come from the one open file (:mod:`..input_file`).  A refusal
+    of the file (unreadable, not a regular file, too large, not XML) or a header that cannot
+    be read is kept in ``error``, raised again by the load once it can be recorded.  Each
+    loader says how it reads a header and hashes (:meth:`_read`).  Use as a context manager:
+    leaving it closes the file.
+    """
+
+    def __init__(self, path: Path | str, result: type[R]) -> None:
+        self.started = time.perf_counter()
+        path = Path(path)
+        # The directory is made canonical; the name is not resolved (a symlink is refused).
+        self.path = path.parent.resolve() / path.name
+        self.result: R = result(
+            status="failed",
+            path=storable_name(str(self.path)),
+            file_name=storable_name(self.path.name),
+            size_bytes=0,
+            sha256="",
+        )
+        self.header: H | None = None
+        self.error: Exception | None = None
+        self.input: InputFile | None = None
+        try:
+            self.input = open_input(self.path)
+            self.result.size_bytes = self.input.size
+            self._read(self.input)
+        except UnreadableFileError as exc:
+            self.error = exc
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self, opened: InputFile) -> None:
+        """Read the header (:meth:`_read_header`) and hash the file (:meth:`_hash`)."""
+        raise NotImplementedError
+
+    def _read_header(self, reader: Callable[[Path, IO[bytes]], H]) -> None:
+        """The header, by ``reader``; a header that cannot be read is the file's ``error``."""
+        assert self.input is not None
+        try:
+            self.header = reader(self.path, self.input.file)
+        except OSError as exc:
+            raise read_error(self.path, exc) from exc
+        except Exception as exc:
+            self.error = exc
+
+    def _hash(self, cuts: Sequence[int] = ()) -> Any:
+        """Hash the whole file into ``result.sha256``; the checksums of the pieces ``cuts``
+        makes (see :func:`..digest.file_digests`)."""
+        assert self.input is not None
+        try:
+            self.result.sha256, checksums = file_digests(self.input.file, cuts)
+        except OSError as exc:
+            raise read_error(self.path, exc) from exc
+        return checksums
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        if self.input is not None:
+            self.input.close()
+
+    def __enter__(self) -> PreparedInput[R, H]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

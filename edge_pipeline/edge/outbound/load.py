@@ -32,11 +32,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.edge.digest import HashingReader, file_digests
+from edge_pipeline.edge.digest import HashingReader
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
-from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, xml_paths
-from edge_pipeline.edge.input_file import InputFile, UnreadableFileError, open_input, read_error
-from edge_pipeline.edge.names import printable_name, storable_name
+from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, PreparedInput, xml_paths
+from edge_pipeline.edge.input_file import InputFile, read_error
+from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.outbound.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.naming import parse_edge_datetime, parse_outbound_file_name
 from edge_pipeline.edge.outbound.phase2_load import replace_snapshot, stale_snapshot_error
@@ -80,53 +80,16 @@ class OutboundLoadResult(FileLoadResult):
     inbound_file_identifier: str | None = None
 
 
-class PreparedReport:
-    """A report opened once, checked, hashed and its header read, before the warehouse is
-    needed (see the inbound loader's ``PreparedFile``).  Header, hash and rows all come from
-    the one open file.  Use as a context manager: leaving it closes the file."""
+class PreparedReport(PreparedInput[OutboundLoadResult, ReportHeader]):
+    """A report opened once, checked, its header read and hashed, before the warehouse is
+    needed (:class:`..file_loads.PreparedInput`)."""
 
     def __init__(self, path: Path | str) -> None:
-        self.started = time.perf_counter()
-        path = Path(path)
-        self.path = path.parent.resolve() / path.name  # the name is not resolved
-        self.result = OutboundLoadResult(
-            status="failed",
-            path=storable_name(str(self.path)),
-            file_name=storable_name(self.path.name),
-            size_bytes=0,
-            sha256="",
-        )
-        self.header: ReportHeader | None = None
-        self.error: Exception | None = None  # raised again by the load, once it can be recorded
-        self.input: InputFile | None = None
-        try:
-            self.input = open_input(self.path)
-            self.result.size_bytes = self.input.size
-            try:
-                self.header = read_outbound_header(self.path, self.input.file)
-            except OSError as exc:
-                raise read_error(self.path, exc) from exc
-            except Exception as exc:
-                self.error = exc
-            try:
-                self.result.sha256 = file_digests(self.input.file)[0]
-            except OSError as exc:
-                raise read_error(self.path, exc) from exc
-        except UnreadableFileError as exc:
-            self.error = exc
-        except BaseException:
-            self.close()
-            raise
+        super().__init__(path, OutboundLoadResult)
 
-    def close(self) -> None:
-        if self.input is not None:
-            self.input.close()
-
-    def __enter__(self) -> PreparedReport:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _read(self, opened: InputFile) -> None:
+        self._read_header(read_outbound_header)
+        self._hash()
 
 
 def load_outbound_file(

@@ -37,11 +37,11 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.edge.digest import HashingReader, file_digests
+from edge_pipeline.edge.digest import HashingReader
 from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
-from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, xml_paths
-from edge_pipeline.edge.input_file import InputFile, UnreadableFileError, open_input, read_error
-from edge_pipeline.edge.names import printable_name, storable_name
+from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, PreparedInput, xml_paths
+from edge_pipeline.edge.input_file import InputFile, read_error
+from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.readers.header import InboundHeader, read_header
 from edge_pipeline.edge.readers.parallel import (
     PARALLEL_MIN_BYTES,
@@ -140,56 +140,22 @@ def open_warehouse(
         raise
 
 
-class PreparedFile:
-    """An inbound file opened once, checked, hashed and its header read: everything a load
-    learns before it needs the warehouse, so that the writer lock is not held meanwhile.
-
-    Header, hash and records all come from the one open file (:mod:`..input_file`); large
-    files have their parse workers started here, so that hashing overlaps their parsing (they
-    wait, a few batches in, until the load reads them).  Use as a context manager: leaving it
-    closes the file and stops the workers.
+class PreparedFile(PreparedInput[LoadResult, InboundHeader]):
+    """An inbound file opened once, checked, its header read and hashed before the warehouse
+    is needed (:class:`..file_loads.PreparedInput`).  Large files have their parse workers
+    started here, so that hashing overlaps their parsing (they wait, a few batches in, until
+    the load reads them); leaving the context also stops them.
     """
 
     def __init__(self, path: Path | str, parallel: bool | None = None) -> None:
-        self.started = time.perf_counter()
-        path = Path(path)
-        # The directory is made canonical; the name is not resolved (a symlink is refused).
-        self.path = path.parent.resolve() / path.name
-        self.result = LoadResult(
-            status="failed",
-            path=storable_name(str(self.path)),
-            file_name=storable_name(self.path.name),
-            size_bytes=0,
-            sha256="",
-        )
-        self.header: InboundHeader | None = None
-        self.error: Exception | None = None  # raised again by the load, once it can be recorded
-        self.input: InputFile | None = None
+        self.parallel = parallel
         self.workers: ParallelReader | None = None
-        try:
-            self.input = open_input(self.path)
-            self.result.size_bytes = self.input.size
-            self._read(parallel)
-        except UnreadableFileError as exc:
-            self.error = exc
-        except BaseException:
-            self.close()
-            raise
+        super().__init__(path, LoadResult)
 
-    def _read(self, parallel: bool | None) -> None:
-        assert self.input is not None
-        try:
-            self.header = read_header(self.path, self.input.file)
-        except OSError as exc:
-            raise read_error(self.path, exc) from exc
-        except Exception as exc:
-            self.error = exc
-        self.workers = _start_workers(self.input, self.header, parallel)
-        cuts = self.workers.plan.cuts if self.workers is not None else ()
-        try:
-            self.result.sha256, checksums = file_digests(self.input.file, cuts)
-        except OSError as exc:
-            raise read_error(self.path, exc) from exc
+    def _read(self, opened: InputFile) -> None:
+        self._read_header(read_header)
+        self.workers = _start_workers(opened, self.header, self.parallel)
+        checksums = self._hash(self.workers.plan.cuts if self.workers is not None else ())
         if self.workers is not None:
             self.workers.checksums = checksums
 
@@ -197,14 +163,7 @@ class PreparedFile:
         """Stop the workers and close the file (idempotent)."""
         if self.workers is not None:
             self.workers.close()
-        if self.input is not None:
-            self.input.close()
-
-    def __enter__(self) -> PreparedFile:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        super().close()
 
 
 def load_file(
