@@ -45,14 +45,13 @@ from typing import Any
 import duckdb
 import pytest
 from record_builders import ISSUER, YEAR, ZONE, enrollee, enrollment_period, write_submission
+from transfer_support import verify_and_score
 
-from edge_pipeline.edge.claim_selection import select_claims
 from edge_pipeline.edge.layouts import ESES
 from edge_pipeline.edge.phase2.runs import ScoringRun
-from edge_pipeline.edge.phase2.scores import score_run
 from edge_pipeline.edge.reference import read_age_curve
 from edge_pipeline.edge.transfer import compute_transfer_elements
-from edge_pipeline.edge.verification import load_reference_tables, verify_all
+from edge_pipeline.edge.verification import load_reference_tables
 from edge_pipeline.edge.warehouse.load import connect, load_file
 
 RUN = ScoringRun(YEAR, ISSUER, ZONE)
@@ -298,9 +297,7 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCon
     path = root / "01.xml"
     write_submission(path, ESES, 1, [(None, _eses())])
     load_file(connection, path)
-    verify_all(connection)
-    select_claims(connection, YEAR, ISSUER, ZONE)
-    score_run(connection, RUN)
+    verify_and_score(connection, ISSUER, ZONE)
     compute_transfer_elements(connection, RUN, gcf_path=None)
     yield connection
     connection.close()

@@ -36,15 +36,14 @@ from record_builders import (
     service_line,
     write_submission,
 )
+from transfer_support import verify_and_score
 
-from edge_pipeline.edge.claim_selection import select_claims
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS
 from edge_pipeline.edge.layouts.model import FileLayout
 from edge_pipeline.edge.phase2.runs import ScoringRun
-from edge_pipeline.edge.phase2.scores import score_run
 from edge_pipeline.edge.reference import read_age_curve
 from edge_pipeline.edge.transfer import compute_hcrp, compute_transfer_elements
-from edge_pipeline.edge.verification import load_reference_tables, verify_all
+from edge_pipeline.edge.verification import load_reference_tables
 from edge_pipeline.edge.warehouse.load import connect, load_file
 
 RUN = ScoringRun(YEAR, ISSUER, ZONE)
@@ -193,9 +192,7 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCon
                      processed="2025-05-01T10:00:00"),
         ])],
     )  # fmt: skip
-    verify_all(connection)
-    select_claims(connection, YEAR, ISSUER, ZONE)
-    score_run(connection, RUN)
+    verify_and_score(connection, ISSUER, ZONE)
     gcf = root / "gcf.csv"
     gcf.write_text("state,rating_area,gcf\nnc,1,1.05\nSC,002,1.30\n", encoding="utf-8")
     compute_transfer_elements(connection, RUN, gcf_path=gcf)

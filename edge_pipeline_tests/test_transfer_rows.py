@@ -36,12 +36,10 @@ from record_builders import (
     service_line,
     write_submission,
 )
-from transfer_support import reference
+from transfer_support import reference, verify_and_score
 
-from edge_pipeline.edge.claim_selection import select_claims
 from edge_pipeline.edge.layouts import ESES, ESMCS
 from edge_pipeline.edge.phase2.runs import ScoringRun
-from edge_pipeline.edge.phase2.scores import score_run
 from edge_pipeline.edge.quality.transfer_checks import missing_csr_adjusted
 from edge_pipeline.edge.transfer import (
     TransferInputError,
@@ -50,7 +48,7 @@ from edge_pipeline.edge.transfer import (
     read_market,
     transfer_pool_file,
 )
-from edge_pipeline.edge.verification import load_reference_tables, verify_all
+from edge_pipeline.edge.verification import load_reference_tables
 from edge_pipeline.edge.warehouse.load import connect, load_file
 
 RUN = ScoringRun(YEAR, ISSUER, ZONE)
@@ -123,9 +121,7 @@ def built(
     )
     write_submission(root / "02.xml", ESMCS, 2, [(GOLD, [claim])])
     load_file(con, root / "02.xml")
-    verify_all(con)
-    select_claims(con, YEAR, ISSUER, ZONE)
-    score_run(con, RUN)
+    verify_and_score(con, ISSUER, ZONE)
     gcf = root / "gcf.csv"
     gcf.write_text("state,rating_area,gcf\nNC,001,1.05\nNC,002,1.30\n", encoding="utf-8")
     market = root / "market.csv"

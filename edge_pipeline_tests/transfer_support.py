@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import record_builders
 
 from edge_pipeline.edge.claim_selection import select_claims
 from edge_pipeline.edge.phase2.runs import ScoringRun
@@ -25,7 +26,17 @@ from edge_pipeline.edge.transfer import (
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
 from edge_pipeline.edge.warehouse.load import load_paths
 
-YEAR = 2025
+YEAR = record_builders.YEAR
+
+
+def verify_and_score(con: duckdb.DuckDBPyConnection, issuer_id: str, zone: str) -> ScoringRun:
+    """Phase 1 over every loaded file (reference tables loaded), then RA claim selection and
+    scoring of ``YEAR`` for the issuer: the scoring run."""
+    verify_all(con)
+    select_claims(con, YEAR, issuer_id, zone)
+    run = ScoringRun(YEAR, issuer_id, zone)
+    score_run(con, run)
+    return run
 
 
 def run_to_transfer(
@@ -37,10 +48,7 @@ def run_to_transfer(
     load_paths(sorted(issuer.glob("*.xml")), warehouse)
     con = duckdb.connect(str(warehouse))
     load_reference_tables(con, issuer / "plan_registry.csv", [issuer])
-    verify_all(con)
-    select_claims(con, YEAR, manifest.issuer_id, manifest.execution_zone)
-    run = ScoringRun(YEAR, manifest.issuer_id, manifest.execution_zone)
-    score_run(con, run)
+    run = verify_and_score(con, manifest.issuer_id, manifest.execution_zone)
     compute_transfer_elements(con, run, gcf_path=issuer / "gcf.csv")
     return con, run, estimate_transfers(con, run, market_path=issuer / "market_pool.csv")
 
