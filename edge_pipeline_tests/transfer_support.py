@@ -1,8 +1,10 @@
 """Test support for the transfer: an independent implementation of the spec section 8 formula,
-and a synthetic issuer run through the real pipeline up to the transfer estimate.
+a test warehouse verified and scored, and a synthetic issuer run through the real pipeline up
+to the transfer estimate.
 
-Shared by ``test_transfer_rows.py`` (hand-built rows), ``test_transfer_synth.py`` and
-``test_transfer_recompute.py`` (synthetic issuers), so each is written once.
+Shared by the hand-built tests (``test_transfer_rows.py``, ``test_transfer_ratee_rules.py``,
+``test_transfer_families.py``) and the synthetic ones (``test_transfer_synth.py``,
+``test_transfer_recompute.py``), so each is written once.
 """
 
 from __future__ import annotations
