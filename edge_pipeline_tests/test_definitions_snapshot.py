@@ -1,7 +1,8 @@
 """A snapshot of the Dagster definitions: what the UI shows as the graph.
 
-As dagster-open-platform does, the graph's shape (asset keys, groups, upstream keys,
-partitions, checks, jobs, sensors, schedules) is written to a reviewed JSON file, so that a
+As dagster-open-platform does, the graph's shape (asset keys, groups, owners, tags, kinds,
+upstream keys, partitions, the concurrency pool of the op computing each asset and check, checks,
+jobs, sensors, schedules) is written to a reviewed JSON file, so that a
 refactor which changes the graph, on purpose or not, shows up as a diff of that file instead of
 passing unnoticed.  After an intended change, regenerate it and review the diff:
 
@@ -33,6 +34,15 @@ def _partitions(partitions_def: dg.PartitionsDefinition | None) -> str | None:
     return type(partitions_def).__name__
 
 
+def _pool(graph: Any, key: dg.AssetKey | dg.AssetCheckKey) -> str | None:
+    """The concurrency pool of the op that computes ``key`` (``None``: external, or no pool)."""
+    node = graph.get(key) if isinstance(key, dg.AssetKey) else None
+    if node is not None and not node.is_executable:
+        return None
+    assets_def = graph.assets_def_for_key(key)
+    return assets_def.op.pool if assets_def.is_executable else None
+
+
 def definitions_shape() -> dict[str, Any]:
     """The graph as sorted plain data (nothing that depends on the machine or the clock)."""
     graph = defs.resolve_asset_graph()
@@ -44,11 +54,14 @@ def definitions_shape() -> dict[str, Any]:
             "deps": sorted(d.asset_key.to_user_string() for d in spec.deps),
             "partitions": _partitions(spec.partitions_def),
             "owners": sorted(spec.owners),
+            "tags": {k: v for k, v in spec.tags.items() if not k.startswith("dagster/kind/")},
+            "kinds": sorted(spec.kinds),
+            "pool": _pool(graph, spec.key),
         }
     checks = {}
     for key in sorted(graph.asset_check_keys, key=lambda k: k.to_user_string()):
         spec = graph.get_check_spec(key)
-        checks[key.to_user_string()] = {"blocking": spec.blocking}
+        checks[key.to_user_string()] = {"blocking": spec.blocking, "pool": _pool(graph, key)}
     return {
         "assets": assets,
         "checks": checks,
