@@ -55,7 +55,7 @@ class DemoPaths:
         ``data/issuer``: the demo writes its synthetic registry there and must never overwrite
         a real one that ``$EDGE_PLAN_REGISTRY`` points at."""
         from edge_pipeline.defs.inbound.resources import default_inbox_path
-        from edge_pipeline.defs.phase1.resources import (
+        from edge_pipeline.defs.report_files import (
             default_outbox_path,
             default_shadow_reports_path,
         )
@@ -318,12 +318,16 @@ def demo_resources(paths: DemoPaths) -> dict[str, Any]:
     """The resources every demo run binds: the demo's own folders, not the environment's."""
     from edge_pipeline.defs.inbound import INBOX_KEY
     from edge_pipeline.defs.inbound.resources import InboxResource
-    from edge_pipeline.defs.phase1 import OUTBOX_KEY, SHADOW_REPORTS_KEY
-    from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
     from edge_pipeline.defs.phase2 import TRANSFER_SETTINGS_KEY
     from edge_pipeline.defs.phase2.resources import TransferSettingsResource
     from edge_pipeline.defs.reference import ISSUER_REFERENCE_KEY
     from edge_pipeline.defs.reference.resources import issuer_reference_resource
+    from edge_pipeline.defs.report_files import (
+        OUTBOX_KEY,
+        SHADOW_REPORTS_KEY,
+        OutboxResource,
+        ShadowReportsResource,
+    )
     from edge_pipeline.defs.resources import WAREHOUSE_KEY, warehouse_resource
 
     return {

@@ -79,7 +79,7 @@ def stage_issuer_reference(synthetic: Path, issuer: Path) -> list[str]:
 def clean_phase1_outputs(shadow_reports: Path, outbox: Path, identifiers: set[str]) -> None:
     """Remove what an earlier demo wrote: the shadow report folders of its files and the
     simulated EDGE server's outbox folder.  Nothing else in either folder is touched."""
-    from edge_pipeline.defs.phase1.resources import partition_folder_name
+    from edge_pipeline.defs.report_files import partition_folder_name
 
     for fid in identifiers:
         shutil.rmtree(shadow_reports / partition_folder_name(fid), ignore_errors=True)
@@ -92,7 +92,7 @@ def simulate_edge_server(shadow_reports: Path, outbox: Path, keys: list[str]) ->
     One sub-folder per file: outbound file names carry no fileIdentifier, so two files of the
     issuer answered in the same second would otherwise collide.  Returns the reports copied.
     """
-    from edge_pipeline.defs.phase1.resources import partition_folder_name
+    from edge_pipeline.defs.report_files import partition_folder_name
 
     copied = 0
     for key in keys:

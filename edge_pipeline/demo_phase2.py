@@ -57,7 +57,7 @@ class Phase2Outcome:
 def simulate_edge_ra_reports(shadow_reports: Path, outbox: Path, benefit_year: int) -> int:
     """SIMULATED: drop the year's shadow RA reports into the outbox as if EDGE had sent them;
     returns the number of reports copied."""
-    from edge_pipeline.defs.phase1.resources import ShadowReportsResource
+    from edge_pipeline.defs.report_files import ShadowReportsResource
 
     source = ShadowReportsResource(path=str(shadow_reports)).phase2_folder(benefit_year)
     target = outbox / SIMULATED_EDGE_DIR / PHASE2_DIR / f"BY{benefit_year}"

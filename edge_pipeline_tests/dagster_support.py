@@ -18,10 +18,10 @@ import duckdb
 import pytest
 
 from edge_pipeline.definitions import defs
+from edge_pipeline.defs.automation.outbox import outbox_sensor
 from edge_pipeline.defs.inbound.resources import InboxResource
-from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
-from edge_pipeline.defs.phase1.sensors import outbox_sensor
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
+from edge_pipeline.defs.report_files import OutboxResource, ShadowReportsResource
 from edge_pipeline.defs.resources import WarehouseResource
 
 

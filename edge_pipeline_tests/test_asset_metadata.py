@@ -25,9 +25,9 @@ from edge_pipeline.definitions import defs
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
 from edge_pipeline.defs.metadata import GROUPS, mask, preview, table_metadata
-from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
 from edge_pipeline.defs.phase2.resources import TransferSettingsResource
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
+from edge_pipeline.defs.report_files import OutboxResource, ShadowReportsResource
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.synth import generate_issuer
 

@@ -22,20 +22,20 @@ import duckdb
 import pytest
 
 from edge_pipeline.definitions import defs
-from edge_pipeline.defs.automation import AUTOMATION_TAG, LAUNCHED_BY_TAG, TRIGGERED_BY_TAG
-from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
-from edge_pipeline.defs.inbound.sensors import InboxCursor, inbox_sensor
-from edge_pipeline.defs.phase1.automation import PHASE1_AFTER_INGEST, phase1_after_ingest
-from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
-from edge_pipeline.defs.phase1.shadow import BENEFIT_YEARS_KEY
-from edge_pipeline.defs.phase2.automation import PHASE2_AFTER_PHASE1, phase2_after_phase1
-from edge_pipeline.defs.reconciliation.schedules import (
+from edge_pipeline.defs.automation.inbox import InboxCursor, inbox_sensor
+from edge_pipeline.defs.automation.phase1 import PHASE1_AFTER_INGEST, phase1_after_ingest
+from edge_pipeline.defs.automation.phase2 import PHASE2_AFTER_PHASE1, phase2_after_phase1
+from edge_pipeline.defs.automation.runs import AUTOMATION_TAG, LAUNCHED_BY_TAG, TRIGGERED_BY_TAG
+from edge_pipeline.defs.automation.schedules import (
     NIGHTLY_CRON,
     nightly_phase1_reconciliation,
     nightly_reconciliation,
 )
+from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
+from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
+from edge_pipeline.defs.phase1.shadow import BENEFIT_YEARS_KEY
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
+from edge_pipeline.defs.report_files import OutboxResource, ShadowReportsResource
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.demo import LAUNCHED_BY_TAG as DEMO_LAUNCHED_BY_TAG
 from edge_pipeline.edge.synth import generate_issuer

@@ -37,9 +37,9 @@ from outbound_support import VERIFIED_AT, Err, Scenario, prepare
 
 from edge_pipeline import cli
 from edge_pipeline.definitions import defs
+from edge_pipeline.defs.automation.inbox import inbox_sensor
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import InboxResource
-from edge_pipeline.defs.inbound.sensors import inbox_sensor
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge import file_loads
 from edge_pipeline.edge.outbound import load as outbound_load

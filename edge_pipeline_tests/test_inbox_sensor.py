@@ -12,9 +12,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from edge_pipeline.defs.automation.inbox import inbox_sensor
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
-from edge_pipeline.defs.inbound.sensors import inbox_sensor
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth.generate import generate_issuer
 

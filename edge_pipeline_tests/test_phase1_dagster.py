@@ -29,13 +29,11 @@ from phase1_support import (
 
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.phase1.checks import (
-    PHASE1_CONSERVATION,
-    REPORTED_ERRORS_POINT_TO_RECORDS,
-    SHADOW_MATCHES_REPORTED,
-)
-from edge_pipeline.defs.phase1.resources import OutboxResource
+from edge_pipeline.defs.phase1.reconciliation import SHADOW_MATCHES_REPORTED
+from edge_pipeline.defs.phase1.reported import REPORTED_ERRORS_POINT_TO_RECORDS
+from edge_pipeline.defs.phase1.shadow import PHASE1_CONSERVATION
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
+from edge_pipeline.defs.report_files import OutboxResource
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL
 from edge_pipeline.edge.warehouse.schema import TABLES
 

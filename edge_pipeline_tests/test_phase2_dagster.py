@@ -33,16 +33,13 @@ from phase2_support import (
 )
 
 from edge_pipeline.definitions import defs
+from edge_pipeline.defs.automation.outbox import OUTBOX_REPORTS_TAG
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.phase1.checks import SHADOW_PHASE1
-from edge_pipeline.defs.phase1.sensors import OUTBOX_REPORTS_TAG
+from edge_pipeline.defs.phase1.shadow import SHADOW_PHASE1
 from edge_pipeline.defs.phase2 import scoring as scoring_module
-from edge_pipeline.defs.phase2.checks import (
-    CSR_ADJUSTED_SCORES,
-    RA_INCLUDED_CLAIMS_ACTIVE,
-    SCORED_ENROLLEES_ENROLLED,
-    SCORES_MATCH_REPORTED,
-)
+from edge_pipeline.defs.phase2.reconciliation import SCORES_MATCH_REPORTED
+from edge_pipeline.defs.phase2.scoring import RA_INCLUDED_CLAIMS_ACTIVE, SCORED_ENROLLEES_ENROLLED
+from edge_pipeline.defs.phase2.transfer import CSR_ADJUSTED_SCORES
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL
 from edge_pipeline.edge.phase2.integrity import included_but_not_active, scored_without_enrollment

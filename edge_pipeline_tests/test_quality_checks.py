@@ -39,7 +39,8 @@ from quality_support import (
 )
 
 from edge_pipeline.defs import reconciliation
-from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS, TRANSFER_RECONCILIATION
+from edge_pipeline.defs.phase2.reconciliation import TRANSFER_RECONCILIATION
+from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
 from edge_pipeline.defs.reconciliation.checks import (
     OUTBOUND_REPORTS_LINK_TO_INBOUND,
     RECONCILIATION_CHECKS,

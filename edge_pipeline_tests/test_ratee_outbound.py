@@ -20,7 +20,7 @@ import pytest
 from lxml import etree
 from phase2_outbound_support import OTHER_RUNS, RATEE, RUN, build_shadow, insert
 
-from edge_pipeline.defs.phase1.resources import RISK_ADJUSTMENT_ROLE, OutboxResource
+from edge_pipeline.defs.report_files import RISK_ADJUSTMENT_ROLE, OutboxResource
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_NAME, OUTBOUND_BY_ROOT, RA_LAYOUTS
 from edge_pipeline.edge.layouts.outbound import RATEE as RATEE_LAYOUT
 from edge_pipeline.edge.layouts.outbound.model import Leaf

@@ -14,9 +14,10 @@ from openpyxl import load_workbook
 
 from edge_pipeline.cli import main
 from edge_pipeline.defs import resources as shared
+from edge_pipeline.defs.automation import defs as automation_defs
+from edge_pipeline.defs.automation.schedules import monthly_data_quality
 from edge_pipeline.defs.reporting import defs as reporting_defs
 from edge_pipeline.defs.reporting.assets import analyst_report, data_quality_summary
-from edge_pipeline.defs.reporting.schedules import monthly_data_quality
 from edge_pipeline.defs.resources import warehouse_resource
 from edge_pipeline.edge.report import HTML_NAME, WORKBOOK_NAME, write_report
 from edge_pipeline.edge.report.charts import CHARTS
@@ -220,7 +221,7 @@ def test_reporting_assets_materialize_with_chart_metadata(
 
 def test_reporting_defs_schedule_and_asset_specs() -> None:
     schedule = monthly_data_quality
-    assert schedule in reporting_defs.schedules
+    assert schedule in automation_defs.schedules
     assert schedule.cron_schedule == "0 6 1 * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     job = dg.Definitions.merge(shared.defs, reporting_defs).resolve_job_def("monthly_reporting")
@@ -228,7 +229,8 @@ def test_reporting_defs_schedule_and_asset_specs() -> None:
         data_quality_summary.key,
         analyst_report.key,
     }
-    for asset in (data_quality_summary, analyst_report):
+    for key in (data_quality_summary.key, analyst_report.key):
+        asset = reporting_defs.resolve_assets_def(key)  # with the domain's group, owners, pool
         spec = next(iter(asset.specs))
         assert spec.group_name == "reconciliation"
         assert spec.owners == ["team:risk-adjustment"]

@@ -1,82 +1,20 @@
-"""Dagster metadata of the Phase 1 assets and checks: counts, statuses, codes, record ids.
+"""Arrow tables as Dagster metadata: the rows an asset or check shows (differences, counts,
+offending records) as a table and as markdown, first rows only.
 
-Never a member identifier, name, birth date or an offending element's value (which can be any
-of those): the report rows' ``record_key`` and ``value`` columns are not read here at all.
+Shared by every domain whose assets compute Arrow tables (Phase 1, Phase 2, reconciliation).
+Callers pass only the columns to show, and never a member identifier, name, birth date or an
+offending element's value (which can be any of those).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import dagster as dg
 import pyarrow as pa
 
-from edge_pipeline.edge.verification import VerificationResult
-
 #: Rows shown in a table/markdown metadata value; the full list is in the warehouse table.
 MAX_ROWS = 100
-
-#: Record levels in the order the layouts nest them (for readable tables).
-LEVEL_ORDER = (
-    "file",
-    "issuer",
-    "plan",
-    "enrollee",
-    "enrollment_period",
-    "claim",
-    "line",
-    "supplemental",
-)
-
-
-def _level_sort(level: str) -> tuple[int, str]:
-    return (LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER), level)
-
-
-def level_counts_table(
-    received: Mapping[str, int], accepted: Mapping[str, int], rejected: Mapping[str, int]
-) -> dg.TableMetadataValue:
-    """Received / accepted / rejected per level, as a Dagster table."""
-    return dg.MetadataValue.table(
-        records=[
-            dg.TableRecord(
-                {
-                    "level": level,
-                    "received": int(received.get(level, 0)),
-                    "accepted": int(accepted.get(level, 0)),
-                    "rejected": int(rejected.get(level, 0)),
-                }
-            )
-            for level in sorted(received, key=_level_sort)
-        ],
-        schema=dg.TableSchema(
-            columns=[
-                dg.TableColumn("level", "string"),
-                dg.TableColumn("received", "int"),
-                dg.TableColumn("accepted", "int"),
-                dg.TableColumn("rejected", "int"),
-            ]
-        ),
-    )
-
-
-def verification_metadata(result: VerificationResult) -> dict[str, Any]:
-    """What the shadow said about a file: status, counts per level, errors per code."""
-    return {
-        "file_status": result.status,
-        "layout": result.layout or "unknown",
-        "load_id": result.load_id,
-        "records": result.records,
-        "errors": result.errors,
-        "levels": level_counts_table(result.received, result.accepted, result.rejected),
-        **{
-            f"rejected/{level}": int(count)
-            for level, count in sorted(result.rejected.items(), key=lambda kv: _level_sort(kv[0]))
-        },
-        "error_codes": dg.MetadataValue.json(dict(sorted(result.error_codes.items()))),
-        "verify_seconds": round(result.seconds, 3),
-    }
 
 
 def _cell(value: object) -> str:

@@ -1,4 +1,5 @@
-"""Folders of the Phase 1 domain: the outbox EDGE answers into, and where the shadow reports go.
+"""The report folders Phase 1 and Phase 2 share: the outbox EDGE answers into (and how an asset
+loads the reports it finds there), and where the shadow's own reports go.
 
 The outbox is found by reading report headers (cheap: parsing stops after
 ``includedFileHeader``), never by trusting file names: an outbound name carries no
@@ -17,11 +18,12 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from pydantic import Field
 
 from edge_pipeline.defs.resources import data_dir
@@ -29,10 +31,15 @@ from edge_pipeline.edge.errors import InboundFormatError
 from edge_pipeline.edge.input_file import open_input
 from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
 from edge_pipeline.edge.names import printable_name
-from edge_pipeline.edge.outbound import read_outbound_header
+from edge_pipeline.edge.outbound import OutboundLoadResult, read_outbound_header
+from edge_pipeline.edge.outbound.load import PreparedReport, load_prepared_report
 from edge_pipeline.edge.reconciliation.reports import report_role
 
 log = logging.getLogger(__name__)
+
+#: Resource keys of the outbox and of the shadow reports folder.
+OUTBOX_KEY = "outbox"
+SHADOW_REPORTS_KEY = "shadow_reports"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -236,3 +243,70 @@ def outbox_resource(path: Path | str | None = None, settle_seconds: float = 5.0)
 def shadow_reports_resource(path: Path | str | None = None) -> ShadowReportsResource:
     """The shadow reports folder at ``path`` (default: :func:`default_shadow_reports_path`)."""
     return ShadowReportsResource(path=str(path or default_shadow_reports_path()))
+
+
+@contextmanager
+def prepared_reports(reports: list[OutboxReport]) -> Iterator[list[PreparedReport]]:
+    """The reports opened, checked and hashed before the warehouse is opened, so that the
+    writer lock is not held while they are hashed; closed on leaving."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(PreparedReport(report.path)) for report in reports]
+
+
+def load_reports(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    reports: list[PreparedReport],
+) -> list[OutboundLoadResult]:
+    results = []
+    for report in reports:
+        result = load_prepared_report(con, report)
+        name = printable_name(result.file_name)
+        context.log.info("%s %s: %s", result.report_type, name, result.status)
+        results.append(result)
+    return results
+
+
+def load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
+    """Operational facts of the loads: names, statuses, rows; nothing about members."""
+    metadata: dict[str, object] = {
+        "files": ", ".join(printable_name(r.file_name) for r in results),
+        "load_statuses": ", ".join(f"{printable_name(r.file_name)}: {r.status}" for r in results),
+        "outbound_file_identifiers": ", ".join(r.outbound_file_identifier or "?" for r in results),
+        "rows": sum(sum(r.rows.values()) for r in results),
+    }
+    errors = [f"{printable_name(r.file_name)}: {r.error}" for r in results if r.error]
+    if errors:
+        metadata["errors"] = "\n".join(errors)
+    return metadata
+
+
+def no_reports_failure(missing: str, outbox: OutboxResource, why: str, landing: int) -> dg.Failure:
+    """The failure of a reported-side asset whose reports are not in the outbox.
+
+    A run for reports EDGE has not sent is a manual run or a moved file, not a data error: the
+    failure says what is missing, where it was looked for, why it may be missing, and how many
+    outbox files were left out because they are still being written (they may be the ones).
+    """
+    still = f" ({landing} outbox file(s) are still being written)" if landing else ""
+    return dg.Failure(
+        description=f"no {missing} in the outbox {outbox.folder}: {why}{still}",
+        allow_retries=False,
+    )
+
+
+def fail_on_bad_loads(results: list[OutboundLoadResult]) -> None:
+    bad = [r for r in results if not r.ok]
+    if bad:
+        raise dg.Failure(
+            description="; ".join(
+                f"{printable_name(r.file_name)} not loaded ({r.status}): {r.error}" for r in bad
+            )
+            + " (the attempts are recorded in outbound_file)",
+            allow_retries=False,
+        )
+
+
+defs = dg.Definitions(
+    resources={OUTBOX_KEY: outbox_resource(), SHADOW_REPORTS_KEY: shadow_reports_resource()}
+)

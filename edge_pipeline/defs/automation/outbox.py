@@ -17,15 +17,15 @@ import time
 
 import dagster as dg
 
+from edge_pipeline.defs.automation.inbox import InboxCursor
 from edge_pipeline.defs.inbound.partitions import (
     INBOUND_FILES_PARTITIONS_NAME,
     valid_partition_key,
 )
-from edge_pipeline.defs.inbound.sensors import InboxCursor
 from edge_pipeline.defs.phase1.jobs import phase1_reported
-from edge_pipeline.defs.phase1.resources import OutboxReport, OutboxResource
 from edge_pipeline.defs.phase2.jobs import phase2_reported
 from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.report_files import OutboxReport, OutboxResource
 
 #: Bound one tick's work; reports beyond it are picked up by the next tick.
 MAX_REPORTS_PER_TICK = 300

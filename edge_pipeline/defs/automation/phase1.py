@@ -11,7 +11,7 @@ The sensor reads the run's tags only; it never opens DuckDB.
 # (context type, resources) at definition time and needs real types, not strings.
 import dagster as dg
 
-from edge_pipeline.defs.automation import (
+from edge_pipeline.defs.automation.runs import (
     AUTOMATION_TAG,
     MINIMUM_INTERVAL_SECONDS,
     PARTITION_TAG,

@@ -19,7 +19,7 @@ triggers nothing; runs ``make demo`` launched are left alone.
 # (context type, resources) at definition time and needs real types, not strings.
 import dagster as dg
 
-from edge_pipeline.defs.automation import (
+from edge_pipeline.defs.automation.runs import (
     AUTOMATION_TAG,
     MINIMUM_INTERVAL_SECONDS,
     PARTITION_TAG,
@@ -27,9 +27,8 @@ from edge_pipeline.defs.automation import (
     launched_by_demo,
     run_materializations,
 )
-from edge_pipeline.defs.phase1.checks import SHADOW_PHASE1
 from edge_pipeline.defs.phase1.jobs import phase1_shadow
-from edge_pipeline.defs.phase1.shadow import BENEFIT_YEARS_KEY
+from edge_pipeline.defs.phase1.shadow import BENEFIT_YEARS_KEY, SHADOW_PHASE1
 from edge_pipeline.defs.phase2.jobs import phase2_scoring
 from edge_pipeline.defs.reference.partitions import benefit_years
 

@@ -1,20 +1,6 @@
-"""What the automation of every domain shares: the tags it puts on the runs it starts, and how
-a sensor or schedule reads a run's outcome from the Dagster instance (never from DuckDB: a
-sensor that opened the warehouse would contend with the runs for its single writer lock).
-
-The chain, file arrival to reconciliation (each link a sensor or schedule, all RUNNING by
-default so ``make dev`` starts them):
-
-* ``inbox_sensor``: a complete inbox file -> ``ingest_inbound_files`` for its partition;
-* ``phase1_after_ingest``: a succeeded ingest run -> ``phase1_shadow`` for that partition;
-* ``phase2_after_phase1``: a succeeded ``phase1_shadow`` run -> ``phase2_scoring`` for the
-  benefit years the verdict can change (the ``benefit_years`` metadata ``shadow_phase1``
-  recorded: it has the warehouse open anyway);
-* ``outbox_sensor``: EDGE's reports -> ``phase1_reported`` / ``phase2_reported``;
-* ``nightly_reconciliation`` / ``nightly_phase1_reconciliation``: every night at 02:00.
-
-Blocking checks stop bad data inside a run (downstream steps do not run, the run fails), and a
-failed run triggers nothing.
+"""What every sensor and schedule shares: the tags it puts on the runs it starts, and how it
+reads a run's outcome from the Dagster instance (never from DuckDB: a sensor that opened the
+warehouse would contend with the runs for its single writer lock).
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Nightly reconciliation: what EDGE reported is compared again with what the shadow computed.
+"""The schedules: the nightly reconciliations and the monthly data-quality review.
+
+Nightly reconciliation: what EDGE reported is compared again with what the shadow computed.
 
 The shadow changes after the reports were loaded (a file re-verified after the reference tables
 were reloaded, a year re-scored after a late file), so each night at 02:00 (UTC, the instance's
@@ -13,19 +15,23 @@ default) the reconciliations are recomputed:
 
 Both read partitions from the Dagster instance only (never DuckDB).  A schedule targets one job,
 hence two schedules; the ``duckdb_writer`` pool serializes their runs.
+
+``monthly_data_quality``: on the 1st of each month at 06:00, the data-quality summary and the
+analyst report (``monthly_reporting``).
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
 import dagster as dg
 
-from edge_pipeline.defs.automation import AUTOMATION_TAG, materialized_partitions
+from edge_pipeline.defs.automation.runs import AUTOMATION_TAG, materialized_partitions
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.phase1.checks import PHASE1_RECONCILIATION
 from edge_pipeline.defs.phase1.jobs import phase1_reconcile
-from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS
+from edge_pipeline.defs.phase1.reconciliation import PHASE1_RECONCILIATION
 from edge_pipeline.defs.phase2.jobs import phase2_reported
+from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
 from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.reporting.jobs import monthly_reporting
 
 NIGHTLY_CRON = "0 2 * * *"
 NIGHTLY_RECONCILIATION = "nightly_reconciliation"
@@ -109,4 +115,15 @@ def nightly_phase1_reconciliation(
     )
 
 
-SCHEDULES = [nightly_reconciliation, nightly_phase1_reconciliation]
+monthly_data_quality = dg.ScheduleDefinition(
+    name="monthly_data_quality",
+    job=monthly_reporting,
+    cron_schedule="0 6 1 * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "The data-quality summary an issuer reviews each month (acceptance and error trends "
+        "per file type, records lost to the cascade) and the analyst report."
+    ),
+)
+
+SCHEDULES = [nightly_reconciliation, nightly_phase1_reconciliation, monthly_data_quality]

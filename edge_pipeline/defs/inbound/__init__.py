@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import dagster as dg
-
+from edge_pipeline.defs.domain import Domain
 from edge_pipeline.defs.inbound.assets import inbox_xml_file, ingest_inbound_file
 from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
 from edge_pipeline.defs.inbound.resources import inbox_resource
-from edge_pipeline.defs.inbound.sensors import inbox_sensor
+from edge_pipeline.defs.metadata import asset_tags, owners
 
 INBOX_KEY = "inbox"
+INBOUND = Domain("inbound", owners=owners("inbound"), tags=asset_tags("inbound"))
 
-defs = dg.Definitions(
+defs = INBOUND.definitions(
     assets=[inbox_xml_file, ingest_inbound_file],
     jobs=[ingest_inbound_files],
-    sensors=[inbox_sensor],
     resources={INBOX_KEY: inbox_resource()},
 )
 

@@ -23,16 +23,12 @@ import duckdb
 
 from edge_pipeline.defs.inbound.partitions import inbound_files
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxFileNotFound, InboxResource
-from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.metadata import table_metadata
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.layouts import BY_NAME, BY_TYPE
 from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.warehouse.load import LoadResult, PreparedFile, load_prepared
 from edge_pipeline.edge.warehouse.schema import TABLE_GROUPS, TABLES, ensure_schema
-
-GROUP = "inbound"
-OWNERS = owners(GROUP)
-TAGS = asset_tags(GROUP)
 
 #: Metadata key of ``submission_file`` materializations: the loaded inbox file's
 #: ``mtime_ns:size`` when the load started (the inbox sensor's signature of a file version).
@@ -77,11 +73,8 @@ inbox_xml_file = dg.AssetSpec(
         "issuer's systems. External: Dagster does not produce it; the inbox sensor registers "
         "one partition per file."
     ),
-    group_name=GROUP,
     kinds={"xml"},
     partitions_def=inbound_files,
-    owners=OWNERS,
-    tags=TAGS,
 )
 
 
@@ -101,11 +94,8 @@ def _spec(key: str, tables: tuple[str, ...], description: str, skippable: bool) 
         key,
         deps=[inbox_xml_file],
         description=description,
-        group_name=GROUP,
         kinds={"duckdb"},
         skippable=skippable,
-        owners=OWNERS,
-        tags=TAGS,
         metadata={
             "warehouse_tables": ", ".join(tables),
             "dagster/column_schema": column_schema({t: TABLES[t] for t in tables}),
@@ -140,7 +130,6 @@ INGEST_SPECS: list[dg.AssetSpec] = [
     specs=INGEST_SPECS,
     partitions_def=inbound_files,
     can_subset=True,
-    pool=DUCKDB_WRITER_POOL,
     description=(
         "Load one inbound EDGE file (the partition) into the DuckDB warehouse in one "
         "transaction and record the attempt in submission_file."

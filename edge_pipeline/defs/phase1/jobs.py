@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from edge_pipeline.defs.phase1.checks import (
-    PHASE1_RECONCILIATION,
-    REPORTED_ESFAR,
-    REPORTED_PHASE1_DETAIL,
-    SHADOW_PHASE1,
-    SHADOW_PHASE1_REPORTS,
-)
+from edge_pipeline.defs.phase1.reconciliation import PHASE1_RECONCILIATION
+from edge_pipeline.defs.phase1.reported import REPORTED_ESFAR, REPORTED_PHASE1_DETAIL
+from edge_pipeline.defs.phase1.shadow import SHADOW_PHASE1, SHADOW_PHASE1_REPORTS
 
 #: Verify one file and write the reports EDGE should send.  The reference tables are not in
 #: it (``refresh_reference_tables`` loads them once for every file).

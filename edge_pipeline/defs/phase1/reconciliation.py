@@ -14,17 +14,13 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from edge_pipeline.defs.arrow_metadata import differences_check_result
+from edge_pipeline.defs.check_specs import partitioned_check_spec
 from edge_pipeline.defs.inbound.partitions import inbound_files
-from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
-from edge_pipeline.defs.phase1.checks import (
-    PHASE1_RECONCILIATION,
-    REPORTED_PHASE1_DETAIL,
-    SHADOW_MATCHES_REPORTED,
-    SHADOW_PHASE1,
-    shadow_matches_reported,
-)
-from edge_pipeline.defs.phase1.metadata import differences_check_result
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.metadata import table_metadata
+from edge_pipeline.defs.phase1.reported import REPORTED_PHASE1_DETAIL
+from edge_pipeline.defs.phase1.shadow import SHADOW_PHASE1
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.reconciliation import (
     DIFFERENCE_KINDS,
     RECONCILIATION_DDL,
@@ -33,9 +29,18 @@ from edge_pipeline.edge.reconciliation import (
     refresh_phase1_reconciliation,
 )
 
-GROUP = "reconciliation"
-OWNERS = owners("phase1")
-TAGS = asset_tags(GROUP, phase="phase1")
+PHASE1_RECONCILIATION = dg.AssetKey("phase1_reconciliation")
+
+SHADOW_MATCHES_REPORTED = "shadow_matches_reported"
+shadow_matches_reported = partitioned_check_spec(
+    SHADOW_MATCHES_REPORTED,
+    PHASE1_RECONCILIATION,
+    "EDGE's Phase 1 reports say what the shadow verification says: same file status and "
+    "header errors, and for every record the same status and error codes. Failing lists the "
+    "differing records (identifier, level, statuses, codes).",
+    blocking=False,
+    partitions_def=inbound_files,
+)
 DIFF_COLUMNS = (
     "record_identifier",
     "level",
@@ -50,13 +55,9 @@ DIFF_COLUMNS = (
 @dg.asset(
     key=PHASE1_RECONCILIATION,
     partitions_def=inbound_files,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[REPORTED_PHASE1_DETAIL, SHADOW_PHASE1],
     check_specs=[shadow_matches_reported],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "Record-by-record comparison of the shadow verdict with EDGE's Phase 1 reports for the "
         "file: statuses and error codes of the file and of every record. Differences: "

@@ -23,35 +23,51 @@ When the reports are not (all) there yet:
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 
 import dagster as dg
 import duckdb
 
+from edge_pipeline.defs.arrow_metadata import arrow_table_metadata
+from edge_pipeline.defs.check_specs import partitioned_check_spec
 from edge_pipeline.defs.inbound.partitions import inbound_files
-from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
-from edge_pipeline.defs.phase1.checks import (
-    REPORTED_COUNTS_CONSERVED,
-    REPORTED_ERRORS_POINT_TO_RECORDS,
-    REPORTED_ESFAR,
-    REPORTED_PHASE1_DETAIL,
-    reported_counts_conserved,
-    reported_errors_point_to_records,
+from edge_pipeline.defs.metadata import table_metadata
+from edge_pipeline.defs.report_files import (
+    OutboxResource,
+    fail_on_bad_loads,
+    load_metadata,
+    load_reports,
+    no_reports_failure,
+    prepared_reports,
 )
-from edge_pipeline.defs.phase1.metadata import arrow_table_metadata
-from edge_pipeline.defs.phase1.resources import OutboxReport, OutboxResource
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
-from edge_pipeline.edge.names import printable_name
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.outbound import OutboundLoadResult
-from edge_pipeline.edge.outbound.load import PreparedReport, load_prepared_report
 from edge_pipeline.edge.reconciliation import (
     conservation_violations,
     reported_errors_without_record,
 )
 
-GROUP = "phase1"
-OWNERS = owners(GROUP)
-TAGS = asset_tags(GROUP)
+REPORTED_ESFAR = dg.AssetKey("reported_esfar")
+REPORTED_PHASE1_DETAIL = dg.AssetKey("reported_phase1_detail")
+
+REPORTED_ERRORS_POINT_TO_RECORDS = "reported_errors_point_to_records"
+REPORTED_COUNTS_CONSERVED = "reported_counts_conserved"
+reported_errors_point_to_records = partitioned_check_spec(
+    REPORTED_ERRORS_POINT_TO_RECORDS,
+    REPORTED_PHASE1_DETAIL,
+    "Every status and error of the file's detail reports names an inbound record of the file "
+    "(record identifier and level); header errors excepted.",
+    blocking=False,
+    partitions_def=inbound_files,
+)
+reported_counts_conserved = partitioned_check_spec(
+    REPORTED_COUNTS_CONSERVED,
+    REPORTED_PHASE1_DETAIL,
+    "The summary reports' level counts conserve records: recordsReceived = recordsAccepted + "
+    "recordsRejected at every level.",
+    blocking=False,
+    partitions_def=inbound_files,
+)
+
 ESFAR_TABLES = ("reported_file_status", "reported_record_error", "outbound_file")
 DETAIL_TABLES = (
     "reported_record_status",
@@ -72,11 +88,8 @@ outbox_report_file = dg.AssetSpec(
         "outbox about an inbound file. External: Dagster does not produce them; the outbox "
         "sensor starts a run for the file they answer (their inboundFileIdentifier)."
     ),
-    group_name=GROUP,
     kinds={"xml"},
     partitions_def=inbound_files,
-    owners=OWNERS,
-    tags=TAGS,
 )
 
 
@@ -87,68 +100,6 @@ def partition_tables(
     where = {table: ("file_identifier = ?", [file_identifier]) for table in tables}
     where["outbound_file"] = ("inbound_file_identifier = ?", [file_identifier])
     return table_metadata(con, tables, where, partitioned=True)
-
-
-@contextmanager
-def prepared_reports(reports: list[OutboxReport]) -> Iterator[list[PreparedReport]]:
-    """The reports opened, checked and hashed before the warehouse is opened, so that the
-    writer lock is not held while they are hashed; closed on leaving."""
-    with ExitStack() as stack:
-        yield [stack.enter_context(PreparedReport(report.path)) for report in reports]
-
-
-def load_reports(
-    context: dg.AssetExecutionContext,
-    con: duckdb.DuckDBPyConnection,
-    reports: list[PreparedReport],
-) -> list[OutboundLoadResult]:
-    results = []
-    for report in reports:
-        result = load_prepared_report(con, report)
-        name = printable_name(result.file_name)
-        context.log.info("%s %s: %s", result.report_type, name, result.status)
-        results.append(result)
-    return results
-
-
-def load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
-    """Operational facts of the loads: names, statuses, rows; nothing about members."""
-    metadata: dict[str, object] = {
-        "files": ", ".join(printable_name(r.file_name) for r in results),
-        "load_statuses": ", ".join(f"{printable_name(r.file_name)}: {r.status}" for r in results),
-        "outbound_file_identifiers": ", ".join(r.outbound_file_identifier or "?" for r in results),
-        "rows": sum(sum(r.rows.values()) for r in results),
-    }
-    errors = [f"{printable_name(r.file_name)}: {r.error}" for r in results if r.error]
-    if errors:
-        metadata["errors"] = "\n".join(errors)
-    return metadata
-
-
-def no_reports_failure(missing: str, outbox: OutboxResource, why: str, landing: int) -> dg.Failure:
-    """The failure of a reported-side asset whose reports are not in the outbox.
-
-    A run for reports EDGE has not sent is a manual run or a moved file, not a data error: the
-    failure says what is missing, where it was looked for, why it may be missing, and how many
-    outbox files were left out because they are still being written (they may be the ones).
-    """
-    still = f" ({landing} outbox file(s) are still being written)" if landing else ""
-    return dg.Failure(
-        description=f"no {missing} in the outbox {outbox.folder}: {why}{still}",
-        allow_retries=False,
-    )
-
-
-def fail_on_bad_loads(results: list[OutboundLoadResult]) -> None:
-    bad = [r for r in results if not r.ok]
-    if bad:
-        raise dg.Failure(
-            description="; ".join(
-                f"{printable_name(r.file_name)} not loaded ({r.status}): {r.error}" for r in bad
-            )
-            + " (the attempts are recorded in outbound_file)",
-            allow_retries=False,
-        )
 
 
 def latest_reported_status(con: duckdb.DuckDBPyConnection, file_identifier: str) -> str | None:
@@ -169,12 +120,8 @@ def latest_reported_status(con: duckdb.DuckDBPyConnection, file_identifier: str)
 @dg.asset(
     key=REPORTED_ESFAR,
     partitions_def=inbound_files,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[outbox_report_file],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "EDGE's file accept/reject (ESFAR) of the partition's file, loaded from the outbox into "
         "reported_file_status and reported_record_error (header errors); every attempt is on "
@@ -218,11 +165,8 @@ def reported_esfar(
             REPORTED_PHASE1_DETAIL,
             deps=[REPORTED_ESFAR],
             partitions_def=inbound_files,
-            group_name=GROUP,
             kinds={"duckdb"},
             skippable=True,
-            owners=OWNERS,
-            tags=TAGS,
             description=(
                 "EDGE's detail and summary reports of the partition's file, loaded from the "
                 "outbox into reported_record_status, reported_record_error, "
@@ -240,7 +184,6 @@ def reported_esfar(
     check_specs=[reported_errors_point_to_records, reported_counts_conserved],
     partitions_def=inbound_files,
     can_subset=True,
-    pool=DUCKDB_WRITER_POOL,
 )
 def reported_phase1_detail(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, outbox: OutboxResource

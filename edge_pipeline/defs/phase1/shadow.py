@@ -2,32 +2,32 @@
 
 ``shadow_phase1`` runs the verification engine on the partition's file (spec section 4) and
 checks conservation; ``shadow_phase1_reports`` renders that verdict as the three Phase 1 XML
-reports (spec section 5), so a person can diff them with what EDGE really sent.  Both open the
-warehouse, so both run in the ``duckdb_writer`` pool.
+reports (spec section 5), so a person can diff them with what EDGE really sent.
+
+The Phase 1 checks are declared on the assets that evaluate them (``check_specs``), not as
+separate ``@asset_check`` ops: each reads exactly what its asset just wrote, in the same
+warehouse connection, so it costs no extra lock on DuckDB.  They are partitioned by
+``inbound_files``, so the UI shows each file's own result (``defs/check_specs.py``).
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 import dagster as dg
 import duckdb
 import pyarrow.compute as pc
 
+from edge_pipeline.defs.arrow_metadata import arrow_table_metadata
+from edge_pipeline.defs.check_specs import partitioned_check_spec
 from edge_pipeline.defs.inbound.assets import SUBMISSION_FILE, TABLE_GROUP_ASSETS
 from edge_pipeline.defs.inbound.partitions import inbound_files
-from edge_pipeline.defs.metadata import asset_tags, files_metadata, owners, table_metadata
-from edge_pipeline.defs.phase1.checks import (
-    PHASE1_CONSERVATION,
-    SHADOW_PHASE1,
-    SHADOW_PHASE1_REPORTS,
-    phase1_conservation,
-)
-from edge_pipeline.defs.phase1.metadata import arrow_table_metadata, verification_metadata
-from edge_pipeline.defs.phase1.resources import ShadowReportsResource, replaced_folder
-from edge_pipeline.defs.reference import REFERENCE_TABLES
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.metadata import files_metadata, table_metadata
+from edge_pipeline.defs.reference.assets import REFERENCE_TABLES
+from edge_pipeline.defs.report_files import ShadowReportsResource, replaced_folder
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.outbound import write_phase1_reports
 from edge_pipeline.edge.phase2.runs import SUPPORTED_BENEFIT_YEARS, ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import (
@@ -35,17 +35,94 @@ from edge_pipeline.edge.reconciliation import (
     conservation_violations,
     phase1_load_id,
 )
-from edge_pipeline.edge.verification import ReferenceTablesMissing, verify_file
+from edge_pipeline.edge.verification import (
+    ReferenceTablesMissing,
+    VerificationResult,
+    verify_file,
+)
 from edge_pipeline.edge.verification.schema import SHADOW_DDL
 from edge_pipeline.edge.warehouse.query import first_row, table_exists
 
-GROUP = "phase1"
-OWNERS = owners(GROUP)
-TAGS = asset_tags(GROUP)
+SHADOW_PHASE1 = dg.AssetKey("shadow_phase1")
+SHADOW_PHASE1_REPORTS = dg.AssetKey("shadow_phase1_reports")
+
+PHASE1_CONSERVATION = "phase1_conservation"
+phase1_conservation = partitioned_check_spec(
+    PHASE1_CONSERVATION,
+    SHADOW_PHASE1,
+    "Shadow level counts conserve records: received = accepted + rejected at every level "
+    "(spec section 4). Blocking: shadow reports are not written from a verdict that loses "
+    "records.",
+    blocking=True,
+    partitions_def=inbound_files,
+)
+
 CONSERVATION_COLUMNS = ("level", "received", "accepted", "rejected")
 #: Metadata key of ``shadow_phase1`` materializations: the benefit years whose Phase 2 the
 #: verdict can change (read by the ``phase2_after_phase1`` sensor, which must not open DuckDB).
 BENEFIT_YEARS_KEY = "benefit_years"
+
+
+#: Record levels in the order the layouts nest them (for readable tables).
+LEVEL_ORDER = (
+    "file",
+    "issuer",
+    "plan",
+    "enrollee",
+    "enrollment_period",
+    "claim",
+    "line",
+    "supplemental",
+)
+
+
+def _level_sort(level: str) -> tuple[int, str]:
+    return (LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER), level)
+
+
+def level_counts_table(
+    received: Mapping[str, int], accepted: Mapping[str, int], rejected: Mapping[str, int]
+) -> dg.TableMetadataValue:
+    """Received / accepted / rejected per level, as a Dagster table."""
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                {
+                    "level": level,
+                    "received": int(received.get(level, 0)),
+                    "accepted": int(accepted.get(level, 0)),
+                    "rejected": int(rejected.get(level, 0)),
+                }
+            )
+            for level in sorted(received, key=_level_sort)
+        ],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn("level", "string"),
+                dg.TableColumn("received", "int"),
+                dg.TableColumn("accepted", "int"),
+                dg.TableColumn("rejected", "int"),
+            ]
+        ),
+    )
+
+
+def verification_metadata(result: VerificationResult) -> dict[str, Any]:
+    """What the shadow said about a file: status, counts per level, errors per code."""
+    return {
+        "file_status": result.status,
+        "layout": result.layout or "unknown",
+        "load_id": result.load_id,
+        "records": result.records,
+        "errors": result.errors,
+        "levels": level_counts_table(result.received, result.accepted, result.rejected),
+        **{
+            f"rejected/{level}": int(count)
+            for level, count in sorted(result.rejected.items(), key=lambda kv: _level_sort(kv[0]))
+        },
+        "error_codes": dg.MetadataValue.json(dict(sorted(result.error_codes.items()))),
+        "verify_seconds": round(result.seconds, 3),
+    }
 
 
 def affected_benefit_years(con: duckdb.DuckDBPyConnection, load_id: int) -> list[int]:
@@ -81,8 +158,6 @@ def affected_benefit_years(con: duckdb.DuckDBPyConnection, load_id: int) -> list
 @dg.asset(
     key=SHADOW_PHASE1,
     partitions_def=inbound_files,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[
         REFERENCE_TABLES,
@@ -90,8 +165,6 @@ def affected_benefit_years(con: duckdb.DuckDBPyConnection, load_id: int) -> list
         *(dg.AssetKey(group.key) for group in TABLE_GROUP_ASSETS),
     ],
     check_specs=[phase1_conservation],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "Phase 1 shadow verification of the partition's file: what the EDGE server should "
         "have said (four checks, rejection cascade; docs/error-catalog.md). Replaces the "
@@ -177,12 +250,8 @@ def _generated_at(con: duckdb.DuckDBPyConnection, load_id: int) -> datetime:
 @dg.asset(
     key=SHADOW_PHASE1_REPORTS,
     partitions_def=inbound_files,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"xml"},
     deps=[SHADOW_PHASE1],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "The Phase 1 reports the EDGE server should have sent for the file (ESFAR, detail, "
         "summary), written from the shadow verdict into <shadow_reports>/<fileIdentifier>/. "

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from edge_pipeline.defs.phase2.checks import (
-    RA_CLAIM_SELECTION,
-    REPORTED_RA_REPORTS,
+from edge_pipeline.defs.phase2.reconciliation import (
     RISK_SCORE_RECONCILIATION,
-    RISK_SCORES,
-    SHADOW_PHASE2_REPORTS,
-    TRANSFER_ELEMENTS,
-    TRANSFER_ESTIMATE,
     TRANSFER_RECONCILIATION,
 )
-from edge_pipeline.defs.reference import DIY_TABLES
+from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
+from edge_pipeline.defs.phase2.scoring import RA_CLAIM_SELECTION, RISK_SCORES
+from edge_pipeline.defs.phase2.shadow_reports import SHADOW_PHASE2_REPORTS
+from edge_pipeline.defs.phase2.transfer import TRANSFER_ELEMENTS, TRANSFER_ESTIMATE
+from edge_pipeline.defs.reference.assets import DIY_TABLES
 
 #: What CMS's "risk score and transfer extract" command makes EDGE do, done by the shadow.
 phase2_scoring = dg.define_asset_job(

@@ -1,12 +1,17 @@
-"""``risk_score_reconciliation``: the RARSD EDGE sent against the shadow risk scores.
+"""The Phase 2 reconciliations, per benefit year: what EDGE's RA reports say against what the
+shadow computed.
+
+``risk_score_reconciliation``: the RARSD EDGE sent against the shadow risk scores.
 
 Refreshes each run's rows of ``risk_score_differences`` (one per enrollee x plan whose score or
 HCCs differ, or who is on one side only) and evaluates ``reported_risk_scores_match_shadow``
 with the differing rows as metadata: plan, scores and the HCCs only one side has, never a
 member identifier (the warehouse table has them, for the analyst who follows up).
 
-:func:`reconcile_year` is the year-by-run loop, metadata and check every Phase 2
-reconciliation shares (``transfer_reconciliation`` compares the RATEE with it).
+``transfer_reconciliation``: the RATEE EDGE sent against the shadow transfer elements, row by
+row (plan x rating area x risk pool), into ``ratee_differences``.
+
+:func:`reconcile_year` is the year-by-run loop, metadata and check both share.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
@@ -19,28 +24,47 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
-from edge_pipeline.defs.phase1.metadata import differences_check_result
-from edge_pipeline.defs.phase2.checks import (
-    REPORTED_RA_REPORTS,
-    RISK_SCORE_RECONCILIATION,
-    RISK_SCORES,
-    SCORES_MATCH_REPORTED,
-    scores_match_reported,
-)
+from edge_pipeline.defs.arrow_metadata import differences_check_result
+from edge_pipeline.defs.check_specs import partitioned_check_spec
+from edge_pipeline.defs.metadata import table_metadata
+from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
+from edge_pipeline.defs.phase2.scoring import RISK_SCORES
+from edge_pipeline.defs.phase2.transfer import TRANSFER_ESTIMATE
 from edge_pipeline.defs.reference.partitions import benefit_years
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import ReportsMissing, ShadowMissing
 from edge_pipeline.edge.reconciliation.phase2 import (
+    RATEE_DIFFERENCE_DISPLAY,
     RISK_DIFFERENCE_DISPLAY,
     RISK_DIFFERENCE_KINDS,
+    refresh_ratee_differences,
     refresh_risk_score_differences,
 )
 
-GROUP = "reconciliation"
-OWNERS = owners(GROUP)
-TAGS = asset_tags(GROUP, phase="phase2")
+RISK_SCORE_RECONCILIATION = dg.AssetKey("risk_score_reconciliation")
+TRANSFER_RECONCILIATION = dg.AssetKey("transfer_reconciliation")
+
+SCORES_MATCH_REPORTED = "reported_risk_scores_match_shadow"
+RATEE_MATCHES_SHADOW = "reported_ratee_matches_shadow"
+scores_match_reported = partitioned_check_spec(
+    SCORES_MATCH_REPORTED,
+    RISK_SCORE_RECONCILIATION,
+    "The RARSD EDGE sent agrees with the shadow scores: same enrollees x plans, same raw and "
+    "CSR-adjusted scores, same HCCs and groups. Failing lists the differing rows (plan, "
+    "scores, the HCCs only one side has) from risk_score_differences.",
+    blocking=False,
+    partitions_def=benefit_years,
+)
+ratee_matches_shadow = partitioned_check_spec(
+    RATEE_MATCHES_SHADOW,
+    TRANSFER_RECONCILIATION,
+    "The RATEE EDGE sent agrees with the shadow transfer elements: same plans, rating areas and "
+    "risk pools, same member months, PLRS, ARF, AV, IDF, GCF and premium PMPM. Failing lists "
+    "the differing rows and the columns that differ.",
+    blocking=False,
+    partitions_def=benefit_years,
+)
 
 
 class RunComparison(Protocol):
@@ -128,13 +152,9 @@ def reconcile_year(
 @dg.asset(
     key=RISK_SCORE_RECONCILIATION,
     partitions_def=benefit_years,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[REPORTED_RA_REPORTS, RISK_SCORES],
     check_specs=[scores_match_reported],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "Enrollee-by-enrollee comparison of EDGE's RARSD with the shadow risk scores of the "
         "benefit year, per issuer and zone, into risk_score_differences. Differences: "
@@ -169,4 +189,28 @@ def risk_score_reconciliation(
     )
     yield reconciled.check_result(
         SCORES_MATCH_REPORTED, RISK_DIFFERENCE_DISPLAY, rows_name="differing_scores"
+    )
+
+
+@dg.asset(
+    key=TRANSFER_RECONCILIATION,
+    partitions_def=benefit_years,
+    kinds={"duckdb"},
+    deps=[REPORTED_RA_REPORTS, TRANSFER_ESTIMATE],
+    check_specs=[ratee_matches_shadow],
+    description=(
+        "EDGE's RATEE against the shadow transfer elements of the benefit year, row by row "
+        "(plan x rating area x risk pool), into ratee_differences."
+    ),
+    metadata={"warehouse_tables": "ratee_differences"},
+)
+def transfer_reconciliation(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Compare every run of the year that has a RATEE loaded."""
+    year = int(context.partition_key)
+    reconciled = reconcile_year(year, warehouse, refresh_ratee_differences, "ratee_differences")
+    yield dg.MaterializeResult(metadata=reconciled.metadata("ratee_rows_compared"))
+    yield reconciled.check_result(
+        RATEE_MATCHES_SHADOW, RATEE_DIFFERENCE_DISPLAY, rows_name="differing_transfer_elements"
     )

@@ -11,23 +11,20 @@ identical re-delivery is ``unchanged`` and an older one arriving late is refused
 # (context type, resources) at definition time and needs real types, not strings.
 import dagster as dg
 
-from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
-from edge_pipeline.defs.phase1.reported import (
+from edge_pipeline.defs.metadata import table_metadata
+from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.report_files import (
+    OutboxResource,
     fail_on_bad_loads,
     load_metadata,
     load_reports,
     no_reports_failure,
     prepared_reports,
 )
-from edge_pipeline.defs.phase1.resources import OutboxResource
-from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS
-from edge_pipeline.defs.reference.partitions import benefit_years
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.outbound import RA_REPORTED_TABLES
 
-GROUP = "phase2"
-OWNERS = owners(GROUP)
-TAGS = asset_tags(GROUP)
+REPORTED_RA_REPORTS = dg.AssetKey("reported_ra_reports")
 
 #: The RA reports EDGE dropped in the outbox: produced outside Dagster, seen by the sensor.
 outbox_ra_report = dg.AssetSpec(
@@ -37,23 +34,16 @@ outbox_ra_report = dg.AssetSpec(
         "for a benefit year. External: Dagster does not produce them; the outbox sensor starts "
         "a phase2_reported run for the year they cover (their benefitYear)."
     ),
-    group_name=GROUP,
     kinds={"xml"},
     partitions_def=benefit_years,
-    owners=OWNERS,
-    tags=TAGS,
 )
 
 
 @dg.asset(
     key=REPORTED_RA_REPORTS,
     partitions_def=benefit_years,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[outbox_ra_report],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "EDGE's RA reports of the benefit year loaded from the outbox into the reported_* twins "
         "of the shadow Phase 2 tables (and the RACSS / RARSS summary tables); every attempt is "

@@ -1,55 +1,71 @@
-"""The shadow side of Phase 2, per benefit year: RA claim selection, risk scores, RA reports.
+"""The shadow side of Phase 2, per benefit year: RA claim selection and risk scores.
 
 Lineage: the DIY tables of the year and every file's Phase 1 verdict (the active views are
 built from it) → ``ra_claim_selection`` (RACSD content and the scoring inputs) →
-``risk_scores`` (RARSD content) → ``shadow_phase2_reports`` (the five RA reports EDGE should
-send).  A partition covers every issuer and execution zone with enrollment in the year, one
-``ScoringRun`` each, each replaced in its own transaction.  All three write the warehouse, so
-they run in the ``duckdb_writer`` pool.  Metadata holds counts, codes and plans, never members.
+``risk_scores`` (RARSD content) → the transfer elements (``transfer.py``) and the RA reports EDGE
+should send (``shadow_reports.py``).  A partition covers every issuer and execution zone with
+enrollment in the year, one ``ScoringRun`` each, each replaced in its own transaction.
+Metadata holds counts, codes and plans, never members.
+
+The checks are declared on the assets that evaluate them (``check_specs``), for the same reason
+as Phase 1's: each reads what its asset just wrote, in the same warehouse connection.  Both are
+blocking: a risk score built on an inactive claim or a non-enrollee would flow into the reports
+and, later, into the transfer estimate.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context type, resources) at definition time and needs real types, not strings.
 from collections.abc import Iterator
-from datetime import datetime
 
 import dagster as dg
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.defs.metadata import asset_tags, files_metadata, owners, table_metadata
-from edge_pipeline.defs.phase1.checks import SHADOW_PHASE1
-from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
-from edge_pipeline.defs.phase1.resources import ShadowReportsResource, replaced_folder
-from edge_pipeline.defs.phase2.checks import (
-    RA_CLAIM_SELECTION,
-    RA_INCLUDED_CLAIMS_ACTIVE,
-    RISK_SCORES,
-    SCORED_ENROLLEES_ENROLLED,
-    SHADOW_PHASE2_REPORTS,
-    TRANSFER_ELEMENTS,
-    ra_included_claims_active,
-    scored_enrollees_enrolled,
-)
-from edge_pipeline.defs.reference import DIY_TABLES, REFERENCE_TABLES
+from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata
+from edge_pipeline.defs.check_specs import partitioned_check_spec
+from edge_pipeline.defs.metadata import table_metadata
+from edge_pipeline.defs.phase1.shadow import SHADOW_PHASE1
+from edge_pipeline.defs.reference.assets import DIY_TABLES, REFERENCE_TABLES
 from edge_pipeline.defs.reference.partitions import benefit_years
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.claim_selection import select_claims
-from edge_pipeline.edge.outbound import write_phase2_reports
 from edge_pipeline.edge.phase2.integrity import included_but_not_active, scored_without_enrollment
 from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.phase2.schema import RA_INPUT_DDL
 from edge_pipeline.edge.phase2.scores import SCORE_TABLES, score_run
 from edge_pipeline.edge.warehouse.query import first_row
 
-GROUP = "phase2"
-OWNERS = owners(GROUP)
-TAGS = asset_tags(GROUP)
+RA_CLAIM_SELECTION = dg.AssetKey("ra_claim_selection")
+RISK_SCORES = dg.AssetKey("risk_scores")
+
+RA_INCLUDED_CLAIMS_ACTIVE = "ra_included_claims_active_and_accepted"
+SCORED_ENROLLEES_ENROLLED = "scored_enrollees_have_accepted_enrollment"
+ra_included_claims_active = partitioned_check_spec(
+    RA_INCLUDED_CLAIMS_ACTIVE,
+    RA_CLAIM_SELECTION,
+    "Every claim RA claim selection includes is an active, accepted claim (not rejected, "
+    "voided or replaced away), and every included supplemental record was accepted. "
+    "Blocking: scores are not computed from claims that must not count.",
+    blocking=True,
+    partitions_def=benefit_years,
+)
+scored_enrollees_enrolled = partitioned_check_spec(
+    SCORED_ENROLLEES_ENROLLED,
+    RISK_SCORES,
+    "Every scored enrollee x plan has accepted, active enrollment in that plan in the benefit "
+    "year. Blocking: the RA reports are not written from scores of non-enrollees.",
+    blocking=True,
+    partitions_def=benefit_years,
+)
+
 #: Upstream Phase 1 verdicts of every inbound file (differently partitioned: all of them).
 ALL_PHASE1_VERDICTS = dg.AssetDep(SHADOW_PHASE1, partition_mapping=dg.AllPartitionMapping())
 
 
-def _runs(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> list[ScoringRun]:
+def scoring_runs_of(
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection
+) -> list[ScoringRun]:
+    """The scoring runs of the partition's benefit year (logged when there are none)."""
     year = int(context.partition_key)
     runs = scoring_runs(con, year)
     if not runs:
@@ -74,13 +90,9 @@ def _selection_counts(con: duckdb.DuckDBPyConnection, year: int) -> dg.TableMeta
 @dg.asset(
     key=RA_CLAIM_SELECTION,
     partitions_def=benefit_years,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[DIY_TABLES, REFERENCE_TABLES, ALL_PHASE1_VERDICTS],
     check_specs=[ra_included_claims_active],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "RA claim selection of the benefit year (spec section 6, reason codes R01-R14): every "
         "active medical and pharmacy claim and accepted supplemental record, included Y/N with "
@@ -96,7 +108,7 @@ def ra_claim_selection(
     year = int(context.partition_key)
     offending = []
     with warehouse.get_connection() as con:
-        runs = _runs(context, con)
+        runs = scoring_runs_of(context, con)
         for run in runs:
             result = select_claims(con, run.benefit_year, run.issuer_id, run.execution_zone)
             context.log.info("claim selection %s: %s", run.label, result)
@@ -141,13 +153,9 @@ def _rows_metadata(tables: list[pa.Table]) -> dg.MetadataValue:
 @dg.asset(
     key=RISK_SCORES,
     partitions_def=benefit_years,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[RA_CLAIM_SELECTION, DIY_TABLES],
     check_specs=[scored_enrollees_enrolled],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "HHS-HCC risk scores of every enrollee x plan of the benefit year, as the CMS DIY "
         "software computes them (spec section 7): model, HCCs with the diagnoses and claims "
@@ -163,7 +171,7 @@ def risk_scores(
     offending = []
     summaries = []
     with warehouse.get_connection() as con:
-        for run in _runs(context, con):
+        for run in scoring_runs_of(context, con):
             summary = score_run(con, run)
             summaries.append(summary)
             context.log.info(
@@ -203,64 +211,4 @@ def risk_scores(
             "scored_without_enrollment": bad,
             **({"offending": _rows_metadata(offending)} if bad else {}),
         },
-    )
-
-
-def _generated_at(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> datetime:
-    """The reports' generation time: when the run's latest inbound file was loaded.
-
-    As for the Phase 1 shadow reports, tying the time to the data rather than to the clock
-    makes the reports of unchanged data byte-identical on every rewrite, so a re-delivery of
-    them is recognised as such (``unchanged``) by the outbound loader.
-    """
-    row = first_row(
-        con,
-        "SELECT max(loaded_at) FROM submission_file "
-        "WHERE issuer_id = ? AND execution_zone = ? AND status = 'loaded'",
-        [run.issuer_id, run.execution_zone],
-    )
-    stamp = row[0] if row and row[0] else datetime.now()
-    return stamp.replace(microsecond=0)
-
-
-@dg.asset(
-    key=SHADOW_PHASE2_REPORTS,
-    partitions_def=benefit_years,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
-    kinds={"xml"},
-    deps=[RISK_SCORES, TRANSFER_ELEMENTS],
-    owners=OWNERS,
-    tags=TAGS,
-    description=(
-        "The RA reports the EDGE server should send for the benefit year (RACSD, RACSS, RARSD, "
-        "RARSS, RATEE), per issuer and zone, written into <shadow_reports>/phase2/BY<year>/. The "
-        "folder is replaced as a whole."
-    ),
-)
-def shadow_phase2_reports(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    shadow_reports: ShadowReportsResource,
-) -> dg.MaterializeResult:
-    """Write each run's RA reports (RATEE when the run has transfer elements) into a staging
-    folder, then swap it in."""
-    year = int(context.partition_key)
-    target = shadow_reports.phase2_folder(year)
-    paths = []
-    with warehouse.get_connection() as con, replaced_folder(target) as staging:
-        for run in _runs(context, con):
-            run_dir = staging / f"{run.issuer_id}_{run.execution_zone}"
-            paths += write_phase2_reports(
-                con, run_dir, *run.params, generated_at=_generated_at(con, run)
-            )
-    names = [path.name for path in paths]
-    context.log.info("shadow RA reports of BY%d: %s", year, ", ".join(names) or "none")
-    return dg.MaterializeResult(
-        metadata={
-            **files_metadata(target, sorted(target.rglob("*.xml"))),
-            "folder": str(target),
-            "files": ", ".join(names) or "none",
-            "size_bytes": sum(p.stat().st_size for p in target.rglob("*.xml")),
-        }
     )

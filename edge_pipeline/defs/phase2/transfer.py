@@ -1,12 +1,11 @@
-"""The RA transfer, per benefit year: RATEE transfer elements, the state transfer estimate, and
-the comparison of EDGE's RATEE with the shadow's.
+"""The RA transfer, per benefit year: RATEE transfer elements and the state transfer estimate.
 
 Lineage: ``risk_scores`` → ``transfer_elements`` (``shadow_ratee``: per plan x rating area x
 risk pool, written into the RATEE by ``shadow_phase2_reports``) → ``transfer_estimate`` (the
 spec section 8 formula per state risk pool, the issuer's plans with the market file's, plus
-high-cost risk pool payments and the RA user fee); ``reported_ra_reports`` +
-``transfer_estimate`` → ``transfer_reconciliation`` (``ratee_differences``).  Metadata holds
-plans, pools, rating areas and money: no member data.
+high-cost risk pool payments and the RA user fee), which ``transfer_reconciliation``
+(``reconciliation.py``) compares with EDGE's RATEE.  Metadata holds plans, pools, rating areas
+and money: no member data.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
@@ -15,36 +14,31 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from edge_pipeline.defs.metadata import asset_tags, markdown_table, owners, table_metadata
-from edge_pipeline.defs.phase1.metadata import MAX_ROWS, arrow_table_metadata
-from edge_pipeline.defs.phase2.checks import (
-    CSR_ADJUSTED_SCORES,
-    RATEE_MATCHES_SHADOW,
-    REPORTED_RA_REPORTS,
-    RISK_SCORES,
-    TRANSFER_ELEMENTS,
-    TRANSFER_ESTIMATE,
-    TRANSFER_RECONCILIATION,
-    csr_adjusted_scores,
-    ratee_matches_shadow,
-)
-from edge_pipeline.defs.phase2.reconciliation import reconcile_year
+from edge_pipeline.defs.arrow_metadata import MAX_ROWS, arrow_table_metadata
+from edge_pipeline.defs.check_specs import partitioned_check_spec
+from edge_pipeline.defs.metadata import markdown_table, table_metadata
 from edge_pipeline.defs.phase2.resources import TransferFiles, TransferSettingsResource
+from edge_pipeline.defs.phase2.scoring import RISK_SCORES
 from edge_pipeline.defs.reference.partitions import benefit_years
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.phase2.runs import scoring_runs
 from edge_pipeline.edge.quality.transfer_checks import MISSING_CSR_COLUMNS, missing_csr_adjusted
-from edge_pipeline.edge.reconciliation.phase2 import (
-    RATEE_DIFFERENCE_DISPLAY,
-    refresh_ratee_differences,
-)
 from edge_pipeline.edge.transfer.elements import compute_transfer_elements
 from edge_pipeline.edge.transfer.estimate import estimate_transfers
 
-GROUP = "phase2"
-OWNERS = owners(GROUP)
-TAGS = asset_tags(GROUP)
-RECONCILIATION_GROUP = "reconciliation"
+TRANSFER_ELEMENTS = dg.AssetKey("transfer_elements")
+TRANSFER_ESTIMATE = dg.AssetKey("transfer_estimate")
+
+CSR_ADJUSTED_SCORES = "csr_adjusted_scores"
+csr_adjusted_scores = partitioned_check_spec(
+    CSR_ADJUSTED_SCORES,
+    TRANSFER_ELEMENTS,
+    "Every scored enrollee x plan has a CSR-adjusted score. One without is left out of its "
+    "plan's PLRS, never scored with its raw score in its place (a silent CSR factor of 1.0); "
+    "failing lists the plan x rating area rows with how many enrollees and billable months.",
+    blocking=False,
+    partitions_def=benefit_years,
+)
 
 
 def _files(settings: TransferSettingsResource) -> TransferFiles:
@@ -57,13 +51,9 @@ def _files(settings: TransferSettingsResource) -> TransferFiles:
 @dg.asset(
     key=TRANSFER_ELEMENTS,
     partitions_def=benefit_years,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[RISK_SCORES],
     check_specs=[csr_adjusted_scores],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "RATEE transfer elements of the benefit year per plan x rating area x risk pool "
         "(spec section 8): billable member months (at most the three oldest children under 21 "
@@ -139,12 +129,8 @@ def transfer_elements(
 @dg.asset(
     key=TRANSFER_ESTIMATE,
     partitions_def=benefit_years,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
     deps=[TRANSFER_ELEMENTS],
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "State transfer estimate per plan x rating area of each state risk pool (REGTAP FAQ "
         "8487): the issuer's rows (from its RATEE, PLRS and ARF unrounded) with the other "
@@ -192,32 +178,4 @@ def transfer_estimate(
             "issuer_user_fee": float(sum(r["user_fee"] or 0 for r in issuer_rows)),
             "transfer_estimate": arrow_table_metadata(table, table.column_names),
         }
-    )
-
-
-@dg.asset(
-    key=TRANSFER_RECONCILIATION,
-    partitions_def=benefit_years,
-    group_name=RECONCILIATION_GROUP,
-    pool=DUCKDB_WRITER_POOL,
-    kinds={"duckdb"},
-    deps=[REPORTED_RA_REPORTS, TRANSFER_ESTIMATE],
-    check_specs=[ratee_matches_shadow],
-    owners=owners(RECONCILIATION_GROUP),
-    tags=asset_tags(RECONCILIATION_GROUP, phase="phase2"),
-    description=(
-        "EDGE's RATEE against the shadow transfer elements of the benefit year, row by row "
-        "(plan x rating area x risk pool), into ratee_differences."
-    ),
-    metadata={"warehouse_tables": "ratee_differences"},
-)
-def transfer_reconciliation(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Compare every run of the year that has a RATEE loaded."""
-    year = int(context.partition_key)
-    reconciled = reconcile_year(year, warehouse, refresh_ratee_differences, "ratee_differences")
-    yield dg.MaterializeResult(metadata=reconciled.metadata("ratee_rows_compared"))
-    yield reconciled.check_result(
-        RATEE_MATCHES_SHADOW, RATEE_DIFFERENCE_DISPLAY, rows_name="differing_transfer_elements"
     )

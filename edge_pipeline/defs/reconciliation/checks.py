@@ -35,8 +35,9 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
-from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS, TRANSFER_RECONCILIATION
+from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata
+from edge_pipeline.defs.phase2.reconciliation import TRANSFER_RECONCILIATION
+from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, scoring_runs

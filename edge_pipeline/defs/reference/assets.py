@@ -14,29 +14,22 @@ from pathlib import Path
 
 import dagster as dg
 
-from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
+from edge_pipeline.defs.metadata import table_metadata
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.digest import sha256_file
 from edge_pipeline.edge.reference import diy_dir
 from edge_pipeline.edge.risk import DiyTableError, load_diy_tables
 from edge_pipeline.edge.verification import load_reference_tables
 from edge_pipeline.edge.verification.reference_tables import REFERENCE_DDL
 
-GROUP = "reference"
-OWNERS = owners(GROUP)
-TAGS = asset_tags(GROUP)
 REFERENCE_TABLES = dg.AssetKey("reference_tables")
 
 
 @dg.asset(
     key=REFERENCE_TABLES,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "Reference tables of the Phase 1 referential checks: ref_plan (the issuer's HIOS plan "
         "registry), ref_icd10cm, ref_ndc and ref_hcpcs (DIY tables plus the issuer's extra "
@@ -94,12 +87,8 @@ DIY_TABLES = dg.AssetKey("diy_tables")
 
 @dg.asset(
     key=DIY_TABLES,
-    group_name=GROUP,
     partitions_def=benefit_years,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb"},
-    owners=OWNERS,
-    tags=TAGS,
     description=(
         "The CMS DIY HHS-HCC tables of the benefit year (tables 1-13: ICD-10-CM to CC, "
         "hierarchies, groups, interactions, coefficients, NDC/HCPCS to RXC, CSR factors), read "

@@ -12,11 +12,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource, data_dir
-
-GROUP = "reconciliation"
-OWNERS = ["team:risk-adjustment"]
-TAGS = {"domain": "reporting", "audience": "analyst"}
+from edge_pipeline.defs.phase1.shadow import SHADOW_PHASE1
+from edge_pipeline.defs.phase2.reconciliation import RISK_SCORE_RECONCILIATION
+from edge_pipeline.defs.phase2.transfer import TRANSFER_ESTIMATE
+from edge_pipeline.defs.resources import WarehouseResource, data_dir
 
 DATA_QUALITY_SUMMARY = dg.AssetKey("data_quality_summary")
 ANALYST_REPORT = dg.AssetKey("analyst_report")
@@ -49,12 +48,8 @@ def _table_markdown(frame: pd.DataFrame, max_rows: int = 50) -> str:
 
 @dg.asset(
     key=DATA_QUALITY_SUMMARY,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"duckdb", "pandas"},
-    owners=OWNERS,
-    tags=TAGS,
-    deps=[dg.AssetDep("shadow_phase1", partition_mapping=_ALL)],
+    deps=[dg.AssetDep(SHADOW_PHASE1, partition_mapping=_ALL)],
     description=(
         "The monthly data-quality summary an issuer reviews: per month (file date) and file "
         "type, files and records received / accepted / rejected, the top error codes, and the "
@@ -95,15 +90,11 @@ def data_quality_summary(
 
 @dg.asset(
     key=ANALYST_REPORT,
-    group_name=GROUP,
-    pool=DUCKDB_WRITER_POOL,
     kinds={"excel", "html"},
-    owners=OWNERS,
-    tags=TAGS,
     deps=[
         DATA_QUALITY_SUMMARY,
-        dg.AssetDep("risk_score_reconciliation", partition_mapping=_ALL),
-        dg.AssetDep("transfer_estimate", partition_mapping=_ALL),
+        dg.AssetDep(RISK_SCORE_RECONCILIATION, partition_mapping=_ALL),
+        dg.AssetDep(TRANSFER_ESTIMATE, partition_mapping=_ALL),
     ],
     description=(
         "The analyst report: an Excel workbook (one sheet per key table) and a self-contained "
