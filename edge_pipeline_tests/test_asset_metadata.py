@@ -9,7 +9,9 @@ so every materializable asset is materialized at least once.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -126,6 +128,7 @@ class Materialized:
     warehouse: Path
     results: list[dg.ExecuteInProcessResult]
     keys: dict[str, str]  # layout -> fileIdentifier
+    logs: list[str]  # every message of every run's event log: context.log lines and events
 
     def metadata(self) -> dict[str, list[dict]]:
         found: dict[str, list[dict]] = {}
@@ -168,12 +171,14 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Materiali
         "transfer_settings": TransferSettingsResource(issuer_dir=str(synthetic)),
     }
     results = []
+    logs: list[str] = []
 
     def run(job: str, key: str | None = None, tags: dict | None = None) -> None:
         result = defs.resolve_job_def(job).execute_in_process(
             instance=instance, partition_key=key, resources=res, tags=tags or {}
         )
         results.append(result)
+        logs.extend(entry.user_message for entry in instance.all_logs(result.run_id))
 
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, list(files))
@@ -188,7 +193,8 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Materiali
         run("phase2_scoring", YEAR)
         _aged_copy(shadow / "phase2", outbox / "ra")
         run("phase2_reported", YEAR)
-        yield Materialized(warehouse, results, {layout: key for key, (layout, _) in files.items()})
+        layouts = {layout: key for key, (layout, _) in files.items()}
+        yield Materialized(warehouse, results, layouts, logs)
 
 
 def test_every_materialized_asset_has_row_count_column_schema_and_preview(
@@ -262,3 +268,41 @@ def test_no_member_data_in_any_metadata(materialized: Materialized) -> None:
         ]
     )
     assert not sorted(v for v in values if v in text)
+
+
+#: What a Python ``repr`` of a result object looks like in text: ``SelectionResult(benefit_year=``,
+#: a dict ``{'evaluated': ``, or a default object repr ``<edge_pipeline.x.Y object at``.
+REPR = re.compile(r"\w+\(\w+=|\{'\w+': |<edge_pipeline\.")
+
+
+def _texts(value: object) -> list[str]:
+    """The text a metadata value shows in the UI (a table's cells, a JSON value as JSON)."""
+    if isinstance(value, dg.TableMetadataValue):
+        return [str(cell) for record in value.records for cell in record.data.values()]
+    if isinstance(value, dg.JsonMetadataValue):
+        return [json.dumps(value.value)]
+    if isinstance(value, dg.TableSchemaMetadataValue):
+        return []
+    return [str(getattr(value, "value", value))]
+
+
+def test_run_logs_and_metadata_show_summaries_not_reprs(materialized: Materialized) -> None:
+    """Every run of the pipeline (claim selection, scoring, transfer, the GX checks included)
+    logs and records readable summaries: no Python repr of a result object, a list or a dict."""
+    texts = [("log", message) for message in materialized.logs]
+    for result in materialized.results:
+        for event in result.all_events:
+            if event.event_type_value == "ASSET_MATERIALIZATION":
+                metadata = event.event_specific_data.materialization.metadata
+            elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+                evaluation = event.asset_check_evaluation_data
+                metadata = evaluation.metadata
+                texts.append((evaluation.asset_check_key.name, evaluation.description or ""))
+            else:
+                continue
+            texts += [(name, text) for name, value in metadata.items() for text in _texts(value)]
+    assert len(materialized.logs) > 100
+    assert any("claim selection" in message for message in materialized.logs)
+    assert any("transfer estimate" in message for message in materialized.logs)
+    reprs = [(where, text[:200]) for where, text in texts if REPR.search(text)]
+    assert not reprs
