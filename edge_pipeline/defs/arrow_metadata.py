@@ -17,12 +17,21 @@ import pyarrow as pa
 MAX_ROWS = 100
 
 
-def _cell(value: object) -> str:
+def readable(value: object) -> str:
+    """A value as a person reads it in a table cell or a log line, never a Python ``repr``:
+    ``None`` empty, a list's items joined by spaces, a mapping as ``key=value`` pairs."""
     if value is None:
         return ""
-    if isinstance(value, list):
-        return " ".join(map(str, value))
+    if isinstance(value, list | tuple):
+        return " ".join(readable(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={readable(v)}" for k, v in value.items())
     return str(value)
+
+
+def counts(by_name: dict[str, int]) -> str:
+    """``{"R01": 3, "R07": 1}`` as ``R01 3, R07 1`` (``none`` when empty), sorted by name."""
+    return ", ".join(f"{name} {n:,}" for name, n in sorted(by_name.items())) or "none"
 
 
 def arrow_table_metadata(
@@ -31,7 +40,7 @@ def arrow_table_metadata(
     """The first ``max_rows`` rows of ``columns`` as a Dagster table (lists joined by spaces)."""
     rows = table.select(list(columns)).slice(0, max_rows).to_pylist()
     return dg.MetadataValue.table(
-        records=[dg.TableRecord({c: _cell(row[c]) for c in columns}) for row in rows],
+        records=[dg.TableRecord({c: readable(row[c]) for c in columns}) for row in rows],
         schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
     )
 
@@ -40,7 +49,7 @@ def arrow_markdown(table: pa.Table, columns: Sequence[str], max_rows: int = MAX_
     """The first ``max_rows`` rows of ``columns`` as a markdown table, with a note if cut."""
     rows = table.select(list(columns)).slice(0, max_rows).to_pylist()
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(row[c]) for c in columns) + " |" for row in rows]
+    lines += ["| " + " | ".join(readable(row[c]) for c in columns) + " |" for row in rows]
     if table.num_rows > max_rows:
         lines.append(f"\n{table.num_rows - max_rows} more row(s) not shown.")
     return "\n".join(lines)

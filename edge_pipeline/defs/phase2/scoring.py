@@ -21,14 +21,14 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata
+from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata, counts
 from edge_pipeline.defs.check_specs import partitioned_check_spec
 from edge_pipeline.defs.metadata import table_metadata
 from edge_pipeline.defs.phase1.shadow import SHADOW_PHASE1
 from edge_pipeline.defs.reference.assets import DIY_TABLES, REFERENCE_TABLES
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import WarehouseResource
-from edge_pipeline.edge.claim_selection import select_claims
+from edge_pipeline.edge.claim_selection import SelectionResult, select_claims
 from edge_pipeline.edge.phase2.integrity import included_but_not_active, scored_without_enrollment
 from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.phase2.schema import RA_INPUT_DDL
@@ -111,7 +111,7 @@ def ra_claim_selection(
         runs = scoring_runs_of(context, con)
         for run in runs:
             result = select_claims(con, run.benefit_year, run.issuer_id, run.execution_zone)
-            context.log.info("claim selection %s: %s", run.label, result)
+            context.log.info("claim selection %s: %s", run.label, selection_summary(result))
             offending.append(included_but_not_active(con, run))
         counts = _selection_counts(con, year) if runs else None
         totals = first_row(
@@ -141,6 +141,16 @@ def ra_claim_selection(
             "offending_records": len(bad),
             **({"offending": _rows_metadata(offending)} if bad else {}),
         },
+    )
+
+
+def selection_summary(result: SelectionResult) -> str:
+    """One run's claim selection in a line: records considered and included per kind, the
+    exclusions per reason code, the time taken (counts only)."""
+    return (
+        f"{result.total:,} records considered ({counts(result.considered)}), "
+        f"{sum(result.included.values()):,} included ({counts(result.included)}); "
+        f"excluded by reason: {counts(result.reasons)}; {result.seconds:.2f} s"
     )
 
 

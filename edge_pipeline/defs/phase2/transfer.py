@@ -24,7 +24,7 @@ from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.phase2.runs import scoring_runs
 from edge_pipeline.edge.quality.transfer_checks import MISSING_CSR_COLUMNS, missing_csr_adjusted
 from edge_pipeline.edge.transfer.elements import compute_transfer_elements
-from edge_pipeline.edge.transfer.estimate import estimate_transfers
+from edge_pipeline.edge.transfer.estimate import TransferEstimate, estimate_transfers
 
 TRANSFER_ELEMENTS = dg.AssetKey("transfer_elements")
 TRANSFER_ESTIMATE = dg.AssetKey("transfer_estimate")
@@ -39,6 +39,20 @@ csr_adjusted_scores = partitioned_check_spec(
     blocking=False,
     partitions_def=benefit_years,
 )
+
+
+def estimate_summary(estimate: TransferEstimate) -> str:
+    """One run's transfer estimate in a line: per state risk pool the plan x rating area rows
+    (the issuer's and the market's), the issuer's transfer and the pool's sum (zero)."""
+    pools = "; ".join(
+        f"{pool.state} {pool.risk_pool}: {pool.issuer_plans} issuer + {pool.market_plans} market "
+        f"rows, issuer transfer {pool.issuer_transfer:,.2f}, pool sum {pool.transfer_sum:,.2f}"
+        for pool in estimate.pools
+    )
+    return (
+        f"issuer transfer {estimate.issuer_transfer:,.2f} over {len(estimate.pools)} risk "
+        f"pool(s) (user fee {estimate.user_fee_pmpm} PMPM): {pools or 'no pools'}"
+    )
 
 
 def _files(settings: TransferSettingsResource) -> TransferFiles:
@@ -152,7 +166,7 @@ def transfer_estimate(
             estimate = estimate_transfers(
                 con, run, market_path=files.market_pool, user_fee_path=files.user_fee
             )
-            context.log.info("transfer estimate %s: %s", run.label, estimate)
+            context.log.info("transfer estimate %s: %s", run.label, estimate_summary(estimate))
         table = con.sql(
             """
             SELECT state, risk_pool, plan_id, rating_area, source, metal, billable_member_months,

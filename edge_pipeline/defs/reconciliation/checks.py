@@ -35,7 +35,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata
+from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata, readable
 from edge_pipeline.defs.phase2.reconciliation import TRANSFER_RECONCILIATION
 from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
 from edge_pipeline.defs.reference.partitions import benefit_years
@@ -65,7 +65,7 @@ def _rows_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
     for row in rows:
         columns += [c for c in row if c not in columns]
     return pa.table(
-        {c: [None if r.get(c) is None else str(r.get(c)) for r in rows] for c in columns}
+        {c: [None if r.get(c) is None else readable(r.get(c)) for r in rows] for c in columns}
     )
 
 
@@ -98,7 +98,7 @@ def _samples_markdown(checks: Sequence[QualityCheck]) -> str:
                 sample = _rows_table(failed.unexpected_rows)
                 body = arrow_markdown(sample, sample.column_names, max_rows=SAMPLE_ROWS_SHOWN)
             else:
-                body = f"observed value: {failed.observed_value}"
+                body = f"observed value: {readable(failed.observed_value)}"
             parts.append(f"{title}\n\n{body}")
     return "\n\n".join(parts)
 
@@ -194,10 +194,15 @@ def _evaluate(
                 not_checked.append(f"{run.label}: nothing in {', '.join(missing)}")
                 continue
             check = checker(con, run)
+            statistics = check.outcome.statistics
             context.log.info(
-                "%s %s: success=%s, %s", check_name, run.label, check.success,
-                check.outcome.statistics,
-            )  # fmt: skip
+                "%s %s: %s, %s of %s expectation(s) met",
+                check_name,
+                run.label,
+                "passed" if check.success else "failed",
+                statistics.get("successful_expectations", "?"),
+                statistics.get("evaluated_expectations", "?"),
+            )
             checks.append(check)
     if not runs:
         not_checked.append(f"BY{year}: no issuer has active enrollment in the year")
