@@ -18,6 +18,7 @@ import yaml
 from dagster_support import query
 
 from edge_pipeline.definitions import defs
+from edge_pipeline.defs.domain import Domain
 from edge_pipeline.defs.inbound.assets import BY_LAYOUT, SUBMISSION_FILE, TABLE_GROUP_ASSETS
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
@@ -68,6 +69,35 @@ def test_inbound_assets_share_one_partitioning_pool_and_group() -> None:
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds >= 10
     assert sensor.job_name == JOB
+
+
+def test_a_domain_applies_its_group_owners_tags_and_pool_to_every_asset() -> None:
+    """``Domain.definitions`` sets what the asset decorators no longer repeat; the pool, an op
+    property, reaches the op of a multi-asset with checks, and an external asset gets none."""
+
+    @dg.multi_asset(
+        specs=[dg.AssetSpec("a", skippable=True, tags={"layer": "raw"}), dg.AssetSpec("b")],
+        check_specs=[dg.AssetCheckSpec("a_ok", asset="a")],
+        can_subset=True,
+    )
+    def both(context) -> Iterator[dg.MaterializeResult]:  # unannotated: annotations are strings here
+        yield dg.MaterializeResult(asset_key="a")
+        yield dg.MaterializeResult(asset_key="b")
+
+    domain = Domain("g", owners=["team:t"], tags={"domain": "g", "layer": "domain"})
+    built = domain.definitions(assets=[both, dg.AssetSpec("external")])
+    graph = built.resolve_asset_graph()
+    for name in ("a", "b", "external"):
+        node = graph.get(dg.AssetKey(name))
+        assert (node.group_name, node.owners) == ("g", ["team:t"]), name
+        assert node.tags["domain"] == "g", name
+    assert graph.get(dg.AssetKey("a")).tags["layer"] == "raw"  # the asset's own tag wins
+    assert built.resolve_assets_def("a").op.pool == DUCKDB_WRITER_POOL
+    assert built.resolve_assets_def("a").check_keys == {dg.AssetCheckKey(dg.AssetKey("a"), "a_ok")}
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="its own group or owners"):
+        domain.definitions(assets=[dg.AssetSpec("grouped", group_name="other")])
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(built.assets, instance=instance).success
 
 
 def test_dagster_yaml_limits_the_writer_pool_to_one_and_disables_telemetry(
