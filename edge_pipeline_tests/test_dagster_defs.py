@@ -80,7 +80,8 @@ def test_a_domain_applies_its_group_owners_tags_and_pool_to_every_asset() -> Non
         check_specs=[dg.AssetCheckSpec("a_ok", asset="a")],
         can_subset=True,
     )
-    def both(context) -> Iterator[dg.MaterializeResult]:  # unannotated: annotations are strings here
+    # ``context`` unannotated: this module's annotations are strings, Dagster needs real types
+    def both(context) -> Iterator[dg.MaterializeResult]:
         yield dg.MaterializeResult(asset_key="a")
         yield dg.MaterializeResult(asset_key="b")
 
