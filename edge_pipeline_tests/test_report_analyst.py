@@ -224,13 +224,14 @@ def test_reporting_defs_schedule_and_asset_specs() -> None:
     assert schedule in automation_defs.schedules
     assert schedule.cron_schedule == "0 6 1 * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    job = dg.Definitions.merge(shared.defs, reporting_defs).resolve_job_def("monthly_reporting")
+    merged = dg.Definitions.merge(shared.defs, reporting_defs)
+    job = merged.resolve_job_def("monthly_reporting")
     assert set(job.asset_layer.executable_asset_keys) >= {
         data_quality_summary.key,
         analyst_report.key,
     }
     for key in (data_quality_summary.key, analyst_report.key):
-        asset = reporting_defs.resolve_assets_def(key)  # with the domain's group, owners, pool
+        asset = merged.resolve_assets_def(key)  # with the domain's group, owners and pool
         spec = next(iter(asset.specs))
         assert spec.group_name == "reconciliation"
         assert spec.owners == ["team:risk-adjustment"]
