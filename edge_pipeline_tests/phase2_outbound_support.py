@@ -17,7 +17,7 @@ from decimal import Decimal as D
 
 import duckdb
 
-from edge_pipeline.edge.phase2.schema import SHADOW_PHASE2_DDL, ensure_phase2_schema
+from edge_pipeline.edge.ra_runs.schema import SHADOW_PHASE2_DDL, ensure_phase2_schema
 
 RUN = (2025, "12345", "T")
 OTHER_RUNS = ((2024, "12345", "T"), (2025, "12345", "P"))

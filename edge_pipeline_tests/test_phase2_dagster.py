@@ -45,8 +45,8 @@ from edge_pipeline.defs.phase2.checks import (
 )
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL
-from edge_pipeline.edge.phase2.integrity import included_but_not_active, scored_without_enrollment
-from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
+from edge_pipeline.edge.ra_runs.integrity import included_but_not_active, scored_without_enrollment
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.synth import generate_issuer
 from edge_pipeline.edge.warehouse.schema import TABLES
 

@@ -28,7 +28,7 @@ from edge_pipeline.edge.layouts.outbound.ratee import TRANSFER_ELEMENT
 from edge_pipeline.edge.outbound import RA_REPORTED_TABLES, load_outbound_file, write_phase2_reports
 from edge_pipeline.edge.outbound.tables import _ddl_columns
 from edge_pipeline.edge.outbound.xsd import load_schema, render_xsd, shipped_xsd
-from edge_pipeline.edge.phase2.schema import (
+from edge_pipeline.edge.ra_runs.schema import (
     RATEE_EXACT_COLUMNS,
     SHADOW_PHASE2_DDL,
     ensure_phase2_schema,

@@ -28,6 +28,7 @@ from contextlib import ExitStack, contextmanager
 import dagster as dg
 import duckdb
 
+from edge_pipeline.base.names import printable_name
 from edge_pipeline.defs.inbound.partitions import inbound_files
 from edge_pipeline.defs.metadata import asset_tags, owners, table_metadata
 from edge_pipeline.defs.phase1.checks import (
@@ -41,7 +42,6 @@ from edge_pipeline.defs.phase1.checks import (
 from edge_pipeline.defs.phase1.metadata import arrow_table_metadata
 from edge_pipeline.defs.phase1.resources import OutboxReport, OutboxResource
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
-from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.outbound import OutboundLoadResult
 from edge_pipeline.edge.outbound.load import PreparedReport, load_prepared_report
 from edge_pipeline.edge.reconciliation import (

@@ -24,11 +24,11 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from edge_pipeline.base.errors import InboundFormatError
+from edge_pipeline.base.input_file import open_input
+from edge_pipeline.base.names import printable_name
 from edge_pipeline.defs.resources import data_dir
-from edge_pipeline.edge.errors import InboundFormatError
-from edge_pipeline.edge.input_file import open_input
 from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
-from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.outbound import read_outbound_header
 from edge_pipeline.edge.reconciliation.reports import report_role
 

@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 import pyarrow.compute as pc
 
+from edge_pipeline.base.warehouse.query import first_row, table_exists
 from edge_pipeline.defs.inbound.assets import SUBMISSION_FILE, TABLE_GROUP_ASSETS
 from edge_pipeline.defs.inbound.partitions import inbound_files
 from edge_pipeline.defs.metadata import asset_tags, files_metadata, owners, table_metadata
@@ -29,7 +30,7 @@ from edge_pipeline.defs.phase1.resources import ShadowReportsResource, replaced_
 from edge_pipeline.defs.reference import REFERENCE_TABLES
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.outbound import write_phase1_reports
-from edge_pipeline.edge.phase2.runs import SUPPORTED_BENEFIT_YEARS, ScoringRun, scoring_runs
+from edge_pipeline.edge.ra_runs.runs import SUPPORTED_BENEFIT_YEARS, ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import (
     ShadowMissing,
     conservation_violations,
@@ -37,7 +38,6 @@ from edge_pipeline.edge.reconciliation import (
 )
 from edge_pipeline.edge.verification import ReferenceTablesMissing, verify_file
 from edge_pipeline.edge.verification.schema import SHADOW_DDL
-from edge_pipeline.edge.warehouse.query import first_row, table_exists
 
 GROUP = "phase1"
 OWNERS = owners(GROUP)

@@ -30,7 +30,7 @@ from edge_pipeline.defs.phase2.checks import (
 )
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
-from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import ReportsMissing, ShadowMissing
 from edge_pipeline.edge.reconciliation.phase2 import (
     RISK_DIFFERENCE_DISPLAY,

@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.defs.metadata import asset_tags, files_metadata, owners, table_metadata
 from edge_pipeline.defs.phase1.checks import SHADOW_PHASE1
 from edge_pipeline.defs.phase1.metadata import arrow_markdown, arrow_table_metadata
@@ -36,11 +37,10 @@ from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.claim_selection import select_claims
 from edge_pipeline.edge.outbound import write_phase2_reports
-from edge_pipeline.edge.phase2.integrity import included_but_not_active, scored_without_enrollment
-from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
-from edge_pipeline.edge.phase2.schema import RA_INPUT_DDL
-from edge_pipeline.edge.phase2.scores import SCORE_TABLES, score_run
-from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.ra_runs.integrity import included_but_not_active, scored_without_enrollment
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
+from edge_pipeline.edge.ra_runs.schema import RA_INPUT_DDL
+from edge_pipeline.edge.risk.run_scores import SCORE_TABLES, score_run
 
 GROUP = "phase2"
 OWNERS = owners(GROUP)

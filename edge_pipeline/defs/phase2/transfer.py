@@ -32,8 +32,8 @@ from edge_pipeline.defs.phase2.reconciliation import reconcile_year
 from edge_pipeline.defs.phase2.resources import TransferFiles, TransferSettingsResource
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
-from edge_pipeline.edge.phase2.runs import scoring_runs
 from edge_pipeline.edge.quality.transfer_checks import MISSING_CSR_COLUMNS, missing_csr_adjusted
+from edge_pipeline.edge.ra_runs.runs import scoring_runs
 from edge_pipeline.edge.reconciliation.phase2 import (
     RATEE_DIFFERENCE_DISPLAY,
     refresh_ratee_differences,

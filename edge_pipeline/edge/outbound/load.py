@@ -16,7 +16,7 @@ The outcome of every attempt that changes something lands in ``outbound_file``:
   run and type replaced its rows (:mod:`edge_pipeline.edge.outbound.phase2_load`).
 
 Mirrors the inbound loader (:mod:`edge_pipeline.edge.warehouse.load`) on purpose, so both
-registries read the same way; what they share is in :mod:`edge_pipeline.edge.file_loads`.
+registries read the same way; what they share is in :mod:`edge_pipeline.base.file_registry`.
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.edge.digest import HashingReader
-from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
-from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, PreparedInput, xml_paths
-from edge_pipeline.edge.input_file import InputFile, read_error
-from edge_pipeline.edge.names import printable_name
+from edge_pipeline.base.digest import HashingReader
+from edge_pipeline.base.errors import FileChangedError, InboundFormatError
+from edge_pipeline.base.file_registry import FileLoadResult, FileRegistry, PreparedInput, xml_paths
+from edge_pipeline.base.input_file import InputFile, read_error
+from edge_pipeline.base.names import printable_name
+from edge_pipeline.base.warehouse.connection import connect
+from edge_pipeline.base.warehouse.transaction import noted_on, rollback
 from edge_pipeline.edge.outbound.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.naming import parse_edge_datetime, parse_outbound_file_name
 from edge_pipeline.edge.outbound.phase2_load import replace_snapshot, stale_snapshot_error
@@ -50,8 +52,6 @@ from edge_pipeline.edge.outbound.read import (
     read_outbound_header,
 )
 from edge_pipeline.edge.outbound.tables import ensure_reported_tables
-from edge_pipeline.edge.warehouse.load import connect
-from edge_pipeline.edge.warehouse.transaction import noted_on, rollback
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from lxml import etree
 
-from edge_pipeline.edge.errors import safe_name
+from edge_pipeline.base.errors import safe_name
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
 from edge_pipeline.edge.layouts.outbound.common import FILE_HEADER
 from edge_pipeline.edge.layouts.outbound.model import Group, Node, RaReportLayout

@@ -1,7 +1,7 @@
 """DDL of the tables the Phase 2 RA reports are read into, and the Arrow types to insert them.
 
 The ``reported_*`` twins of the Phase 2 shadow tables are declared by the Phase 2 contract
-(:data:`edge_pipeline.edge.phase2.schema.REPORTED_PHASE2_DDL`: every shadow column plus
+(:data:`edge_pipeline.edge.ra_runs.schema.REPORTED_PHASE2_DDL`: every shadow column plus
 ``outbound_file_identifier`` and ``report_type``), so reconciliation is a join.  The two
 summaries and the snapshot index have no shadow twin (the shadow side is a rollup query,
 :mod:`edge_pipeline.edge.outbound.phase2_summary`) and are declared here.
@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from edge_pipeline.edge.outbound.tables import _ddl_columns, arrow_schema
-from edge_pipeline.edge.phase2.schema import REPORT_COLUMNS, REPORTED_PHASE2_DDL, RUN_COLUMNS
+from edge_pipeline.edge.ra_runs.schema import REPORT_COLUMNS, REPORTED_PHASE2_DDL, RUN_COLUMNS
 
 #: The RA report tables with no shadow twin.
 RA_REPORT_DDL: dict[str, str] = {

@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS, RACSD, RACSS, RARSD, RARSS, RATEE
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, RaReportLayout
 from edge_pipeline.edge.layouts.outbound.racsd import CATEGORY_ELEMENTS, CLAIM_SELECTION
@@ -66,8 +67,7 @@ from edge_pipeline.edge.outbound.phase2_summary import (
 from edge_pipeline.edge.outbound.phase2_xml import write_entry
 from edge_pipeline.edge.outbound.write import FETCH_ROWS, EdgeServerInfo, _fetch
 from edge_pipeline.edge.outbound.xmlout import XmlStream
-from edge_pipeline.edge.phase2.runs import ScoringRun
-from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 
 #: Enrollees fetched per round trip while writing a RARSD (each row holds nested lists).
 RARSD_FETCH_ROWS = 1_000

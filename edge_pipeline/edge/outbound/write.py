@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 
+from edge_pipeline.base.warehouse.query import scalar
 from edge_pipeline.edge.layouts.outbound import PHASE1_REPORTS, Phase1Reports
 from edge_pipeline.edge.layouts.outbound.common import (
     ERROR_CODE_FREQUENCY,
@@ -64,7 +65,6 @@ from edge_pipeline.edge.outbound.summary import (
     summary_content,
 )
 from edge_pipeline.edge.outbound.xmlout import XmlStream
-from edge_pipeline.edge.warehouse.query import scalar
 
 #: Rows fetched from DuckDB per round trip while streaming a detail report.
 FETCH_ROWS = 10_000
