@@ -22,14 +22,14 @@ import duckdb
 from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
 from edge_pipeline.edge.layouts.outbound.ra_common import RA_FILE_HEADER
-from edge_pipeline.edge.outbound.naming import (
+from edge_pipeline.edge.outbound.core.naming import (
     edge_datetime,
     outbound_file_identifier,
     outbound_file_name,
 )
-from edge_pipeline.edge.outbound.phase2_xml import write_entry
-from edge_pipeline.edge.outbound.write import EdgeServerInfo
-from edge_pipeline.edge.outbound.xmlout import XmlStream
+from edge_pipeline.edge.outbound.core.writer import EdgeServerInfo
+from edge_pipeline.edge.outbound.core.xmlout import XmlStream
+from edge_pipeline.edge.outbound.ra.xml import write_entry
 from edge_pipeline.edge.ra_runs.runs import ScoringRun
 from edge_pipeline.edge.verification.schema import replacing_eses_sql
 
