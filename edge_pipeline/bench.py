@@ -327,7 +327,8 @@ def format_verdict(big: Measurement, small: Measurement, baseline: Measurement) 
 
 
 def _measure_ingest(path: Path, workdir: Path) -> dict[str, Any]:
-    from edge_pipeline.edge.warehouse.load import connect, load_file
+    from edge_pipeline.base.warehouse.connection import connect
+    from edge_pipeline.edge.warehouse.load import load_file
 
     warehouse = workdir / f"bench-{path.stem}.duckdb"
     files = (warehouse, warehouse.with_name(warehouse.name + ".wal"))

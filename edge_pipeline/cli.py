@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge_pipeline.edge.input_errors import UserInputError
+from edge_pipeline.base.input_errors import UserInputError
 
 if TYPE_CHECKING:
     import duckdb
 
-    from edge_pipeline.progress import Progress
+    from edge_pipeline.base.progress import Progress
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
 _FILE_RULES = (
@@ -60,7 +60,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _progress(args: argparse.Namespace, total_files: int, label: str = "files") -> Progress:
     """Progress on stderr: when it is a terminal, or always with ``--progress``."""
-    from edge_pipeline.progress import Progress
+    from edge_pipeline.base.progress import Progress
 
     return Progress(total_files, enabled=True if args.progress else None, label=label)
 
@@ -68,8 +68,8 @@ def _progress(args: argparse.Namespace, total_files: int, label: str = "files") 
 def _xml_files(paths: Sequence[str]) -> list[Path]:
     """The ``*.xml`` files ``paths`` name (a directory: the files in it), or ``BadInput``
     naming the first path that does not exist, or saying none holds an XML file."""
-    from edge_pipeline.edge.file_loads import xml_paths
-    from edge_pipeline.edge.names import printable_name
+    from edge_pipeline.base.file_registry import xml_paths
+    from edge_pipeline.base.names import printable_name
 
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
@@ -83,8 +83,8 @@ def _xml_files(paths: Sequence[str]) -> list[Path]:
 def _before_loads(warehouse: str) -> None:
     """Refuse at once what would make every file of a batch fail: an unusable warehouse path
     (before any file is hashed) or ``$EDGE_MAX_FILE_BYTES`` (the loaders' size limit)."""
-    from edge_pipeline.edge.input_file import max_file_bytes
-    from edge_pipeline.edge.warehouse.path import check_warehouse_path
+    from edge_pipeline.base.input_file import max_file_bytes
+    from edge_pipeline.base.warehouse.path import check_warehouse_path
 
     check_warehouse_path(warehouse)
     try:
@@ -94,7 +94,7 @@ def _before_loads(warehouse: str) -> None:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from edge_pipeline.edge.names import printable_name
+    from edge_pipeline.base.names import printable_name
     from edge_pipeline.edge.warehouse.load import load_path
 
     files = _xml_files(args.paths)
@@ -135,14 +135,15 @@ def _find_registry(paths: Sequence[str], given: str | None) -> Path:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
-    from edge_pipeline.edge.names import printable_name
+    from edge_pipeline.base.names import printable_name
+    from edge_pipeline.base.warehouse.connection import connect
     from edge_pipeline.edge.outbound import write_phase1_reports
     from edge_pipeline.edge.verification import (
         VerificationFailure,
         load_reference_tables,
         verify_all,
     )
-    from edge_pipeline.edge.warehouse.load import connect, load_path
+    from edge_pipeline.edge.warehouse.load import load_path
 
     files = _xml_files(args.paths)
     registry = _find_registry(args.paths, args.plan_registry)
@@ -215,7 +216,7 @@ def _loaded_attempt(
 
 
 def _cmd_load_outbound(args: argparse.Namespace) -> int:
-    from edge_pipeline.edge.names import printable_name
+    from edge_pipeline.base.names import printable_name
     from edge_pipeline.edge.outbound.load import load_outbound_path
 
     files = _xml_files(args.paths)
@@ -271,11 +272,11 @@ def _cmd_bench_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    from edge_pipeline.base.warehouse.connection import connect
     from edge_pipeline.edge.claim_selection import SelectionInputsMissing
     from edge_pipeline.edge.phase2.pipeline import TransferInputs, run_phase2
     from edge_pipeline.edge.risk import DiyTableError
     from edge_pipeline.edge.transfer import TransferInputError
-    from edge_pipeline.edge.warehouse.load import connect
 
     if not Path(args.warehouse).exists():
         raise BadInput(f"no such warehouse: {args.warehouse} (run `edge-pipeline validate` first)")
@@ -506,7 +507,7 @@ def _lock_conflict(exc: Exception) -> Exception | None:
     """``exc`` as the one-line warehouse-locked error if it is DuckDB's file-lock conflict."""
     if "duckdb" not in sys.modules:  # not raised by DuckDB; keeps the loader's imports lazy
         return None
-    from edge_pipeline.edge.warehouse.load import lock_conflict
+    from edge_pipeline.base.warehouse.connection import lock_conflict
 
     return lock_conflict(exc)
 

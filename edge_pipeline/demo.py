@@ -162,8 +162,8 @@ def forget_superseded_demo_loads(paths: DemoPaths, staged: StagedIssuer) -> int:
     re-run with the same parameters still shows the loader's "unchanged" path, and nothing
     that did not come from the demo is touched.
     """
+    from edge_pipeline.base.digest import sha256_file
     from edge_pipeline.defs.resources import warehouse_resource
-    from edge_pipeline.edge.digest import sha256_file
     from edge_pipeline.edge.warehouse.forget import forget_files
     from edge_pipeline.edge.warehouse.schema import ensure_schema
 
@@ -190,8 +190,8 @@ def forget_superseded_demo_loads(paths: DemoPaths, staged: StagedIssuer) -> int:
 
 def _ordered_inbox(paths: DemoPaths) -> list[tuple[Path, str]]:
     """Every ``*.xml`` in the inbox with its partition key, enrollment first."""
+    from edge_pipeline.base.errors import InboundFormatError
     from edge_pipeline.defs.inbound.resources import InboxResource
-    from edge_pipeline.edge.errors import InboundFormatError
     from edge_pipeline.edge.readers.header import read_header
 
     inbox = InboxResource(path=str(paths.inbox))

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from edge_pipeline.edge.errors import MAX_MESSAGE_CHARS
+from edge_pipeline.base.errors import MAX_MESSAGE_CHARS
 from edge_pipeline.edge.layouts import BY_ROOT, EDGE_NAMESPACE, FileLayout
 from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
 from edge_pipeline.edge.readers.stream import POSITION_COLUMN

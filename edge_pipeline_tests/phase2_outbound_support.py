@@ -17,7 +17,7 @@ from decimal import Decimal as D
 
 import duckdb
 
-from edge_pipeline.edge.phase2.schema import SHADOW_PHASE2_DDL, ensure_phase2_schema
+from edge_pipeline.edge.ra_runs.schema import SHADOW_PHASE2_DDL, ensure_phase2_schema
 
 RUN = (2025, "12345", "T")
 OTHER_RUNS = ((2024, "12345", "T"), (2025, "12345", "P"))
@@ -168,9 +168,9 @@ TABLE_ROWS: dict[str, list[tuple]] = {
 
 
 def _columns(table: str) -> list[str]:
-    from edge_pipeline.edge.outbound.tables import _ddl_columns
+    from edge_pipeline.edge.outbound.core.tables import ddl_columns
 
-    return list(_ddl_columns(SHADOW_PHASE2_DDL[table]))
+    return list(ddl_columns(SHADOW_PHASE2_DDL[table]))
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, run: tuple, rows: list[tuple]) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 from lxml import etree
 
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_ROOT
-from edge_pipeline.edge.outbound.naming import edge_datetime, outbound_file_name
-from edge_pipeline.edge.outbound.xsd import load_schema
+from edge_pipeline.edge.outbound.core.naming import edge_datetime, outbound_file_name
+from edge_pipeline.edge.outbound.core.xsd import load_schema
 
 #: Small and fast, with a few Phase 1 defects (rejected records) and every selection reason.
 ENROLLEES, SEED, ERROR_RATE, YEAR = 200, 11, 0.02, 2025

@@ -20,7 +20,7 @@ from phase2_support import child, local
 
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_ROOT
 from edge_pipeline.edge.layouts.outbound.racsd import CATEGORY_ELEMENTS
-from edge_pipeline.edge.outbound.naming import edge_datetime, outbound_file_name
+from edge_pipeline.edge.outbound.core.naming import edge_datetime, outbound_file_name
 
 Edit = Callable[[etree._Element], None]
 

@@ -38,12 +38,13 @@ from record_builders import (
     write_submission,
 )
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.claim_selection import BY_CODE, EDGE_RULES, enrollment_months, select_claims
 from edge_pipeline.edge.claim_selection.eligible_codes import eligible_service_codes
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS, ESSFS
 from edge_pipeline.edge.layouts.model import FileLayout
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 PLAN1 = "12345NC001000101"  # registered from any year to 2025, rating areas 001 and 002
 PLAN_OLD = "12345NC001000301"  # registered for 2024 only

@@ -12,7 +12,7 @@ from lxml import etree
 
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_NAME
 from edge_pipeline.edge.outbound import read_outbound_header
-from edge_pipeline.edge.outbound.xsd import load_schema
+from edge_pipeline.edge.outbound.core.xsd import load_schema
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

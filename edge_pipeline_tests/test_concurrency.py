@@ -38,9 +38,9 @@ from crash_support import (
     warehouse_checksum,
 )
 
+from edge_pipeline.base.warehouse.connection import WarehouseLockedError, connect
+from edge_pipeline.base.warehouse.path import WarehousePathError
 from edge_pipeline.defs.resources import WarehouseResource, _connect_with_retry
-from edge_pipeline.edge.warehouse.load import WarehouseLockedError, connect
-from edge_pipeline.edge.warehouse.path import WarehousePathError
 
 EXIT_LOCKED = 3
 

@@ -3,7 +3,7 @@ files, malformed years and absurd numbers are refused with exit 2 and one line n
 the line and the column.
 
 Every reader (plan registry, code lists, pool, market pool, GCF, user fee, age curve) goes
-through ``edge_pipeline.edge.config_csv``; each is exercised here through its CLI command with
+through ``edge_pipeline.base.config_csv``; each is exercised here through its CLI command with
 files derived from the synthetic issuer's own (real) files.
 """
 

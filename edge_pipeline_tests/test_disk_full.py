@@ -17,11 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from edge_pipeline.base.warehouse.transaction import rollback
 from edge_pipeline.cli import main
 from edge_pipeline.edge.outbound import load as outbound_load
 from edge_pipeline.edge.verification import reference_tables
 from edge_pipeline.edge.warehouse import load as inbound_load
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 NO_SPACE = 'Could not write file "w.duckdb.wal": No space left on device'
 

@@ -18,8 +18,9 @@ import pytest
 from lxml import etree
 from test_xsd import CLAIM_DIAGNOSES, ESES_DOC, ESMCS_DOC
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.layouts import BY_ROOT, FileLayout
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 from edge_pipeline.edge.xsd import load_schema
 
 DOCS = {"E": ESES_DOC, "M": ESMCS_DOC}

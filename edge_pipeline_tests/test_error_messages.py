@@ -26,12 +26,13 @@ from record_builders import (
     write_submission,
 )
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.cli import main
 from edge_pipeline.edge.layouts import ESES, ESMCS
 from edge_pipeline.edge.outbound import load_outbound_file, write_phase1_reports
 from edge_pipeline.edge.readers import parallel
 from edge_pipeline.edge.synth import write_bench_esmcs
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 PLAN = "12345VA001000104"
 MEMBER_ID = "QX7Z9K2M4W"  # what a masked member id looks like: 10 characters

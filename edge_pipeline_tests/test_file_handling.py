@@ -36,18 +36,19 @@ from hostile_support import good_files, run_with_timeout, table_counts, with_fil
 from outbound_support import VERIFIED_AT, Err, Scenario, prepare
 
 from edge_pipeline import cli
+from edge_pipeline.base import file_registry as file_loads
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.automation.inbox import inbox_sensor
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import InboxResource
 from edge_pipeline.defs.resources import WarehouseResource
-from edge_pipeline.edge import file_loads
 from edge_pipeline.edge.outbound import load as outbound_load
 from edge_pipeline.edge.outbound import load_outbound_paths, write_phase1_reports
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth import write_bench_esmcs
 from edge_pipeline.edge.warehouse import load as load_module
-from edge_pipeline.edge.warehouse.load import connect, load_file, load_paths
+from edge_pipeline.edge.warehouse.load import load_file, load_paths
 
 SCENARIO = Scenario(
     "M", "M00000000009", record_errors={7: [Err("serviceCode", "XXXXX", "M301", "referential")]}
@@ -658,7 +659,7 @@ def test_file_names_are_printed_escaped(tmp_path: Path, folder: Path, issuer: di
     ],
 )
 def test_printable_name_escapes_what_could_forge_or_repaint_a_line(name: str, shown: str) -> None:
-    from edge_pipeline.edge.names import printable_name  # imported here: new in this change
+    from edge_pipeline.base.names import printable_name
 
     assert printable_name(name) == shown
     assert shown.isprintable()

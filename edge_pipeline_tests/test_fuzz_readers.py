@@ -38,10 +38,10 @@ from lxml import etree
 
 from edge_pipeline.edge.layouts import BY_TYPE, EDGE_NAMESPACE, FileLayout, Record
 from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
+from edge_pipeline.edge.outbound.core.naming import parse_outbound_file_name
 from edge_pipeline.edge.outbound.load import load_outbound_file
-from edge_pipeline.edge.outbound.naming import parse_outbound_file_name
+from edge_pipeline.edge.outbound.phase1.write import write_phase1_reports
 from edge_pipeline.edge.outbound.read import OutboundReportReader
-from edge_pipeline.edge.outbound.write import write_phase1_reports
 from edge_pipeline.edge.synth import generate_issuer
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
 from edge_pipeline.edge.warehouse.load import load_file, load_paths
@@ -127,8 +127,8 @@ def inbound_db() -> Iterator[tuple[duckdb.DuckDBPyConnection, list[str]]]:
 @pytest.fixture(scope="module")
 def outbound_db() -> Iterator[tuple[duckdb.DuckDBPyConnection, list[str]]]:
     con = duckdb.connect(":memory:")
-    from edge_pipeline.edge.outbound.phase2_tables import ensure_ra_reported_tables
-    from edge_pipeline.edge.outbound.tables import ensure_reported_tables
+    from edge_pipeline.edge.outbound.phase1.tables import ensure_reported_tables
+    from edge_pipeline.edge.outbound.ra.tables import ensure_ra_reported_tables
 
     ensure_reported_tables(con)
     ensure_ra_reported_tables(con)

@@ -98,8 +98,8 @@ from hostile_support import (
     with_file_identifier,
 )
 
-from edge_pipeline.edge import file_loads
-from edge_pipeline.edge.digest import sha256_file
+from edge_pipeline.base import file_registry as file_loads
+from edge_pipeline.base.digest import sha256_file
 from edge_pipeline.edge.outbound import load_outbound_paths, write_phase1_reports
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.warehouse import load as load_module

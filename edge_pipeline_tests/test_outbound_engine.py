@@ -18,7 +18,7 @@ from outbound_support import rows
 
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_ROOT
 from edge_pipeline.edge.outbound import SHADOW_TABLES, load_outbound_file, write_phase1_reports
-from edge_pipeline.edge.outbound.xsd import load_schema
+from edge_pipeline.edge.outbound.core.xsd import load_schema
 from edge_pipeline.edge.synth import generate_issuer
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
 from edge_pipeline.edge.warehouse.load import load_paths

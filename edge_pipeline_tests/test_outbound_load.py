@@ -22,7 +22,7 @@ from edge_pipeline.edge.outbound import (
     load_outbound_paths,
     write_phase1_reports,
 )
-from edge_pipeline.edge.outbound.xsd import load_schema
+from edge_pipeline.edge.outbound.core.xsd import load_schema
 
 SCENARIO = Scenario(
     "M",

@@ -10,8 +10,9 @@ import duckdb
 import psutil
 
 from edge_pipeline.edge.layouts.outbound import ESDMCE
+from edge_pipeline.edge.outbound.core.writer import EdgeServerInfo
+from edge_pipeline.edge.outbound.phase1.write import inbound_facts, write_detail
 from edge_pipeline.edge.outbound.read import OutboundReportReader
-from edge_pipeline.edge.outbound.write import EdgeServerInfo, inbound_facts, write_detail
 from edge_pipeline.edge.verification.schema import ensure_shadow_schema
 
 FID = "BIG000000001"

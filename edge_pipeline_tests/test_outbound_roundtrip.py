@@ -20,9 +20,9 @@ from outbound_support import PLAN_B, VERIFIED_AT, Err, Scenario, prepare, rows
 
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_ROOT, PHASE1_REPORTS
 from edge_pipeline.edge.outbound import load_outbound_file, write_phase1_reports
-from edge_pipeline.edge.outbound.summary import summary_content
-from edge_pipeline.edge.outbound.tables import SHADOW_TABLES
-from edge_pipeline.edge.outbound.xsd import load_schema
+from edge_pipeline.edge.outbound.core.xsd import load_schema
+from edge_pipeline.edge.outbound.phase1.summary import summary_content
+from edge_pipeline.edge.outbound.phase1.tables import SHADOW_TABLES
 
 GENERATED = VERIFIED_AT
 FAR_DUPLICATE = Err("coverageEndDate", "2025-02-28", "E131", "logical", "end after next start")

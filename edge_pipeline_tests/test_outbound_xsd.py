@@ -22,7 +22,7 @@ from edge_pipeline.edge.layouts.outbound import (
 )
 from edge_pipeline.edge.layouts.outbound.model import Group
 from edge_pipeline.edge.layouts.outbound.tree import tree
-from edge_pipeline.edge.outbound.xsd import load_schema, render_xsd, shipped_xsd, write_xsds
+from edge_pipeline.edge.outbound.core.xsd import load_schema, render_xsd, shipped_xsd, write_xsds
 
 XS = {"xs": "http://www.w3.org/2001/XMLSchema"}
 IDS = [layout.name for layout in OUTBOUND_LAYOUTS]
@@ -31,7 +31,7 @@ IDS = [layout.name for layout in OUTBOUND_LAYOUTS]
 @pytest.mark.parametrize("layout", OUTBOUND_LAYOUTS, ids=IDS)
 def test_shipped_xsd_is_the_rendered_layout(layout: OutboundLayout) -> None:
     assert shipped_xsd(layout) == render_xsd(layout), (
-        f"{layout.name}.xsd is stale: run `python -m edge_pipeline.edge.outbound.xsd`"
+        f"{layout.name}.xsd is stale: run `python -m edge_pipeline.edge.outbound.core.xsd`"
     )
 
 
@@ -69,7 +69,7 @@ def test_assumed_names_are_marked(layout: OutboundLayout) -> None:
 
 def test_write_xsds_and_module_entry(tmp_path: Path) -> None:
     assert_writes_the_shipped_xsds(
-        tmp_path, OUTBOUND_LAYOUTS, write_xsds, shipped_xsd, "edge_pipeline.edge.outbound.xsd"
+        tmp_path, OUTBOUND_LAYOUTS, write_xsds, shipped_xsd, "edge_pipeline.edge.outbound.core.xsd"
     )
 
 

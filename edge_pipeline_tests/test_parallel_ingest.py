@@ -21,8 +21,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from edge_pipeline.edge.digest import file_digests
-from edge_pipeline.edge.errors import FileChangedError
+from edge_pipeline.base.digest import file_digests
+from edge_pipeline.base.errors import FileChangedError
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.layouts import ESMCS
 from edge_pipeline.edge.readers import parallel
 from edge_pipeline.edge.readers.header import read_header
@@ -33,7 +34,7 @@ from edge_pipeline.edge.readers.parallel import (
     plan_split,
 )
 from edge_pipeline.edge.synth import write_bench_esmcs
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 from edge_pipeline.edge.warehouse.schema import TABLES
 
 CLAIM_TAG = b"<includedMedicalClaimDetail>"

@@ -28,10 +28,11 @@ from phase1_support import (
 from record_builders import file_identifier, write_plan_registry
 
 from edge_pipeline import cli
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge import outbound
 from edge_pipeline.edge.layouts import ESMCS
 from edge_pipeline.edge.verification import engine, verify_all
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 LARGEST = 9223372036854775807
 #: The small issuer's files, in load order, by layout.

@@ -13,8 +13,8 @@ from lxml import etree
 
 from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
 from edge_pipeline.edge.outbound import read_outbound_header
-from edge_pipeline.edge.outbound.xsd import load_schema
-from edge_pipeline.edge.phase2.runs import scoring_runs
+from edge_pipeline.edge.outbound.core.xsd import load_schema
+from edge_pipeline.edge.ra_runs.runs import scoring_runs
 from edge_pipeline.edge.reconciliation.phase2 import (
     refresh_ratee_differences,
     refresh_risk_score_differences,

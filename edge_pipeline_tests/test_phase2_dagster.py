@@ -42,8 +42,8 @@ from edge_pipeline.defs.phase2.scoring import RA_INCLUDED_CLAIMS_ACTIVE, SCORED_
 from edge_pipeline.defs.phase2.transfer import CSR_ADJUSTED_SCORES
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL
-from edge_pipeline.edge.phase2.integrity import included_but_not_active, scored_without_enrollment
-from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
+from edge_pipeline.edge.ra_runs.integrity import included_but_not_active, scored_without_enrollment
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.synth import generate_issuer
 from edge_pipeline.edge.warehouse.schema import TABLES
 

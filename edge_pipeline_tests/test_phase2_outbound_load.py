@@ -25,7 +25,7 @@ from edge_pipeline.edge.outbound import (
     load_outbound_paths,
     write_phase2_reports,
 )
-from edge_pipeline.edge.outbound.xsd import load_schema
+from edge_pipeline.edge.outbound.core.xsd import load_schema
 
 FIRST = dt.datetime(2026, 5, 1, 12, 0, 0)
 LATER = dt.datetime(2026, 5, 2, 8, 0, 0)

@@ -10,7 +10,7 @@ import duckdb
 import psutil
 from phase2_outbound_support import build_scaled
 
-from edge_pipeline.edge.outbound.phase2_write import write_phase2_reports
+from edge_pipeline.edge.outbound.ra.write import write_phase2_reports
 from edge_pipeline.edge.outbound.read import OutboundReportReader
 
 

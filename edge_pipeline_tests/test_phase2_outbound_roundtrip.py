@@ -32,9 +32,9 @@ from edge_pipeline.edge.layouts.outbound.rarsd import (
 from edge_pipeline.edge.layouts.outbound.rarss import FREQUENCIES, PLAN_RATING_AREA
 from edge_pipeline.edge.layouts.outbound.ratee import TRANSFER_ELEMENT
 from edge_pipeline.edge.outbound import load_outbound_file, write_phase2_reports
-from edge_pipeline.edge.outbound.phase2_tables import RA_REPORTED_TABLES
-from edge_pipeline.edge.outbound.xsd import load_schema
-from edge_pipeline.edge.phase2.schema import SHADOW_PHASE2_DDL, reported_name
+from edge_pipeline.edge.outbound.core.xsd import load_schema
+from edge_pipeline.edge.outbound.ra.tables import RA_REPORTED_TABLES
+from edge_pipeline.edge.ra_runs.schema import SHADOW_PHASE2_DDL, reported_name
 from edge_pipeline.edge.verification.schema import ensure_shadow_schema
 from edge_pipeline.edge.warehouse.schema import ensure_schema
 

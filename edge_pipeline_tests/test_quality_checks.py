@@ -51,7 +51,6 @@ from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WAREHOUSE_KEY, WarehouseResource
 from edge_pipeline.edge.layouts import ESMCS
 from edge_pipeline.edge.outbound import load_outbound_file
-from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.quality import (
     QualityCheck,
     check_outbound_linkage,
@@ -59,6 +58,7 @@ from edge_pipeline.edge.quality import (
     check_unlinked_supplemental,
 )
 from edge_pipeline.edge.quality.gx_suite import Expect, Frame, run_suite
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.writers import SubmissionWriter
 
 YEAR = 2025

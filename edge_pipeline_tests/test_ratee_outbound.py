@@ -26,9 +26,9 @@ from edge_pipeline.edge.layouts.outbound import RATEE as RATEE_LAYOUT
 from edge_pipeline.edge.layouts.outbound.model import Leaf
 from edge_pipeline.edge.layouts.outbound.ratee import TRANSFER_ELEMENT
 from edge_pipeline.edge.outbound import RA_REPORTED_TABLES, load_outbound_file, write_phase2_reports
-from edge_pipeline.edge.outbound.tables import _ddl_columns
-from edge_pipeline.edge.outbound.xsd import load_schema, render_xsd, shipped_xsd
-from edge_pipeline.edge.phase2.schema import (
+from edge_pipeline.edge.outbound.core.tables import ddl_columns
+from edge_pipeline.edge.outbound.core.xsd import load_schema, render_xsd, shipped_xsd
+from edge_pipeline.edge.ra_runs.schema import (
     RATEE_EXACT_COLUMNS,
     SHADOW_PHASE2_DDL,
     ensure_phase2_schema,
@@ -38,7 +38,7 @@ FIRST = dt.datetime(2026, 5, 1, 12, 0, 0)
 LATER = dt.datetime(2026, 5, 2, 8, 0, 0)
 WHERE = "benefit_year = 2025 AND issuer_id = '12345' AND execution_zone = 'T'"
 #: Every shadow_ratee column (run columns included): what must round-trip.
-COLUMNS = list(_ddl_columns(SHADOW_PHASE2_DDL["shadow_ratee"]))
+COLUMNS = list(ddl_columns(SHADOW_PHASE2_DDL["shadow_ratee"]))
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,12 @@ import duckdb
 import pytest
 from lxml import etree
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.layouts import BY_TYPE, EDGE_NAMESPACE, FileLayout
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth.generate import generate_issuer
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
-from edge_pipeline.edge.warehouse.load import connect, load_file, load_paths
+from edge_pipeline.edge.warehouse.load import load_file, load_paths
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 CLAIM = re.compile(rb"<includedMedicalClaimDetail>\s*<recordIdentifier>(\d+)</recordIdentifier>")

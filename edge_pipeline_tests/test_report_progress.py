@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from edge_pipeline.base.progress import Progress
 from edge_pipeline.cli import main
-from edge_pipeline.progress import Progress
 
 
 def test_progress_rate_limited_and_final_line() -> None:

@@ -21,8 +21,9 @@ import pytest
 from phase1_support import SMALL_PLAN, fresh_warehouse, reference_warehouse, write_small_issuer
 from record_builders import ISSUER, write_plan_registry
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.verification import verify_all
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 #: SQL fragments: quotes, the engine's former token names, statement breaks, comments and
 #: DuckDB functions that read local files.

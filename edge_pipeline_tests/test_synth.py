@@ -21,17 +21,17 @@ import pytest
 from lxml import etree
 
 from edge_pipeline.edge import reference
-from edge_pipeline.edge.layouts import BY_NAME, EDGE_NAMESPACE, ESES, ESMCS, FileLayout
-from edge_pipeline.edge.synth import Manifest, generate_issuer, write_bench_esmcs
-from edge_pipeline.edge.synth.defects import DEFECT_CLASSES, MISSING_REQUIRED, RECORD_SEQUENCE
-from edge_pipeline.edge.synth.ids import npi_is_valid
-from edge_pipeline.edge.synth.plans import AREA_FACTORS
-from edge_pipeline.edge.verification.code_sets import (
+from edge_pipeline.edge.code_sets import (
     DISCHARGE_STATUS_CODES,
     MAINTENANCE_TYPE_CODES,
     PLACE_OF_SERVICE_CODES,
     REVENUE_CODES,
 )
+from edge_pipeline.edge.layouts import BY_NAME, EDGE_NAMESPACE, ESES, ESMCS, FileLayout
+from edge_pipeline.edge.synth import Manifest, generate_issuer, write_bench_esmcs
+from edge_pipeline.edge.synth.defects import DEFECT_CLASSES, MISSING_REQUIRED, RECORD_SEQUENCE
+from edge_pipeline.edge.synth.ids import npi_is_valid
+from edge_pipeline.edge.synth.plans import AREA_FACTORS
 from edge_pipeline.edge.writers import total_rules
 
 NS = f"{{{EDGE_NAMESPACE}}}"

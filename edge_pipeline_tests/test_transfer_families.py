@@ -47,12 +47,13 @@ import pytest
 from record_builders import ISSUER, YEAR, ZONE, enrollee, enrollment_period, write_submission
 from transfer_support import verify_and_score
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.layouts import ESES
-from edge_pipeline.edge.phase2.runs import ScoringRun
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 from edge_pipeline.edge.reference import read_age_curve
 from edge_pipeline.edge.transfer import compute_transfer_elements
 from edge_pipeline.edge.verification import load_reference_tables
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 RUN = ScoringRun(YEAR, ISSUER, ZONE)
 JAN1, DEC31 = dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31)

@@ -22,9 +22,9 @@ from phase2_support import xsd_errors
 from quality_support import bump_ratee, resend
 
 from edge_pipeline.edge.outbound import load_outbound_file
-from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.quality import check_transfer_elements
 from edge_pipeline.edge.quality.transfer_checks import plans_frame, ratee_frame
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
 
 YEAR = 2025
 BETWEEN = "expect_column_values_to_be_between"

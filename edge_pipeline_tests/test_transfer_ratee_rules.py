@@ -38,13 +38,14 @@ from record_builders import (
 )
 from transfer_support import verify_and_score
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS
 from edge_pipeline.edge.layouts.model import FileLayout
-from edge_pipeline.edge.phase2.runs import ScoringRun
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 from edge_pipeline.edge.reference import read_age_curve
 from edge_pipeline.edge.transfer import compute_hcrp, compute_transfer_elements
 from edge_pipeline.edge.verification import load_reference_tables
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 RUN = ScoringRun(YEAR, ISSUER, ZONE)
 GOLD, GOLD_AIAN = "12345NC001000101", "12345NC001000103"

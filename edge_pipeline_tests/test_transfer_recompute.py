@@ -55,7 +55,7 @@ import pytest
 from lxml import etree
 from transfer_support import IDF_AV, reference, run_to_transfer
 
-from edge_pipeline.edge.phase2.runs import ScoringRun
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 from edge_pipeline.edge.reference import read_age_curve
 from edge_pipeline.edge.synth import generate_issuer
 

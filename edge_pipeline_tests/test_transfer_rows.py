@@ -38,9 +38,10 @@ from record_builders import (
 )
 from transfer_support import reference, verify_and_score
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.layouts import ESES, ESMCS
-from edge_pipeline.edge.phase2.runs import ScoringRun
 from edge_pipeline.edge.quality.transfer_checks import missing_csr_adjusted
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 from edge_pipeline.edge.transfer import (
     TransferInputError,
     compute_transfer_elements,
@@ -49,7 +50,7 @@ from edge_pipeline.edge.transfer import (
     transfer_pool_file,
 )
 from edge_pipeline.edge.verification import load_reference_tables
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 RUN = ScoringRun(YEAR, ISSUER, ZONE)
 GOLD, SILVER = "12345NC001000101", "12345NC003000101"
@@ -402,7 +403,7 @@ def test_a_missing_csr_adjusted_score_is_flagged_not_replaced(built: tuple) -> N
 
 
 def test_a_warehouse_from_before_gets_the_new_columns() -> None:
-    from edge_pipeline.edge.phase2.schema import ensure_phase2_schema
+    from edge_pipeline.edge.ra_runs.schema import ensure_phase2_schema
     from edge_pipeline.edge.transfer.schema import ensure_transfer_schema
 
     con = duckdb.connect()

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from transfer_support import run_to_transfer
 
-from edge_pipeline.edge.phase2.runs import ScoringRun
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 from edge_pipeline.edge.synth import generate_issuer
 from edge_pipeline.edge.transfer import (
     TransferEstimate,

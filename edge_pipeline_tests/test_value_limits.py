@@ -20,11 +20,12 @@ import pytest
 from lxml import etree
 from record_builders import submission_header, write_records
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.layouts import ESES, ESMCS, FileLayout
 from edge_pipeline.edge.layouts.model import MIN_VALUE_LIMIT
 from edge_pipeline.edge.readers.stream import InboundStreamReader
 from edge_pipeline.edge.synth.bench import values_at_limit
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 from edge_pipeline.edge.xsd import load_schema
 
 BUDGET = 1 << 20  # the reader's byte budget in these tests (the default is 64 MB)

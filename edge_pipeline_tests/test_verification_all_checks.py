@@ -37,9 +37,10 @@ from record_builders import (
     write_records,
 )
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.verification import verify_all
 from edge_pipeline.edge.verification.catalog import entry, render_catalog_markdown
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 BAD_PLAN = SMALL_PLAN[:-1]  # 15 characters: face error, and in no registry
 LONG_MEMBER = "M" * 51  # too long, and enrolled nowhere

@@ -45,10 +45,11 @@ from record_builders import (
     write_records,
 )
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS, ESSFS
 from edge_pipeline.edge.layouts.model import FileLayout
 from edge_pipeline.edge.verification import load_reference_tables, verify_all, verify_file
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 PLAN1, PLAN2 = "12345NC001000101", "12345NC001000201"
 SERVICE_DAY = "2025-02-01"

@@ -12,6 +12,7 @@ import pytest
 
 from edge_pipeline.cli import main
 from edge_pipeline.edge.layouts import BY_NAME
+from edge_pipeline.edge.sql import as_date, npi_valid
 from edge_pipeline.edge.synth.ids import npi_pool
 from edge_pipeline.edge.verification import (
     CATALOG,
@@ -25,7 +26,6 @@ from edge_pipeline.edge.verification.header import header_source
 from edge_pipeline.edge.verification.inventory import SEQUENCE_SOURCE
 from edge_pipeline.edge.verification.reference_tables import icd10cm_valid
 from edge_pipeline.edge.verification.rules import sources
-from edge_pipeline.edge.verification.sql import as_date, npi_valid
 from edge_pipeline.edge.writers.totals import total_rules
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "error-catalog.md"

@@ -36,12 +36,8 @@ from record_builders import (
     write_records,
 )
 
-from edge_pipeline.edge.layouts import ESES, ESMCS, ESSFS
-from edge_pipeline.edge.layouts.model import FileLayout
-from edge_pipeline.edge.synth import claims as synth_claims
-from edge_pipeline.edge.synth import inject_claims, inject_enrollment, population
-from edge_pipeline.edge.verification import load_reference_tables, verify_all
-from edge_pipeline.edge.verification.code_sets import (
+from edge_pipeline.base.warehouse.connection import connect
+from edge_pipeline.edge.code_sets import (
     CODE_SETS,
     DISCHARGE_STATUS_CODES,
     MAINTENANCE_TYPE_CODES,
@@ -49,8 +45,13 @@ from edge_pipeline.edge.verification.code_sets import (
     REVENUE_CODES,
     CodeSet,
 )
+from edge_pipeline.edge.layouts import ESES, ESMCS, ESSFS
+from edge_pipeline.edge.layouts.model import FileLayout
+from edge_pipeline.edge.synth import claims as synth_claims
+from edge_pipeline.edge.synth import inject_claims, inject_enrollment, population
+from edge_pipeline.edge.verification import load_reference_tables, verify_all
 from edge_pipeline.edge.verification.rules import bad_code
-from edge_pipeline.edge.warehouse.load import connect, load_file
+from edge_pipeline.edge.warehouse.load import load_file
 
 PLAN1, PLAN2 = "12345NC001000101", "12345NC001000201"
 A = "MEMBERA"

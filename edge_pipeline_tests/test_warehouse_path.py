@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from edge_pipeline.base.warehouse.connection import connect
+from edge_pipeline.base.warehouse.path import WarehousePathError
 from edge_pipeline.cli import main
-from edge_pipeline.edge.warehouse.load import connect
-from edge_pipeline.edge.warehouse.path import WarehousePathError
 
 
 @pytest.fixture(scope="module")

@@ -47,8 +47,8 @@ import pytest
 from browser_support import DagsterWebserver
 from crash_support import ENROLLEES, SEED, Checksum, differences, run_cli, warehouse_checksum
 
+from edge_pipeline.base.warehouse.connection import WarehouseLockedError, connect
 from edge_pipeline.demo import DemoPaths, stage_synthetic_issuer
-from edge_pipeline.edge.warehouse.load import WarehouseLockedError, connect
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXIT_LOCKED = 3

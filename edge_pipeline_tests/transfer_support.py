@@ -17,8 +17,8 @@ import duckdb
 import record_builders
 
 from edge_pipeline.edge.claim_selection import select_claims
-from edge_pipeline.edge.phase2.runs import ScoringRun
-from edge_pipeline.edge.phase2.scores import score_run
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
+from edge_pipeline.edge.risk.run_scores import score_run
 from edge_pipeline.edge.synth import Manifest
 from edge_pipeline.edge.transfer import (
     TransferEstimate,

@@ -1,7 +1,7 @@
 """Test support for the tests of the generated XSDs (inbound submissions, outbound reports).
 
 Both kinds of schema are rendered from layout declarations by the same machinery
-(``edge_pipeline.edge.xsd``, reused by ``edge_pipeline.edge.outbound.xsd``), shipped in
+(``edge_pipeline.edge.xsd``, reused by ``edge_pipeline.edge.outbound.core.xsd``), shipped in
 ``edge_pipeline/xsd/`` and regenerated with ``python -m <module> DIR``; the properties every
 rendered schema must have, and the round trip from writing to the shipped files, are checked
 the same way for each.  One copy here, so the two test modules differ only in what is specific

@@ -26,7 +26,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from edge_pipeline.edge.warehouse.query import table_exists
+from edge_pipeline.base.warehouse.query import table_exists
 
 #: The five asset groups of the UI (one per domain; the reconciliation group gathers what EDGE
 #: reported compared with the shadow, Phase 1 and Phase 2).

@@ -26,11 +26,11 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
+from edge_pipeline.base.errors import InboundFormatError
+from edge_pipeline.base.input_file import open_input
+from edge_pipeline.base.names import printable_name
 from edge_pipeline.defs.resources import data_dir
-from edge_pipeline.edge.errors import InboundFormatError
-from edge_pipeline.edge.input_file import open_input
 from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
-from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.outbound import OutboundLoadResult, read_outbound_header
 from edge_pipeline.edge.outbound.load import PreparedReport, load_prepared_report
 from edge_pipeline.edge.reconciliation.reports import report_role

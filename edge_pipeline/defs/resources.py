@@ -50,7 +50,7 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        from edge_pipeline.edge.warehouse.load import connect
+        from edge_pipeline.base.warehouse.connection import connect
 
         con = _connect_with_retry(lambda: connect(self.database, create_folder=True))
         try:
@@ -65,7 +65,7 @@ def _connect_with_retry(
 ) -> duckdb.DuckDBPyConnection:
     """Retry while another process holds the database lock, then give up with its error
     (a lock conflict as the one-line ``WarehouseLockedError``, saying how long it waited)."""
-    from edge_pipeline.edge.warehouse.load import WarehouseLockedError, lock_conflict
+    from edge_pipeline.base.warehouse.connection import WarehouseLockedError, lock_conflict
 
     deadline = time.monotonic() + wait_seconds
     delay = 0.2

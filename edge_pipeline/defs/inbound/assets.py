@@ -21,12 +21,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from edge_pipeline.base.names import printable_name
 from edge_pipeline.defs.inbound.partitions import inbound_files
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxFileNotFound, InboxResource
 from edge_pipeline.defs.metadata import table_metadata
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.layouts import BY_NAME, BY_TYPE
-from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.warehouse.load import LoadResult, PreparedFile, load_prepared
 from edge_pipeline.edge.warehouse.schema import TABLE_GROUPS, TABLES, ensure_schema
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from edge_pipeline.base.errors import InboundFormatError
+from edge_pipeline.base.input_file import open_input
+from edge_pipeline.base.names import printable_name
 from edge_pipeline.defs.inbound.partitions import valid_partition_key
 from edge_pipeline.defs.resources import data_dir
-from edge_pipeline.edge.errors import InboundFormatError
-from edge_pipeline.edge.input_file import open_input
-from edge_pipeline.edge.names import printable_name
 from edge_pipeline.edge.readers.header import read_header
 
 log = logging.getLogger(__name__)

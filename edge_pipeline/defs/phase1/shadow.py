@@ -20,6 +20,7 @@ import dagster as dg
 import duckdb
 import pyarrow.compute as pc
 
+from edge_pipeline.base.warehouse.query import first_row, table_exists
 from edge_pipeline.defs.arrow_metadata import arrow_table_metadata
 from edge_pipeline.defs.check_specs import partitioned_check_spec
 from edge_pipeline.defs.inbound.assets import SUBMISSION_FILE, TABLE_GROUP_ASSETS
@@ -29,7 +30,7 @@ from edge_pipeline.defs.reference.assets import REFERENCE_TABLES
 from edge_pipeline.defs.report_files import ShadowReportsResource, replaced_folder
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.outbound import write_phase1_reports
-from edge_pipeline.edge.phase2.runs import SUPPORTED_BENEFIT_YEARS, ScoringRun, scoring_runs
+from edge_pipeline.edge.ra_runs.runs import SUPPORTED_BENEFIT_YEARS, ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import (
     ShadowMissing,
     conservation_violations,
@@ -41,7 +42,6 @@ from edge_pipeline.edge.verification import (
     verify_file,
 )
 from edge_pipeline.edge.verification.schema import SHADOW_DDL
-from edge_pipeline.edge.warehouse.query import first_row, table_exists
 
 SHADOW_PHASE1 = dg.AssetKey("shadow_phase1")
 SHADOW_PHASE1_REPORTS = dg.AssetKey("shadow_phase1_reports")

@@ -32,7 +32,7 @@ from edge_pipeline.defs.phase2.scoring import RISK_SCORES
 from edge_pipeline.defs.phase2.transfer import TRANSFER_ESTIMATE
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import WarehouseResource
-from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import ReportsMissing, ShadowMissing
 from edge_pipeline.edge.reconciliation.phase2 import (
     RATEE_DIFFERENCE_DISPLAY,

@@ -21,6 +21,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata, counts
 from edge_pipeline.defs.check_specs import partitioned_check_spec
 from edge_pipeline.defs.metadata import table_metadata
@@ -29,11 +30,10 @@ from edge_pipeline.defs.reference.assets import DIY_TABLES, REFERENCE_TABLES
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.claim_selection import SelectionResult, select_claims
-from edge_pipeline.edge.phase2.integrity import included_but_not_active, scored_without_enrollment
-from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
-from edge_pipeline.edge.phase2.schema import RA_INPUT_DDL
-from edge_pipeline.edge.phase2.scores import SCORE_TABLES, score_run
-from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.ra_runs.integrity import included_but_not_active, scored_without_enrollment
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
+from edge_pipeline.edge.ra_runs.schema import RA_INPUT_DDL
+from edge_pipeline.edge.risk.run_scores import SCORE_TABLES, score_run
 
 RA_CLAIM_SELECTION = dg.AssetKey("ra_claim_selection")
 RISK_SCORES = dg.AssetKey("risk_scores")

@@ -21,8 +21,8 @@ from edge_pipeline.defs.phase2.resources import TransferFiles, TransferSettingsR
 from edge_pipeline.defs.phase2.scoring import RISK_SCORES
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import WarehouseResource
-from edge_pipeline.edge.phase2.runs import scoring_runs
 from edge_pipeline.edge.quality.transfer_checks import MISSING_CSR_COLUMNS, missing_csr_adjusted
+from edge_pipeline.edge.ra_runs.runs import scoring_runs
 from edge_pipeline.edge.transfer.elements import compute_transfer_elements
 from edge_pipeline.edge.transfer.estimate import TransferEstimate, estimate_transfers
 

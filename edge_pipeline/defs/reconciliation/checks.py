@@ -35,19 +35,19 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.base.warehouse.query import scalar, table_exists
 from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata, readable
 from edge_pipeline.defs.phase2.reconciliation import TRANSFER_RECONCILIATION
 from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
-from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, scoring_runs
 from edge_pipeline.edge.quality import (
     QualityCheck,
     check_outbound_linkage,
     check_transfer_elements,
     check_unlinked_supplemental,
 )
-from edge_pipeline.edge.warehouse.query import scalar, table_exists
+from edge_pipeline.edge.ra_runs.runs import RUN_FILTER, ScoringRun, scoring_runs
 
 UNLINKED_SUPPLEMENTAL_RECORDS_RECONCILE = "unlinked_supplemental_records_reconcile"
 TRANSFER_ELEMENTS_RECONCILE = "transfer_elements_reconcile"

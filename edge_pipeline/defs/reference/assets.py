@@ -14,11 +14,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from edge_pipeline.base.digest import sha256_file
 from edge_pipeline.defs.metadata import table_metadata
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
 from edge_pipeline.defs.resources import WarehouseResource
-from edge_pipeline.edge.digest import sha256_file
 from edge_pipeline.edge.reference import diy_dir
 from edge_pipeline.edge.risk import DiyTableError, load_diy_tables
 from edge_pipeline.edge.verification import load_reference_tables

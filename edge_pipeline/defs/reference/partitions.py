@@ -8,6 +8,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from edge_pipeline.edge.phase2.runs import SUPPORTED_BENEFIT_YEARS
+from edge_pipeline.edge.ra_runs.runs import SUPPORTED_BENEFIT_YEARS
 
 benefit_years = dg.StaticPartitionsDefinition([str(year) for year in SUPPORTED_BENEFIT_YEARS])

@@ -26,7 +26,7 @@ import duckdb
 
 from edge_pipeline.edge.claim_selection.rules import MEDICAL_RULES, PHARMACY_RULES, reason_case
 from edge_pipeline.edge.claim_selection.run import Run, create_temp
-from edge_pipeline.edge.verification.sql import as_date
+from edge_pipeline.edge.sql import as_date
 
 
 def plan_effective(plan: str, year: str) -> str:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from edge_pipeline.edge.verification.code_sets import DISCHARGE_STATUS_CODES
-from edge_pipeline.edge.verification.sql import lit
+from edge_pipeline.edge.code_sets import DISCHARGE_STATUS_CODES
+from edge_pipeline.edge.sql import lit
 
 #: Institutional bill types acceptable for RA (spec section 6): inpatient 111/117; outpatient
 #: hospital 131/137, RHC 711/717, CMHC 761/767, FQHC 771/777, CAH 851/857.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from edge_pipeline.edge.verification.sql import bound
+from edge_pipeline.edge.sql import bound
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from edge_pipeline.base.warehouse.query import first_row
+from edge_pipeline.base.warehouse.transaction import rollback
 from edge_pipeline.edge.claim_selection.drug_codes import drug_code_sql
 from edge_pipeline.edge.claim_selection.eligible_codes import load_eligible_codes
 from edge_pipeline.edge.claim_selection.enrollees import enrollee_month_sql, enrollee_sql
@@ -27,10 +29,8 @@ from edge_pipeline.edge.claim_selection.rules import (
 )
 from edge_pipeline.edge.claim_selection.run import Run, drop_temp
 from edge_pipeline.edge.claim_selection.supplemental import build_supplemental, diagnosis_sql
-from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
-from edge_pipeline.edge.verification.sql import lit
-from edge_pipeline.edge.warehouse.query import first_row
-from edge_pipeline.edge.warehouse.transaction import rollback
+from edge_pipeline.edge.ra_runs.schema import delete_run, ensure_phase2_schema
+from edge_pipeline.edge.sql import lit
 
 log = logging.getLogger(__name__)
 

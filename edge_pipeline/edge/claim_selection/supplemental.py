@@ -31,7 +31,7 @@ import duckdb
 
 from edge_pipeline.edge.claim_selection.rules import SUPPLEMENTAL_RULES, reason_case
 from edge_pipeline.edge.claim_selection.run import Run, create_temp
-from edge_pipeline.edge.verification.sql import as_date, as_timestamp, present
+from edge_pipeline.edge.sql import as_date, as_timestamp, present
 
 
 def build_supplemental(con: duckdb.DuckDBPyConnection, run: Run) -> None:

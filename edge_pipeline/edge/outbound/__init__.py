@@ -1,6 +1,11 @@
 """Outbound reports (spec sections 5 and 6): write them from ``shadow_*``, read them into
 ``reported_*``.  Pure domain core: no Dagster here.
 
+Grouped by report family: :mod:`.core` (naming, errors, the reader driver, the XML writer,
+column types, XSDs), then :mod:`.phase1` (ESFAR, detail, summary) and :mod:`.ra` (the RA
+reports), which import the core and never each other; :mod:`.read` and :mod:`.load` sit above
+both and pick the family by the report's root element.
+
 * :func:`write_phase1_reports` -- ESFAR + detail + summary of one inbound file, as XML.
 * :func:`write_phase2_reports` -- RACSD, RACSS, RARSD, RARSS of one scoring run, as XML.
 * :func:`load_outbound_file` / :func:`load_outbound_paths` -- reports of either phase into
@@ -12,20 +17,21 @@
 
 from __future__ import annotations
 
+from edge_pipeline.edge.outbound.core.writer import EdgeServerInfo
 from edge_pipeline.edge.outbound.load import (
     OutboundLoadResult,
     load_outbound_file,
     load_outbound_paths,
 )
-from edge_pipeline.edge.outbound.phase2_tables import RA_REPORTED_TABLES, ensure_ra_reported_tables
-from edge_pipeline.edge.outbound.phase2_write import write_phase2_reports
-from edge_pipeline.edge.outbound.read import OutboundReportReader, read_outbound_header
-from edge_pipeline.edge.outbound.tables import (
+from edge_pipeline.edge.outbound.phase1.tables import (
     REPORTED_TABLES,
     SHADOW_TABLES,
     ensure_reported_tables,
 )
-from edge_pipeline.edge.outbound.write import EdgeServerInfo, write_phase1_reports
+from edge_pipeline.edge.outbound.phase1.write import write_phase1_reports
+from edge_pipeline.edge.outbound.ra.tables import RA_REPORTED_TABLES, ensure_ra_reported_tables
+from edge_pipeline.edge.outbound.ra.write import write_phase2_reports
+from edge_pipeline.edge.outbound.read import OutboundReportReader, read_outbound_header
 
 __all__ = [
     "RA_REPORTED_TABLES",

@@ -13,10 +13,10 @@ The outcome of every attempt that changes something lands in ``outbound_file``:
 * ``failed``    the report could not be read; the row names file, line and element, and no row
   of the report is in any reported table;
 * ``replaced``  (RA reports only, set on an earlier ``loaded`` row) a newer report of the same
-  run and type replaced its rows (:mod:`edge_pipeline.edge.outbound.phase2_load`).
+  run and type replaced its rows (:mod:`edge_pipeline.edge.outbound.ra.load`).
 
 Mirrors the inbound loader (:mod:`edge_pipeline.edge.warehouse.load`) on purpose, so both
-registries read the same way; what they share is in :mod:`edge_pipeline.edge.file_loads`.
+registries read the same way; what they share is in :mod:`edge_pipeline.base.file_registry`.
 """
 
 from __future__ import annotations
@@ -32,28 +32,30 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.edge.digest import HashingReader
-from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
-from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, PreparedInput, xml_paths
-from edge_pipeline.edge.input_file import InputFile, read_error
-from edge_pipeline.edge.names import printable_name
-from edge_pipeline.edge.outbound.errors import OutboundFormatError
-from edge_pipeline.edge.outbound.naming import parse_edge_datetime, parse_outbound_file_name
-from edge_pipeline.edge.outbound.phase2_load import replace_snapshot, stale_snapshot_error
-from edge_pipeline.edge.outbound.phase2_tables import (
-    ensure_ra_reported_tables,
-    reported_arrow_schema,
-)
-from edge_pipeline.edge.outbound.read import (
-    OutboundReportReader,
-    ReportHeader,
-    read_outbound_header,
-)
-from edge_pipeline.edge.outbound.tables import ensure_reported_tables
-from edge_pipeline.edge.warehouse.load import connect
-from edge_pipeline.edge.warehouse.transaction import noted_on, rollback
+from edge_pipeline.base.digest import HashingReader
+from edge_pipeline.base.errors import FileChangedError, InboundFormatError
+from edge_pipeline.base.file_registry import FileLoadResult, FileRegistry, PreparedInput, xml_paths
+from edge_pipeline.base.input_file import InputFile, read_error
+from edge_pipeline.base.names import printable_name
+from edge_pipeline.base.warehouse.connection import connect
+from edge_pipeline.base.warehouse.transaction import noted_on, rollback
+from edge_pipeline.edge.outbound.core.errors import OutboundFormatError
+from edge_pipeline.edge.outbound.core.naming import parse_edge_datetime, parse_outbound_file_name
+from edge_pipeline.edge.outbound.core.reader import ReportHeader
+from edge_pipeline.edge.outbound.core.tables import arrow_schema_of
+from edge_pipeline.edge.outbound.phase1.tables import arrow_schema, ensure_reported_tables
+from edge_pipeline.edge.outbound.ra.load import replace_snapshot, stale_snapshot_error
+from edge_pipeline.edge.outbound.ra.tables import RA_REPORTED_TABLES, ensure_ra_reported_tables
+from edge_pipeline.edge.outbound.read import OutboundReportReader, read_outbound_header
 
 log = logging.getLogger(__name__)
+
+
+def reported_arrow_schema(table: str) -> pa.Schema:
+    """The Arrow schema a batch of any reported table is built with (Phase 1 or Phase 2)."""
+    columns = RA_REPORTED_TABLES.get(table)
+    return arrow_schema(table) if columns is None else arrow_schema_of(columns)
+
 
 #: Rows buffered per table before they are inserted.
 BATCH_ROWS = 50_000

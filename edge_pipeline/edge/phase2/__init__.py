@@ -1,1 +1,3 @@
-"""Phase 2 (risk adjustment): the tables RA claim selection, scoring and the RA reports share."""
+"""Phase 2 of a benefit year end to end (:mod:`pipeline`): claim selection, scoring, transfer
+and the shadow RA reports, chained for the CLI.  The top of the EDGE core: it imports the
+concepts it chains, and none of them imports it."""

@@ -16,9 +16,9 @@ import duckdb
 
 from edge_pipeline.edge.claim_selection import SelectionResult, select_claims
 from edge_pipeline.edge.claim_selection.select import check_inputs
-from edge_pipeline.edge.phase2.runs import ScoringRun, scoring_runs
-from edge_pipeline.edge.phase2.scores import RunScores, score_run
 from edge_pipeline.edge.quality.transfer_checks import missing_csr_adjusted
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
+from edge_pipeline.edge.risk.run_scores import RunScores, score_run
 from edge_pipeline.edge.transfer import (
     TransferEstimate,
     compute_transfer_elements,

@@ -27,10 +27,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from edge_pipeline.edge.phase2.runs import ScoringRun
+from edge_pipeline.base.warehouse.query import table_exists
 from edge_pipeline.edge.quality.gx_suite import Expect, Frame, QualityCheck, plain, run_suite
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 from edge_pipeline.edge.reconciliation.phase1 import reported_errors_without_record
-from edge_pipeline.edge.warehouse.query import table_exists
 
 SUITE = "outbound_linkage"
 

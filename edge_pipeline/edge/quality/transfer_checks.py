@@ -65,12 +65,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
+from edge_pipeline.base.warehouse.query import table_exists
 from edge_pipeline.edge.quality.gx_suite import Expect, Frame, QualityCheck, plain, run_suite
+from edge_pipeline.edge.ra_runs.runs import RUN_FILTER, ScoringRun, run_filter
 from edge_pipeline.edge.transfer.elements import RISK_POOL_SQL, STATE_SQL
 from edge_pipeline.edge.transfer.estimate import issuer_plans
 from edge_pipeline.edge.transfer.formula import PlanInput, PoolError, pool_transfers
-from edge_pipeline.edge.warehouse.query import table_exists
 
 SUITE = "transfer_reconciliation"
 

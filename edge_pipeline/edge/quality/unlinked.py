@@ -27,9 +27,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from edge_pipeline.edge.phase2.runs import ScoringRun
+from edge_pipeline.base.warehouse.query import scalar, table_exists
 from edge_pipeline.edge.quality.gx_suite import Expect, Frame, QualityCheck, run_suite
-from edge_pipeline.edge.warehouse.query import scalar, table_exists
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 
 SUITE = "unlinked_supplemental_records"
 

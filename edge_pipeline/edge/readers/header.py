@@ -12,7 +12,7 @@ from typing import IO
 
 from lxml import etree
 
-from edge_pipeline.edge.errors import InboundFormatError, safe_name, too_long
+from edge_pipeline.base.errors import InboundFormatError, safe_name, too_long
 from edge_pipeline.edge.layouts import BY_ROOT, EDGE_NAMESPACE, FileLayout
 from edge_pipeline.edge.readers.xmlparse import (
     iterparse,

@@ -74,7 +74,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 import edge_pipeline
-from edge_pipeline.edge.errors import MAX_MESSAGE_CHARS, FileChangedError, shorten
+from edge_pipeline.base.errors import MAX_MESSAGE_CHARS, FileChangedError, shorten
 from edge_pipeline.edge.layouts import BY_NAME, FileLayout, Record
 from edge_pipeline.edge.readers.stream import NS, InboundStreamReader
 

@@ -78,12 +78,7 @@ from typing import IO, Any, NamedTuple
 import pyarrow as pa
 from lxml import etree
 
-from edge_pipeline.edge.errors import (
-    InboundFormatError,
-    count_digits,
-    describe_value,
-    too_long,
-)
+from edge_pipeline.base.errors import InboundFormatError, count_digits, describe_value, too_long
 from edge_pipeline.edge.layouts import EDGE_NAMESPACE, FileLayout, Record
 from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
 from edge_pipeline.edge.readers.header import layout_for_root

@@ -24,8 +24,8 @@ from typing import IO, Any
 
 from lxml import etree
 
-from edge_pipeline.edge.errors import InboundFormatError, shorten
-from edge_pipeline.edge.names import printable_name
+from edge_pipeline.base.errors import InboundFormatError, shorten
+from edge_pipeline.base.names import printable_name
 
 #: The parser options every reader uses: no entity resolution, no DTD, no network, comments
 #: dropped, libxml2's size and depth limits kept.  Processing instructions are kept so that

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.base.warehouse.query import first_row, table_exists
+from edge_pipeline.base.warehouse.transaction import rollback
 from edge_pipeline.edge.layouts import BY_NAME
 from edge_pipeline.edge.reconciliation.reports import ReportSet, select_reports
-from edge_pipeline.edge.warehouse.query import first_row, table_exists
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 #: Kinds of ``phase1_reconciliation.difference``.
 DIFFERENCE_KINDS: dict[str, str] = {

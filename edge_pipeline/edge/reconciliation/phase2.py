@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
-from edge_pipeline.edge.phase2.schema import RUN_COLUMNS, delete_run, ensure_phase2_schema
+from edge_pipeline.base.warehouse.query import first_row
+from edge_pipeline.base.warehouse.transaction import rollback
+from edge_pipeline.edge.ra_runs.runs import RUN_FILTER, ScoringRun, run_filter
+from edge_pipeline.edge.ra_runs.schema import RUN_COLUMNS, delete_run, ensure_phase2_schema
 from edge_pipeline.edge.reconciliation.reports import ReportsMissing, ShadowMissing
-from edge_pipeline.edge.warehouse.query import first_row
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 RISK_DIFFERENCE_KINDS: dict[str, str] = {
     "score": "raw or CSR-adjusted score differs",

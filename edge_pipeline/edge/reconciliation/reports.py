@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from edge_pipeline.base.warehouse.query import first_row, table_exists
 from edge_pipeline.edge.layouts.outbound import DETAIL_LAYOUTS, ESFAR, SUMMARY_LAYOUTS
-from edge_pipeline.edge.warehouse.query import first_row, table_exists
 
 #: Report role -> the reported table whose rows identify a report of that role and its attempt.
 ROLE_TABLES: dict[str, str] = {

@@ -77,7 +77,7 @@ def write_report_from(
 def write_report(warehouse: Path, out_dir: Path) -> ReportPaths:
     """Open ``warehouse`` read-only and write its report into ``out_dir``
     (:class:`WarehousePathError` when it is no warehouse: missing, or not a DuckDB file)."""
-    from edge_pipeline.edge.warehouse.load import open_warehouse
+    from edge_pipeline.base.warehouse.connection import open_warehouse
 
     con = open_warehouse(warehouse, read_only=True)
     try:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from edge_pipeline.base.warehouse.transaction import rollback
 from edge_pipeline.edge.report import queries
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 #: Table the Dagster asset writes the summary into.
 SUMMARY_TABLE = "data_quality_monthly"

@@ -17,7 +17,7 @@ model's statement program and the two stated intent rules), ``program_sql`` (pro
 scorer), ``population`` (synthetic data), ``bench``.
 """
 
-from edge_pipeline.edge.risk.csr import csr_indicator_for
+from edge_pipeline.edge.risk.csr_indicators import csr_indicator_for
 from edge_pipeline.edge.risk.diy_io import DiyInputError, score_diy_files
 from edge_pipeline.edge.risk.diy_tables import DiyModel, DiyTableError, load_diy_model
 from edge_pipeline.edge.risk.diy_warehouse import load_diy_tables

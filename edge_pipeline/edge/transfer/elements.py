@@ -53,12 +53,12 @@ from pathlib import Path
 
 import duckdb
 
-from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
-from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
+from edge_pipeline.base.warehouse.query import scalar
+from edge_pipeline.base.warehouse.transaction import rollback
+from edge_pipeline.edge.ra_runs.runs import RUN_FILTER, ScoringRun, run_filter
+from edge_pipeline.edge.ra_runs.schema import delete_run, ensure_phase2_schema
 from edge_pipeline.edge.transfer.factors import DEFAULT_GCF, age_curve, read_gcf
 from edge_pipeline.edge.transfer.formula import METAL_FACTORS
-from edge_pipeline.edge.warehouse.query import scalar
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 RATEE_TABLE = "shadow_ratee"
 

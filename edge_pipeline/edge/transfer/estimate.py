@@ -32,14 +32,14 @@ from pathlib import Path
 
 import duckdb
 
-from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
-from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
+from edge_pipeline.base.warehouse.transaction import rollback
+from edge_pipeline.edge.ra_runs.runs import RUN_FILTER, ScoringRun, run_filter
+from edge_pipeline.edge.ra_runs.schema import delete_run, ensure_phase2_schema
 from edge_pipeline.edge.transfer.formula import CENT, PlanInput, PlanTransfer, pool_transfers
 from edge_pipeline.edge.transfer.hcrp import write_hcrp
 from edge_pipeline.edge.transfer.market import MarketPlan, read_market
 from edge_pipeline.edge.transfer.schema import ensure_transfer_schema
 from edge_pipeline.edge.transfer.user_fee import user_fee_pmpm
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 ESTIMATE_TABLE = "transfer_estimate"
 

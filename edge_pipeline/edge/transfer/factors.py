@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from edge_pipeline.edge.config_csv import Column, decimal, read_config_csv, text, whole
+from edge_pipeline.base.config_csv import Column, decimal, read_config_csv, text, whole
 from edge_pipeline.edge.reference import read_age_curve
 from edge_pipeline.edge.transfer.inputs import MAX_FACTOR, TransferInputError, rating_area_code
 

@@ -20,11 +20,11 @@ from decimal import Decimal
 
 import duckdb
 
-from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun
-from edge_pipeline.edge.phase2.schema import delete_run
+from edge_pipeline.base.warehouse.query import scalar
+from edge_pipeline.base.warehouse.transaction import rollback
+from edge_pipeline.edge.ra_runs.runs import RUN_FILTER, ScoringRun
+from edge_pipeline.edge.ra_runs.schema import delete_run
 from edge_pipeline.edge.transfer.schema import ensure_transfer_schema
-from edge_pipeline.edge.warehouse.query import scalar
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 HCRP_TABLE = "hcrp_enrollee"
 

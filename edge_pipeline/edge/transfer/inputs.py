@@ -1,7 +1,7 @@
 """The transfer's configuration CSVs: their typed columns, read by the shared reader.
 
 Pool files, market files, geographic cost factors, age curves and user fees are edited by hand
-or exported from actuaries' spreadsheets; :mod:`edge_pipeline.edge.config_csv` reads them all, so
+or exported from actuaries' spreadsheets; :mod:`edge_pipeline.base.config_csv` reads them all, so
 a bad cell fails with a message the person who edits the file can act on ("pool.csv line 4,
 column plrs: not a number: '1,4'") rather than with a traceback from deep inside the formula.
 This module holds what the transfer files share: the plan columns and their bounds.
@@ -9,7 +9,7 @@ This module holds what the transfer files share: the plan columns and their boun
 
 from __future__ import annotations
 
-from edge_pipeline.edge.config_csv import Column, ConfigCsvError, decimal, text
+from edge_pipeline.base.config_csv import Column, ConfigCsvError, decimal, text
 from edge_pipeline.edge.transfer.formula import PlanInput, normalize_metal
 
 #: The transfer's input errors are the configuration CSV errors (one class, one message form).

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_pipeline.edge.config_csv import Column, read_config_csv, text
+from edge_pipeline.base.config_csv import Column, read_config_csv, text
 from edge_pipeline.edge.transfer.formula import PlanInput
 from edge_pipeline.edge.transfer.inputs import (
     PLAN_COLUMNS,

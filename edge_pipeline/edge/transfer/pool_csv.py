@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from edge_pipeline.edge.config_csv import read_config_csv
+from edge_pipeline.base.config_csv import read_config_csv
 from edge_pipeline.edge.transfer.formula import PlanInput, PoolError, PoolTransfer, pool_transfers
 from edge_pipeline.edge.transfer.inputs import (
     PLAN_COLUMNS,

@@ -1,7 +1,7 @@
 """Tables of the transfer estimate (``docs/phase2-contract.md``, "Transfer").
 
 The RATEE rows themselves (``shadow_ratee`` / ``reported_ratee``) are declared with the other
-Phase 2 report tables in ``edge_pipeline.edge.phase2.schema``; these are what the pipeline
+Phase 2 report tables in ``edge_pipeline.edge.ra_runs.schema``; these are what the pipeline
 derives from them: the estimate per plan of each state risk pool (the issuer's plans from its
 own RATEE rows, the other issuers' from the configured market file), and the high-cost risk
 pool payments per enrollee.  Both are scoped by the scoring run and replaced with it.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from edge_pipeline.edge.phase2.schema import RUN_COLUMNS
+from edge_pipeline.edge.ra_runs.schema import RUN_COLUMNS
 
 TRANSFER_DDL: dict[str, str] = {
     # One row per plan x rating area of a state x market risk pool (the issuer's and the

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from edge_pipeline.edge.config_csv import Column, decimal, read_config_csv, year
+from edge_pipeline.base.config_csv import Column, decimal, read_config_csv, year
 from edge_pipeline.edge.transfer.inputs import TransferInputError
 
 #: The shipped default, inside the package.

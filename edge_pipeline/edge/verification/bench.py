@@ -12,10 +12,11 @@ import shutil
 import time
 from pathlib import Path
 
+from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.edge.synth import generate_issuer
 from edge_pipeline.edge.verification.engine import verify_all
 from edge_pipeline.edge.verification.reference_tables import load_reference_tables
-from edge_pipeline.edge.warehouse.load import connect, load_paths
+from edge_pipeline.edge.warehouse.load import load_paths
 
 #: Verification may take at most this multiple of the ingest time of the same files.
 TARGET_RATIO = 2.0

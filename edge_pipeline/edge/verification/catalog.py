@@ -392,7 +392,7 @@ def entry(code: str) -> CatalogEntry:
 
 def render_catalog_markdown() -> str:
     """The catalog as Markdown, the text of ``docs/error-catalog.md``."""
-    from edge_pipeline.edge.verification.code_sets import render_code_sets_markdown
+    from edge_pipeline.edge.code_sets import render_code_sets_markdown
     from edge_pipeline.edge.verification.reference_tables import ICD10CM_RULE
 
     lines = [

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from edge_pipeline.edge.sql import as_timestamp, lit, present
 from edge_pipeline.edge.verification.catalog import entry
-from edge_pipeline.edge.verification.sql import as_timestamp, lit, present
 
 
 @dataclass(frozen=True)

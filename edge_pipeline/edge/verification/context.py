@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import duckdb
 
+from edge_pipeline.edge.sql import as_timestamp, lit
 from edge_pipeline.edge.verification.schema import active_enrollment_sql
-from edge_pipeline.edge.verification.sql import as_timestamp, lit
 
 _CLAIM_TABLES = {"ESMCS": ("medical_claim", "M"), "ESPCS": ("pharmacy_claim", "P")}
 

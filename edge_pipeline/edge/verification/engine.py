@@ -20,7 +20,10 @@ from datetime import datetime
 
 import duckdb
 
+from edge_pipeline.base.warehouse.query import table_exists
+from edge_pipeline.base.warehouse.transaction import rollback
 from edge_pipeline.edge.layouts import BY_NAME, FileLayout
+from edge_pipeline.edge.sql import DATETIME_RE, bound, lit
 from edge_pipeline.edge.verification.cascade import compute_status
 from edge_pipeline.edge.verification.catalog import CHECK_KINDS, entry
 from edge_pipeline.edge.verification.chains import resolve_chains
@@ -30,9 +33,6 @@ from edge_pipeline.edge.verification.inventory import SEQUENCE_SOURCE, build_inv
 from edge_pipeline.edge.verification.reference_tables import reference_tables_loaded
 from edge_pipeline.edge.verification.rules import Source, sources
 from edge_pipeline.edge.verification.schema import ensure_shadow_schema
-from edge_pipeline.edge.verification.sql import DATETIME_RE, bound, lit
-from edge_pipeline.edge.warehouse.query import table_exists
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 log = logging.getLogger(__name__)
 

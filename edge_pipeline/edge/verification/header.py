@@ -9,15 +9,8 @@ whole file.
 from __future__ import annotations
 
 from edge_pipeline.edge.layouts import BY_NAME, FileLayout
+from edge_pipeline.edge.sql import as_timestamp, bad_format, bad_timestamp, blank, not_in, present
 from edge_pipeline.edge.verification.rules import Rule, Source, _total_rules, actual_totals
-from edge_pipeline.edge.verification.sql import (
-    as_timestamp,
-    bad_format,
-    bad_timestamp,
-    blank,
-    not_in,
-    present,
-)
 
 RELEASE_RE = r"\d{2}\.\d{2}\.\d{2}"
 

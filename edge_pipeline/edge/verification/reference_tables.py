@@ -37,10 +37,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.edge import config_csv
-from edge_pipeline.edge.config_csv import Column, ConfigCsvError, optional, read_config_csv
+from edge_pipeline.base import config_csv
+from edge_pipeline.base.config_csv import Column, ConfigCsvError, optional, read_config_csv
+from edge_pipeline.base.warehouse.transaction import rollback
 from edge_pipeline.edge.reference import DIY_FOLDER, available_benefit_years, reference_dir
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 #: The documented rule of ``ref_icd10cm`` (also rendered into docs/error-catalog.md).
 ICD10CM_RULE = """\

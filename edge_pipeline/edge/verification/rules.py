@@ -24,16 +24,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_pipeline.edge.layouts import BY_NAME, FileLayout
-from edge_pipeline.edge.layouts.model import Element
-from edge_pipeline.edge.verification.code_sets import (
+from edge_pipeline.edge.code_sets import (
     DISCHARGE_STATUS_CODES,
     MAINTENANCE_TYPE_CODES,
     PLACE_OF_SERVICE_CODES,
     REVENUE_CODES,
     CodeSet,
 )
-from edge_pipeline.edge.verification.sql import (
+from edge_pipeline.edge.layouts import BY_NAME, FileLayout
+from edge_pipeline.edge.layouts.model import Element
+from edge_pipeline.edge.sql import (
     ICD10_RE,
     PLAN_ID_RE,
     as_amount,

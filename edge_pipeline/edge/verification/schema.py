@@ -22,8 +22,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.edge.sql import as_amount, as_date, as_timestamp
 from edge_pipeline.edge.verification.catalog import CATALOG
-from edge_pipeline.edge.verification.sql import as_amount, as_date, as_timestamp
 
 SHADOW_DDL: dict[str, str] = {
     "shadow_file_status": (

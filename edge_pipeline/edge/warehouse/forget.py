@@ -17,8 +17,8 @@ from collections.abc import Iterable
 
 import duckdb
 
+from edge_pipeline.base.warehouse.transaction import rollback
 from edge_pipeline.edge.warehouse.schema import TABLES
-from edge_pipeline.edge.warehouse.transaction import rollback
 
 #: Registries that name the file in another column (the outbound reports answering it).
 _LINKED_COLUMNS: dict[str, str] = {"outbound_file": "inbound_file_identifier"}

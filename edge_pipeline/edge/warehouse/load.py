@@ -9,7 +9,7 @@ The outcome of every attempt lands in ``submission_file``:
 * ``failed``    the file could not be read; the row names file, line, record and element, and
   no record of the file is in any landing table.  That includes a path refused before it is
   read (gone, unreadable, not a regular file, a symlink, over the size limit, not XML at
-  byte 0: :mod:`edge_pipeline.edge.input_file`).
+  byte 0: :mod:`edge_pipeline.base.input_file`).
 
 A file is opened once: its header, its sha256 and its records are read from that one open
 file (:class:`PreparedFile`), so a file renamed over the path mid-load changes nothing.  All
@@ -26,7 +26,6 @@ messages never depend on which path ran.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -37,11 +36,13 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.edge.digest import HashingReader
-from edge_pipeline.edge.errors import FileChangedError, InboundFormatError
-from edge_pipeline.edge.file_loads import FileLoadResult, FileRegistry, PreparedInput, xml_paths
-from edge_pipeline.edge.input_file import InputFile, read_error
-from edge_pipeline.edge.names import printable_name
+from edge_pipeline.base.digest import HashingReader
+from edge_pipeline.base.errors import FileChangedError, InboundFormatError
+from edge_pipeline.base.file_registry import FileLoadResult, FileRegistry, PreparedInput, xml_paths
+from edge_pipeline.base.input_file import InputFile, read_error
+from edge_pipeline.base.names import printable_name
+from edge_pipeline.base.warehouse.connection import connect
+from edge_pipeline.base.warehouse.transaction import noted_on, rollback
 from edge_pipeline.edge.readers.header import InboundHeader, read_header
 from edge_pipeline.edge.readers.parallel import (
     PARALLEL_MIN_BYTES,
@@ -50,9 +51,7 @@ from edge_pipeline.edge.readers.parallel import (
     plan_split,
 )
 from edge_pipeline.edge.readers.stream import DEFAULT_BATCH_ROWS, InboundStreamReader
-from edge_pipeline.edge.warehouse.path import check_warehouse_path, not_a_database
 from edge_pipeline.edge.warehouse.schema import ensure_schema, stored_columns
-from edge_pipeline.edge.warehouse.transaction import noted_on, rollback
 
 log = logging.getLogger(__name__)
 
@@ -80,64 +79,6 @@ class LoadResult(FileLoadResult):
     submission_type: str | None = None
     layout: str | None = None
     records: int = 0
-
-
-class WarehouseLockedError(duckdb.IOException):
-    """Another process holds the warehouse's file lock (DuckDB allows one writing process, or
-    any number of read-only ones): nothing was read or written, retry when it has finished."""
-
-
-_LOCK_CONFLICT = re.compile(r'Could not set lock on file "(?P<file>[^"]*)": Conflicting lock')
-_LOCK_HOLDER = re.compile(r"\(PID (?P<pid>\d+)\)")
-
-
-def lock_conflict(exc: BaseException) -> WarehouseLockedError | None:
-    """``exc`` as a one-line :class:`WarehouseLockedError` if it is DuckDB's file-lock conflict,
-    else ``None``."""
-    if isinstance(exc, WarehouseLockedError):
-        return exc
-    match = _LOCK_CONFLICT.search(str(exc)) if isinstance(exc, duckdb.IOException) else None
-    if match is None:
-        return None
-    holder = _LOCK_HOLDER.search(str(exc))
-    by = f"another process (PID {holder['pid']})" if holder else "another process"
-    return WarehouseLockedError(
-        f"the warehouse {match['file']} is locked by {by}; retry when it has finished"
-    )
-
-
-def connect(
-    warehouse: Path | str, read_only: bool = False, *, create_folder: bool = False
-) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse with settings that keep large loads' memory bounded
-    (:func:`open_warehouse` says what it refuses)."""
-    con = open_warehouse(warehouse, read_only, create_folder=create_folder)
-    con.execute("SET preserve_insertion_order = false")
-    return con
-
-
-def open_warehouse(
-    warehouse: Path | str, read_only: bool = False, *, create_folder: bool = False
-) -> duckdb.DuckDBPyConnection:
-    """The warehouse's DuckDB connection, DuckDB's own settings.
-
-    Raises :class:`WarehousePathError` when the path cannot be a warehouse (not ``.duckdb`` or
-    ``.db``, a directory, a missing folder unless ``create_folder``, a file that is not a DuckDB
-    database: see ``warehouse/path.py``) and :class:`WarehouseLockedError` when another process
-    holds the file lock.
-    """
-    if create_folder and not read_only:
-        Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-    check_warehouse_path(warehouse, read_only=read_only)
-    try:
-        return duckdb.connect(str(warehouse), read_only=read_only)
-    except duckdb.IOException as exc:
-        locked = lock_conflict(exc)
-        if locked is not None:
-            raise locked from exc
-        if "not a valid DuckDB database file" in str(exc):
-            raise not_a_database(warehouse) from exc
-        raise
 
 
 class PreparedFile(PreparedInput[LoadResult, InboundHeader]):

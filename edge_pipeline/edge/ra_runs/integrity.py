@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.edge.phase2.runs import ScoringRun, run_filter
+from edge_pipeline.edge.ra_runs.runs import ScoringRun, run_filter
 
 
 def included_but_not_active(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> pa.Table:

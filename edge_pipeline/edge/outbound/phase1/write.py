@@ -21,7 +21,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 
+from edge_pipeline.base.warehouse.query import scalar
 from edge_pipeline.edge.layouts.outbound import PHASE1_REPORTS, Phase1Reports
 from edge_pipeline.edge.layouts.outbound.common import (
     ERROR_CODE_FREQUENCY,
@@ -51,33 +52,20 @@ from edge_pipeline.edge.layouts.outbound.model import (
     SummaryLayout,
 )
 from edge_pipeline.edge.layouts.outbound.tree import counts_group
-from edge_pipeline.edge.outbound.naming import (
+from edge_pipeline.edge.outbound.core.naming import (
     edge_datetime,
     outbound_file_identifier,
     outbound_file_name,
 )
-from edge_pipeline.edge.outbound.summary import (
+from edge_pipeline.edge.outbound.core.writer import FETCH_ROWS, EdgeServerInfo, fetch
+from edge_pipeline.edge.outbound.core.xmlout import XmlStream
+from edge_pipeline.edge.outbound.phase1.summary import (
     ATTEMPT,
     Counts,
     RollupRow,
     Scope,
     summary_content,
 )
-from edge_pipeline.edge.outbound.xmlout import XmlStream
-from edge_pipeline.edge.warehouse.query import scalar
-
-#: Rows fetched from DuckDB per round trip while streaming a detail report.
-FETCH_ROWS = 10_000
-
-
-@dataclass(frozen=True)
-class EdgeServerInfo:
-    """How the simulated EDGE server names itself in every report header (assumed values)."""
-
-    version: str = "edge_pipeline-shadow-1"
-    server_identifier: str = "EDGE-SHADOW"
-    #: ``None``: the inbound file's ``load_id``, i.e. the load that the verdict is about.
-    process_identifier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -334,11 +322,6 @@ def _detail_query(layout: DetailLayout, repeated_ids: bool = False) -> str:
     """
 
 
-def _fetch(result: duckdb.DuckDBPyConnection, rows: int) -> Iterator[tuple[Any, ...]]:
-    while chunk := result.fetchmany(rows):
-        yield from chunk
-
-
 def write_detail(
     con: duckdb.DuckDBPyConnection,
     facts: InboundFacts,
@@ -375,7 +358,7 @@ def write_detail(
                 params,
             )
         )
-        for level, rid, key, status, depth, record_errors, n_errors in _fetch(
+        for level, rid, key, status, depth, record_errors, n_errors in fetch(
             con.execute(_detail_query(layout, repeated), params), fetch_rows
         ):
             while len(open_results) > depth:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge_pipeline.edge.input_errors import UserInputError
+from edge_pipeline.base.input_errors import UserInputError
 
 #: File name endings a warehouse may have (``.duckdb`` is what the project writes).
 WAREHOUSE_SUFFIXES = (".duckdb", ".db")

@@ -1,10 +1,10 @@
 """DDL of the tables the Phase 2 RA reports are read into, and the Arrow types to insert them.
 
 The ``reported_*`` twins of the Phase 2 shadow tables are declared by the Phase 2 contract
-(:data:`edge_pipeline.edge.phase2.schema.REPORTED_PHASE2_DDL`: every shadow column plus
+(:data:`edge_pipeline.edge.ra_runs.schema.REPORTED_PHASE2_DDL`: every shadow column plus
 ``outbound_file_identifier`` and ``report_type``), so reconciliation is a join.  The two
 summaries and the snapshot index have no shadow twin (the shadow side is a rollup query,
-:mod:`edge_pipeline.edge.outbound.phase2_summary`) and are declared here.
+:mod:`edge_pipeline.edge.outbound.ra.summary`) and are declared here.
 
 Column types matter more than in Phase 1: the RA reports carry typed values (DECIMAL scores,
 DATE birth dates), and the reader converts each value to its column's type, refusing a value
@@ -14,10 +14,9 @@ that does not fit rather than letting DuckDB round it.
 from __future__ import annotations
 
 import duckdb
-import pyarrow as pa
 
-from edge_pipeline.edge.outbound.tables import _ddl_columns, arrow_schema
-from edge_pipeline.edge.phase2.schema import REPORT_COLUMNS, REPORTED_PHASE2_DDL, RUN_COLUMNS
+from edge_pipeline.edge.outbound.core.tables import ddl_columns
+from edge_pipeline.edge.ra_runs.schema import REPORT_COLUMNS, REPORTED_PHASE2_DDL, RUN_COLUMNS
 
 #: The RA report tables with no shadow twin.
 RA_REPORT_DDL: dict[str, str] = {
@@ -48,40 +47,8 @@ RA_REPORT_DDL: dict[str, str] = {
 
 #: Every table an RA report is read into: table -> column -> DuckDB type.
 RA_REPORTED_TABLES: dict[str, dict[str, str]] = {
-    table: _ddl_columns(ddl) for table, ddl in {**REPORTED_PHASE2_DDL, **RA_REPORT_DDL}.items()
+    table: ddl_columns(ddl) for table, ddl in {**REPORTED_PHASE2_DDL, **RA_REPORT_DDL}.items()
 }
-
-_ARROW_TYPES = {
-    "VARCHAR": pa.string(),
-    "BIGINT": pa.int64(),
-    "INTEGER": pa.int32(),
-    "DATE": pa.date32(),
-    "TIMESTAMP": pa.timestamp("us"),
-    "DOUBLE": pa.float64(),
-}
-
-
-def decimal_type(sql_type: str) -> tuple[int, int] | None:
-    """``DECIMAL(12,3)`` -> ``(12, 3)``; ``None`` for any other type."""
-    if not sql_type.startswith("DECIMAL("):
-        return None
-    precision, scale = sql_type[len("DECIMAL(") : -1].split(",")
-    return int(precision), int(scale)
-
-
-def _arrow_type(sql_type: str) -> pa.DataType:
-    decimal = decimal_type(sql_type)
-    if decimal is not None:
-        return pa.decimal128(*decimal)
-    return _ARROW_TYPES[sql_type.split()[0]]
-
-
-def reported_arrow_schema(table: str) -> pa.Schema:
-    """The Arrow schema a batch of any reported table is built with (Phase 1 or Phase 2)."""
-    columns = RA_REPORTED_TABLES.get(table)
-    if columns is None:
-        return arrow_schema(table)
-    return pa.schema([(name, _arrow_type(sql)) for name, sql in columns.items()])
 
 
 def ensure_ra_reported_tables(con: duckdb.DuckDBPyConnection) -> None:

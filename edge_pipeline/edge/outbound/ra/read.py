@@ -24,7 +24,7 @@ from typing import Any
 
 from lxml import etree
 
-from edge_pipeline.edge.errors import safe_name
+from edge_pipeline.base.errors import safe_name
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
 from edge_pipeline.edge.layouts.outbound.common import FILE_HEADER
 from edge_pipeline.edge.layouts.outbound.model import Group, Node, RaReportLayout
@@ -46,15 +46,9 @@ from edge_pipeline.edge.layouts.outbound.rarsd import (
 )
 from edge_pipeline.edge.layouts.outbound.rarss import FREQUENCIES, PLAN_RATING_AREA, RARSS
 from edge_pipeline.edge.layouts.outbound.ratee import RATEE, TRANSFER_ELEMENT
-from edge_pipeline.edge.outbound.errors import OutboundFormatError
-from edge_pipeline.edge.outbound.phase2_xml import read_entry
-from edge_pipeline.edge.outbound.read import (
-    OutboundReportReader,
-    Row,
-    TableRow,
-    _Handler,
-    _release,
-)
+from edge_pipeline.edge.outbound.core.errors import OutboundFormatError
+from edge_pipeline.edge.outbound.core.reader import Handler, ReportReader, Row, TableRow, release
+from edge_pipeline.edge.outbound.ra.xml import read_entry
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 _YEAR = re.compile(r"[0-9]{4}")
@@ -65,10 +59,10 @@ def _children(elem: Any, group: Group) -> Iterator[Any]:
     return elem.iterfind(f"{NS}{group.name}")
 
 
-class RaReportHandler(_Handler):
+class RaReportHandler(Handler):
     """Rows of one RA report: its entries, and one ``reported_ra_report`` row for the report."""
 
-    def __init__(self, reader: OutboundReportReader, layout: RaReportLayout) -> None:
+    def __init__(self, reader: ReportReader, layout: RaReportLayout) -> None:
         super().__init__(reader)
         self.layout = layout
         self.base: Row | None = None
@@ -134,9 +128,9 @@ class RaReportHandler(_Handler):
         entry = self.entries.get(node.name)
         if entry is not None and entry[0] == depth:
             yield from entry[1](elem)
-            _release(elem)
+            release(elem)
         elif depth == 1 and node.name != FILE_HEADER.name:
-            _release(elem)  # a RACSD category container, its entries already read
+            release(elem)  # a RACSD category container, its entries already read
         elif depth == 0:
             header = self.reader.header
             assert header is not None

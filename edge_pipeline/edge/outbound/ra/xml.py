@@ -25,10 +25,11 @@ from lxml import etree
 
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf
-from edge_pipeline.edge.outbound.errors import OutboundFormatError
-from edge_pipeline.edge.outbound.naming import edge_datetime
-from edge_pipeline.edge.outbound.phase2_tables import RA_REPORTED_TABLES, decimal_type
-from edge_pipeline.edge.outbound.xmlout import XmlStream
+from edge_pipeline.edge.outbound.core.errors import OutboundFormatError
+from edge_pipeline.edge.outbound.core.naming import edge_datetime
+from edge_pipeline.edge.outbound.core.tables import decimal_type
+from edge_pipeline.edge.outbound.core.xmlout import XmlStream
+from edge_pipeline.edge.outbound.ra.tables import RA_REPORTED_TABLES
 
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge_pipeline.edge.names import printable_name
+from edge_pipeline.base.names import printable_name
 
 #: Upper bound of a rendered error message, whatever the file holds.
 MAX_MESSAGE_CHARS = 280

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import duckdb
 
-from edge_pipeline.edge.phase2.runs import RUN_FILTER, ScoringRun, run_filter
-from edge_pipeline.edge.phase2.schema import delete_run, ensure_phase2_schema
-from edge_pipeline.edge.risk import csr_indicator_for, score_population
-from edge_pipeline.edge.warehouse.query import first_row
-from edge_pipeline.edge.warehouse.transaction import rollback
+from edge_pipeline.base.warehouse.query import first_row
+from edge_pipeline.base.warehouse.transaction import rollback
+from edge_pipeline.edge.ra_runs.runs import RUN_FILTER, ScoringRun, run_filter
+from edge_pipeline.edge.ra_runs.schema import delete_run, ensure_phase2_schema
+from edge_pipeline.edge.risk.csr_indicators import csr_indicator_for
+from edge_pipeline.edge.risk.scoring import score_population
 
 SCORE_TABLES = (
     "shadow_risk_score",

@@ -21,10 +21,10 @@ from typing import IO, Any, Generic, TypeVar
 
 import duckdb
 
-from edge_pipeline.edge.digest import file_digests
-from edge_pipeline.edge.input_file import InputFile, UnreadableFileError, open_input, read_error
-from edge_pipeline.edge.names import storable_name
-from edge_pipeline.edge.warehouse.query import scalar
+from edge_pipeline.base.digest import file_digests
+from edge_pipeline.base.input_file import InputFile, UnreadableFileError, open_input, read_error
+from edge_pipeline.base.names import storable_name
+from edge_pipeline.base.warehouse.query import scalar
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Mirrors :mod:`edge_pipeline.edge.xsd` (the inbound schemas): the layouts in
 :mod:`edge_pipeline.edge.layouts.outbound` are the single source of truth, the XSDs shipped in
-``edge_pipeline/xsd/`` are rendered from them (``python -m edge_pipeline.edge.outbound.xsd``),
+``edge_pipeline/xsd/`` are rendered from them (``python -m edge_pipeline.edge.outbound.core.xsd``),
 and a test keeps shipped and rendered identical.
 
 The schemas are structural, like the inbound ones, with one difference: every integer the
@@ -179,7 +179,7 @@ def render_xsd(layout: OutboundLayout) -> str:
     return generated_document(
         schema,
         f"edge_pipeline.edge.layouts.outbound ({layout.name})",
-        "python -m edge_pipeline.edge.outbound.xsd",
+        "python -m edge_pipeline.edge.outbound.core.xsd",
     )
 
 
@@ -199,10 +199,10 @@ def write_xsds(out_dir: Path, layouts: Sequence[OutboundLayout] = OUTBOUND_LAYOU
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the outbound XSDs: ``python -m edge_pipeline.edge.outbound.xsd [OUT_DIR]``."""
+    """Regenerate the outbound XSDs: ``python -m edge_pipeline.edge.outbound.core.xsd [OUT_DIR]``."""
     return regenerate(
         argv,
-        "python -m edge_pipeline.edge.outbound.xsd",
+        "python -m edge_pipeline.edge.outbound.core.xsd",
         "Render the Phase 1 and Phase 2 outbound report XSDs from the layout declarations.",
         write_xsds,
     )

@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from edge_pipeline.edge.errors import count_digits
+from edge_pipeline.base.errors import count_digits
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, Node
-from edge_pipeline.edge.outbound.errors import OutboundFormatError
+from edge_pipeline.edge.outbound.core.errors import OutboundFormatError
 from edge_pipeline.edge.readers.xmlparse import split_tag
 
 _DIGITS = re.compile(r"[0-9]+")

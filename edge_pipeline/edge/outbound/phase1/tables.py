@@ -16,26 +16,15 @@ evidence, stored as written, and a missing value in it is itself a finding.
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.edge.outbound.core.tables import arrow_schema_of, ddl_columns
 from edge_pipeline.edge.verification.schema import SHADOW_DDL
-
-
-def _ddl_columns(ddl: str) -> dict[str, str]:
-    """``"a BIGINT, b VARCHAR NOT NULL"`` -> ``{"a": "BIGINT", "b": "VARCHAR NOT NULL"}``."""
-    columns: dict[str, str] = {}
-    for part in re.split(r",(?![^()]*\))", ddl):
-        name, sql_type = part.strip().split(None, 1)
-        columns[name] = sql_type
-    return columns
-
 
 #: Shadow table -> column -> DuckDB type, as the verification engine declares them.
 SHADOW_TABLES: dict[str, dict[str, str]] = {
-    table: _ddl_columns(ddl) for table, ddl in SHADOW_DDL.items()
+    table: ddl_columns(ddl) for table, ddl in SHADOW_DDL.items()
 }
 
 #: Columns every reported table adds: which report a row came from.
@@ -135,21 +124,12 @@ REPORTED_TABLES: dict[str, dict[str, str]] = {
     **{name: {**columns, **REPORT_COLUMNS} for name, columns in SUMMARY_TABLES.items()},
 }
 
-_ARROW_TYPES = {
-    "VARCHAR": pa.string(),
-    "BIGINT": pa.int64(),
-    "INTEGER": pa.int32(),
-    "BOOLEAN": pa.bool_(),
-    "TIMESTAMP": pa.timestamp("us"),
-    "DOUBLE": pa.float64(),
-}
-
 
 def arrow_schema(table: str) -> pa.Schema:
     """The Arrow schema batches of a reported table are built with (types match the DDL, so a
     batch whose column happens to be all NULL still inserts)."""
     columns = REPORTED_TABLES[table]
-    return pa.schema([(name, _ARROW_TYPES[sql.split()[0]]) for name, sql in columns.items()])
+    return arrow_schema_of(columns)
 
 
 def ensure_reported_tables(con: duckdb.DuckDBPyConnection) -> None:

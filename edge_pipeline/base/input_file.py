@@ -30,7 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from edge_pipeline.edge.errors import InboundFormatError
+from edge_pipeline.base.errors import InboundFormatError
 
 #: Environment variable setting the largest file the loaders read, in bytes.
 MAX_FILE_BYTES_ENV = "EDGE_MAX_FILE_BYTES"

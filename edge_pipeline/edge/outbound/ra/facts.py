@@ -19,19 +19,19 @@ from pathlib import Path
 
 import duckdb
 
+from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
 from edge_pipeline.edge.layouts.outbound.ra_common import RA_FILE_HEADER
-from edge_pipeline.edge.outbound.naming import (
+from edge_pipeline.edge.outbound.core.naming import (
     edge_datetime,
     outbound_file_identifier,
     outbound_file_name,
 )
-from edge_pipeline.edge.outbound.phase2_xml import write_entry
-from edge_pipeline.edge.outbound.write import EdgeServerInfo
-from edge_pipeline.edge.outbound.xmlout import XmlStream
-from edge_pipeline.edge.phase2.runs import ScoringRun
+from edge_pipeline.edge.outbound.core.writer import EdgeServerInfo
+from edge_pipeline.edge.outbound.core.xmlout import XmlStream
+from edge_pipeline.edge.outbound.ra.xml import write_entry
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 from edge_pipeline.edge.verification.schema import replacing_eses_sql
-from edge_pipeline.edge.warehouse.query import first_row
 
 #: Tables the replacing ESES is found in (the Phase 1 verification and the inbound registry).
 _ESES_TABLES = ("shadow_file_status", "shadow_record_status", "submission_file")

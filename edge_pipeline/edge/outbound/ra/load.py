@@ -22,12 +22,12 @@ from pathlib import Path
 
 import duckdb
 
+from edge_pipeline.base.names import printable_name
+from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
-from edge_pipeline.edge.names import printable_name
-from edge_pipeline.edge.outbound.phase2_summary import RUN, run_params
-from edge_pipeline.edge.outbound.read import ReportHeader
-from edge_pipeline.edge.phase2.runs import ScoringRun
-from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.outbound.core.reader import ReportHeader
+from edge_pipeline.edge.outbound.ra.summary import RUN, run_params
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 
 _YEAR = re.compile(r"[0-9]{4}")
 

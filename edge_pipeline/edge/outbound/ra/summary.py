@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 
 from edge_pipeline.edge.layouts.outbound.racsd import CATEGORY_ELEMENTS
 from edge_pipeline.edge.layouts.outbound.rarsd import HCC_KINDS, RXC_KINDS
-from edge_pipeline.edge.phase2.runs import ScoringRun
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 
 
 def run_sql(alias: str = "") -> str:

@@ -8,10 +8,10 @@ against.  RATEE is written by default only for a run that has transfer elements
 (``shadow_ratee`` rows): a run scored without the transfer step keeps writing the four claim
 selection and risk score reports, and never an empty RATEE that would replace a loaded one.
 
-Why it is built this way (as the Phase 1 writer, :mod:`edge_pipeline.edge.outbound.write`):
+Why it is built this way (as the Phase 1 writer, :mod:`edge_pipeline.edge.outbound.phase1.write`):
 
 * Element names come only from the layouts (``layouts/outbound/ra*.py``); values are written
-  by :mod:`~edge_pipeline.edge.outbound.phase2_xml`, so the reader gets back exactly the row.
+  by :mod:`~edge_pipeline.edge.outbound.ra.xml`, so the reader gets back exactly the row.
 * Streaming: each report is one ordered query fetched in chunks and written as text.  RARSD
   rows carry their enrollee's nested HCCs, sources, RXCs, dropped HCCs and terms as lists, so
   Python holds one chunk of enrollees at a time whatever the issuer's size.
@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS, RACSD, RACSS, RARSD, RARSS, RATEE
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, RaReportLayout
 from edge_pipeline.edge.layouts.outbound.racsd import CATEGORY_ELEMENTS, CLAIM_SELECTION
@@ -48,13 +49,10 @@ from edge_pipeline.edge.layouts.outbound.rarsd import (
 )
 from edge_pipeline.edge.layouts.outbound.rarss import FREQUENCIES, PLAN_RATING_AREA
 from edge_pipeline.edge.layouts.outbound.ratee import TRANSFER_ELEMENT
-from edge_pipeline.edge.outbound.phase2_facts import (
-    RunFacts,
-    report_path,
-    run_facts,
-    write_header,
-)
-from edge_pipeline.edge.outbound.phase2_summary import (
+from edge_pipeline.edge.outbound.core.writer import FETCH_ROWS, EdgeServerInfo, fetch
+from edge_pipeline.edge.outbound.core.xmlout import XmlStream
+from edge_pipeline.edge.outbound.ra.facts import RunFacts, report_path, run_facts, write_header
+from edge_pipeline.edge.outbound.ra.summary import (
     RUN,
     category_order,
     mean,
@@ -63,11 +61,8 @@ from edge_pipeline.edge.outbound.phase2_summary import (
     run_params,
     sql_list,
 )
-from edge_pipeline.edge.outbound.phase2_xml import write_entry
-from edge_pipeline.edge.outbound.write import FETCH_ROWS, EdgeServerInfo, _fetch
-from edge_pipeline.edge.outbound.xmlout import XmlStream
-from edge_pipeline.edge.phase2.runs import ScoringRun
-from edge_pipeline.edge.warehouse.query import first_row
+from edge_pipeline.edge.outbound.ra.xml import write_entry
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
 
 #: Enrollees fetched per round trip while writing a RARSD (each row holds nested lists).
 RARSD_FETCH_ROWS = 1_000
@@ -98,7 +93,7 @@ def write_phase2_reports(
     and fills the headers, so the same inputs and time give the same bytes.  Two runs written
     into one folder in the same second would share file names: write each run into its own
     folder (an existing different file is never overwritten,
-    :class:`~edge_pipeline.edge.outbound.xmlout.XmlStream`).
+    :class:`~edge_pipeline.edge.outbound.core.xmlout.XmlStream`).
     """
     names = tuple(layout.name for layout in RA_LAYOUTS)
     unknown = sorted(set(reports or ()) - set(names))
@@ -158,7 +153,7 @@ class _Context:
         """The query's rows as dicts, fetched in chunks."""
         result = self.con.execute(sql, self.params)
         names = [column[0] for column in result.description]
-        for row in _fetch(result, rows or self.fetch_rows):
+        for row in fetch(result, rows or self.fetch_rows):
             yield dict(zip(names, row, strict=True))
 
     def count(self, table: str, where: str = "") -> int:

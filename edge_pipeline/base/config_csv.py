@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from edge_pipeline.edge.input_errors import UserInputError
+from edge_pipeline.base.input_errors import UserInputError
 
 #: A cell parser: the stripped cell text to its value; ``ValueError(reason)`` when bad.
 Parser = Callable[[str], Any]
