@@ -1,7 +1,8 @@
 """Resources shared by every domain: where the project's data lives, and the DuckDB warehouse.
 
 DuckDB allows one writing process per database file, so every asset that writes the warehouse
-runs in the ``duckdb_writer`` concurrency pool, which ``dagster.yaml`` limits to one slot.
+runs in the ``duckdb_writer`` concurrency pool, which ``dagster.yaml`` limits to one slot (each
+domain puts its assets in it: ``defs/domain.py``).
 """
 
 from __future__ import annotations
