@@ -18,14 +18,22 @@ _SPECIAL = str.maketrans({c: "\\" + c for c in "\\|`*[]<>"})
 NO_ROWS = "_no rows_"
 
 
-def cell(value: object) -> str:
-    """``value`` as the text of one cell: ``None`` is empty, a list is its items joined by a
-    space, line breaks and other control characters become spaces, Markdown is escaped."""
+def readable(value: object) -> str:
+    """A value as a person reads it in a table cell or a log line, never a Python ``repr``:
+    ``None`` empty, a list's items joined by spaces, a mapping as ``key=value`` pairs."""
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        value = " ".join("" if item is None else str(item) for item in value)
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
+        return " ".join(readable(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={readable(v)}" for k, v in value.items())
+    return str(value)
+
+
+def cell(value: object) -> str:
+    """``value`` as the text of one Markdown cell: :func:`readable`, with line breaks and other
+    control characters as spaces and Markdown escaped."""
+    text = "".join(ch if ch.isprintable() else " " for ch in readable(value))
     return text.translate(_SPECIAL)
 
 

@@ -13,20 +13,10 @@ from collections.abc import Sequence
 import dagster as dg
 import pyarrow as pa
 
+from edge_pipeline.base.markdown import markdown_table, readable
+
 #: Rows shown in a table/markdown metadata value; the full list is in the warehouse table.
 MAX_ROWS = 100
-
-
-def readable(value: object) -> str:
-    """A value as a person reads it in a table cell or a log line, never a Python ``repr``:
-    ``None`` empty, a list's items joined by spaces, a mapping as ``key=value`` pairs."""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return " ".join(readable(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={readable(v)}" for k, v in value.items())
-    return str(value)
 
 
 def counts(by_name: dict[str, int]) -> str:
@@ -48,11 +38,7 @@ def arrow_table_metadata(
 def arrow_markdown(table: pa.Table, columns: Sequence[str], max_rows: int = MAX_ROWS) -> str:
     """The first ``max_rows`` rows of ``columns`` as a markdown table, with a note if cut."""
     rows = table.select(list(columns)).slice(0, max_rows).to_pylist()
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(readable(row[c]) for c in columns) + " |" for row in rows]
-    if table.num_rows > max_rows:
-        lines.append(f"\n{table.num_rows - max_rows} more row(s) not shown.")
-    return "\n".join(lines)
+    return markdown_table(columns, [[row[c] for c in columns] for row in rows], table.num_rows)
 
 
 def differences_check_result(

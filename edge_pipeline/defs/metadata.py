@@ -26,6 +26,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from edge_pipeline.base.markdown import markdown_table
 from edge_pipeline.base.warehouse.query import table_exists
 
 #: The five asset groups of the UI (one per domain; the reconciliation group gathers what EDGE
@@ -94,27 +95,6 @@ def mask(value: object) -> str:
     if value is None or value == "":
         return ""
     return "M-" + hashlib.sha256(str(value).encode()).hexdigest()[:8]
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        value = " ".join(map(str, value))
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[object]], total: int) -> str:
-    """``rows`` as a markdown table, with a note when ``total`` exceeds what is shown."""
-    if not columns:
-        return "_no columns_"
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
-    if total > len(rows):
-        lines.append(f"\n{total - len(rows)} more row(s) not shown.")
-    if not rows:
-        lines.append("\n_no rows_")
-    return "\n".join(lines)
 
 
 def describe(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, bool]]:

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from edge_pipeline.base.markdown import markdown_table
 from edge_pipeline.defs.arrow_metadata import MAX_ROWS, arrow_table_metadata
 from edge_pipeline.defs.check_specs import partitioned_check_spec
-from edge_pipeline.defs.metadata import markdown_table, table_metadata
+from edge_pipeline.defs.metadata import table_metadata
 from edge_pipeline.defs.phase2.resources import TransferFiles, TransferSettingsResource
 from edge_pipeline.defs.phase2.scoring import RISK_SCORES
 from edge_pipeline.defs.reference.partitions import benefit_years

@@ -35,8 +35,9 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.base.markdown import readable
 from edge_pipeline.base.warehouse.query import scalar, table_exists
-from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata, readable
+from edge_pipeline.defs.arrow_metadata import arrow_markdown, arrow_table_metadata
 from edge_pipeline.defs.phase2.reconciliation import TRANSFER_RECONCILIATION
 from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
 from edge_pipeline.defs.reference.partitions import benefit_years

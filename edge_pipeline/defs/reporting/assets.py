@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from edge_pipeline.base.markdown import markdown_table
 from edge_pipeline.defs.phase1.shadow import SHADOW_PHASE1
 from edge_pipeline.defs.phase2.reconciliation import RISK_SCORE_RECONCILIATION
 from edge_pipeline.defs.phase2.transfer import TRANSFER_ESTIMATE
@@ -36,14 +37,12 @@ def _chart_markdown(title: str, png: bytes) -> str:
 
 
 def _table_markdown(frame: pd.DataFrame, max_rows: int = 50) -> str:
-    if frame.empty:
-        return "_no rows_"
-    shown = frame.head(max_rows).fillna("")
-    header = "| " + " | ".join(map(str, shown.columns)) + " |"
-    rule = "|" + "---|" * len(shown.columns)
-    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)]
-    more = [f"\n_first {max_rows} of {len(frame)} rows_"] if len(frame) > max_rows else []
-    return "\n".join([header, rule, *rows, *more])
+    shown = frame.head(max_rows)
+    return markdown_table(
+        list(map(str, shown.columns)),
+        shown.astype(object).where(shown.notna(), None).values.tolist(),
+        len(frame),
+    )
 
 
 @dg.asset(
