@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from edge_pipeline.defs.inbound.assets import inbox_xml_file, ingest_inbound_file
-from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
+from edge_pipeline.defs.inbound.jobs import INBOUND_JOBS
 from edge_pipeline.defs.inbound.resources import inbox_resource
 from edge_pipeline.defs.inbound.sensors import inbox_sensor
 
@@ -13,7 +13,7 @@ INBOX_KEY = "inbox"
 
 defs = dg.Definitions(
     assets=[inbox_xml_file, ingest_inbound_file],
-    jobs=[ingest_inbound_files],
+    jobs=INBOUND_JOBS,
     sensors=[inbox_sensor],
     resources={INBOX_KEY: inbox_resource()},
 )
