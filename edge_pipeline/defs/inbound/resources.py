@@ -80,7 +80,7 @@ class InboxResource(dg.ConfigurableResource):
             return []
         return sorted(self.folder.glob("*.xml"))
 
-    def submission(self, path: Path) -> "InboxSubmission":
+    def submission(self, path: Path) -> InboxSubmission:
         """The file's kind and partition key (its ``fileIdentifier``), read from its header.
 
         Raises :class:`NotASubmission` (with the reason) for a file that is not a recognisable
@@ -100,7 +100,7 @@ class InboxResource(dg.ConfigurableResource):
             raise NotASubmission("its fileIdentifier cannot be a Dagster partition key")
         return InboxSubmission(path=path, kind=file_kind(header.layout.name), key=identifier)
 
-    def submissions(self) -> list["InboxSubmission"]:
+    def submissions(self) -> list[InboxSubmission]:
         """The recognisable submissions in the inbox (refused files left out)."""
         found = []
         for path in self.xml_files():

@@ -125,6 +125,24 @@ def load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
     return metadata
 
 
+#: Metadata key of the reported assets' materializations: the outbox report versions
+#: (:meth:`OutboxResource.signature`) loaded successfully, read by the outbox sensor so that a
+#: report already loaded is not requested again (a fresh sensor after ``make demo``).
+OUTBOX_SIGNATURES_KEY = "outbox_signatures"
+
+
+def loaded_signatures(
+    outbox: OutboxResource, reports: list[OutboxReport], results: list[OutboundLoadResult]
+) -> dict[str, object]:
+    """The ``outbox_signatures`` metadata of a run that loaded ``reports`` with ``results``."""
+    signatures = [
+        outbox.signature(report.path)
+        for report, result in zip(reports, results, strict=True)
+        if result.ok
+    ]
+    return {OUTBOX_SIGNATURES_KEY: dg.MetadataValue.json(sorted(s for s in signatures if s))}
+
+
 def no_reports_failure(missing: str, outbox: OutboxResource, why: str, landing: int) -> dg.Failure:
     """The failure of a reported-side asset whose reports are not in the outbox.
 
@@ -203,6 +221,7 @@ def reported_esfar(
         metadata={
             **load_metadata(results),
             **tables,
+            **loaded_signatures(outbox, reports, results),
             "reported_file_status": status or "unknown",
         }
     )
@@ -278,7 +297,11 @@ def reported_phase1_detail(
         violations = conservation_violations(con, key, sides=("reported",))
         tables = partition_tables(con, DETAIL_TABLES, key) if materialize else {}
     if materialize:
-        metadata = {**(load_metadata(results) if results else {"files": "none"}), **tables}
+        metadata = {
+            **(load_metadata(results) if results else {"files": "none"}),
+            **tables,
+            **loaded_signatures(outbox, reports if results else [], results),
+        }
         if not has_detail:
             metadata["note"] = (
                 "no detail report: the ESFAR rejected the file, and EDGE may send only the "

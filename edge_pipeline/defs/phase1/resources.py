@@ -109,6 +109,16 @@ class OutboxResource(dg.ConfigurableResource):
         """``path`` relative to the outbox (the sensor's cursor key)."""
         return path.relative_to(self.folder)
 
+    def signature(self, path: Path) -> str | None:
+        """``<path in the outbox>:<mtime_ns>:<size>``: one version of one report, as the outbox
+        sensor and the reported assets' ``outbox_signatures`` metadata name it; ``None`` when
+        the file is gone."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return f"{self.relative(path).as_posix()}:{stat.st_mtime_ns}:{stat.st_size}"
+
     def report(self, path: Path, warn: bool = True) -> OutboxReport | None:
         """What the report is and which inbound file it answers; ``None`` when its header cannot
         be read (it cannot be linked to any partition)."""

@@ -16,6 +16,7 @@ from edge_pipeline.defs.phase1.reported import (
     fail_on_bad_loads,
     load_metadata,
     load_reports,
+    loaded_signatures,
     no_reports_failure,
     prepared_reports,
 )
@@ -87,6 +88,7 @@ def reported_ra_reports(
         metadata={
             **load_metadata(results),
             **tables,
+            **loaded_signatures(outbox, reports, results),
             "report_types": ", ".join(sorted({r.report_type for r in reports})),
         }
     )

@@ -25,7 +25,7 @@ from edge_pipeline.defs.phase1.checks import PHASE1_RECONCILIATION
 from edge_pipeline.defs.phase1.jobs import phase1_reconcile
 from edge_pipeline.defs.phase2.checks import REPORTED_RA_REPORTS
 from edge_pipeline.defs.phase2.jobs import phase2_reported
-from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.reference.partitions import registered_years
 
 NIGHTLY_CRON = "0 2 * * *"
 NIGHTLY_RECONCILIATION = "nightly_reconciliation"
@@ -38,9 +38,9 @@ def _stamp(context: dg.ScheduleEvaluationContext) -> str:
 
 
 def reported_years(instance: dg.DagsterInstance) -> list[str]:
-    """Supported benefit years whose RA reports were loaded at least once."""
+    """Registered benefit years whose RA reports were loaded at least once."""
     loaded = materialized_partitions(instance, REPORTED_RA_REPORTS)
-    return [year for year in benefit_years.get_partition_keys() if year in loaded]
+    return [year for year in registered_years(instance) if year in loaded]
 
 
 def reconciled_files(instance: dg.DagsterInstance) -> list[str]:
