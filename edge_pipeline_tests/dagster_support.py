@@ -23,6 +23,7 @@ from edge_pipeline.defs.inbound.partitions import register_file_partition
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
 from edge_pipeline.defs.phase1.resources import OutboxResource, ShadowReportsResource
 from edge_pipeline.defs.phase1.sensors import outbox_sensor
+from edge_pipeline.defs.reference.partitions import benefit_years, register_benefit_year
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
 from edge_pipeline.defs.resources import WarehouseResource
 
@@ -46,8 +47,14 @@ def resources(
 def run(
     job: str, instance: dg.DagsterInstance, res: dict, key: str | None = None
 ) -> dg.ExecuteInProcessResult:
-    """Run ``job`` (partition ``key``) on ``instance``; a failure is returned, not raised."""
-    return defs.resolve_job_def(job).execute_in_process(
+    """Run ``job`` (partition ``key``) on ``instance``; a failure is returned, not raised.
+
+    A benefit-year job's year is registered first, as the sensor that requests it would
+    (``benefit_years`` is dynamic)."""
+    job_def = defs.resolve_job_def(job)
+    if key is not None and job_def.partitions_def == benefit_years:
+        register_benefit_year(instance, key)
+    return job_def.execute_in_process(
         instance=instance, partition_key=key, resources=res, raise_on_error=False
     )
 

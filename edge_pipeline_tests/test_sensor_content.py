@@ -28,7 +28,6 @@ from phase2_outbound_support import RUN, build_shadow
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
-from edge_pipeline.defs.inbound.sensors import inbox_sensor
 from edge_pipeline.defs.phase1.resources import OutboxResource
 from edge_pipeline.edge.outbound import write_phase1_reports, write_phase2_reports
 

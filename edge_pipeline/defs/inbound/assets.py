@@ -225,11 +225,7 @@ def ingest_inbound_file(
         ensure_schema(con)
         result = load_prepared(con, prepared)
         group = _group_of(result)
-        file_tables = table_metadata(
-            con,
-            SUBMISSION_FILE_TABLES,
-            ("file_identifier = ? OR file_name = ?", [partition_key, partition_key]),
-        )
+        file_tables = table_metadata(con, SUBMISSION_FILE_TABLES)  # the whole registry
         group_rows = _group_rows(con, result, group) if group else {}
         group_tables = (
             table_metadata(
@@ -320,16 +316,23 @@ def _record_refusal(
     signature = _signature(path)
     with PreparedFile(path) as prepared, warehouse.get_connection() as con:
         result = record_refused(con, prepared, reason)
+        registry = table_metadata(con, SUBMISSION_FILE_TABLES)
+        # every refused attempt on record, this one included
+        refused = table_metadata(
+            con, SUBMISSION_FILE_TABLES, ("status = 'refused'", []), partitioned=False
+        )
     context.log.warning("%s refused: %s", printable_name(name), result.error)
     metadata = {**_file_metadata(result), "reason": reason, INBOX_SIGNATURE_KEY: signature}
     if SUBMISSION_FILE in context.selected_asset_keys:
         yield dg.MaterializeResult(
             asset_key=SUBMISSION_FILE,
-            metadata={**metadata, "rows/submission_file": 1},
+            metadata={**metadata, **registry, "rows/submission_file": 1},
             data_version=dg.DataVersion(result.sha256 or signature),
         )
     if REFUSED_INBOUND_FILES in context.selected_asset_keys:
-        yield dg.MaterializeResult(asset_key=REFUSED_INBOUND_FILES, metadata=metadata)
+        yield dg.MaterializeResult(
+            asset_key=REFUSED_INBOUND_FILES, metadata={**metadata, **refused}
+        )
 
 
 def _signature(path: Path) -> str:
