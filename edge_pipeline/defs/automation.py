@@ -5,7 +5,8 @@ sensor that opened the warehouse would contend with the runs for its single writ
 The chain, file arrival to reconciliation (each link a sensor or schedule, all RUNNING by
 default so ``make dev`` starts them):
 
-* ``inbox_sensor``: a complete inbox file -> ``ingest_inbound_files`` for its partition;
+* ``inbox_sensor``: a complete inbox submission -> ``ingest_<type>_files`` for its partition
+  (a file that is not a submission -> ``record_refused_inbound_file``, no partition);
 * ``phase1_after_ingest``: a succeeded ingest run -> ``phase1_shadow`` for that partition;
 * ``phase2_after_phase1``: a succeeded ``phase1_shadow`` run -> ``phase2_scoring`` for the
   benefit years the verdict can change (the ``benefit_years`` metadata ``shadow_phase1``
