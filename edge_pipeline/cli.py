@@ -258,6 +258,87 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     )
 
 
+def _dagster_instance():  # -> dg.DagsterInstance (dagster imported lazily)
+    """The Dagster instance at ``$DAGSTER_HOME``, else ``data/dagster_home`` (what ``make dev``
+    and ``make demo`` use); a missing folder is bad input, never created here."""
+    import os
+
+    import dagster as dg
+
+    from edge_pipeline.defs.resources import data_dir
+
+    home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home")
+    if not (home / "dagster.yaml").is_file() and not (home / "storage").is_dir():
+        raise BadInput(f"no Dagster instance at {home} (set DAGSTER_HOME)")
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def _cmd_partitions_list(args: argparse.Namespace) -> int:
+    from edge_pipeline.defs.inbound.partitions import file_partitions
+    from edge_pipeline.defs.reference.partitions import (
+        BENEFIT_YEARS_PARTITIONS_NAME,
+        registered_years,
+    )
+
+    with _dagster_instance() as instance:
+        listed = {
+            **file_partitions(instance),
+            BENEFIT_YEARS_PARTITIONS_NAME: registered_years(instance),
+        }
+    for name, keys in listed.items():
+        if args.kind and name != f"{args.kind}_files":
+            continue
+        print(f"{name} ({len(keys)}): {', '.join(keys) if keys else '-'}")
+    return EXIT_OK
+
+
+def _cmd_partitions_remove(args: argparse.Namespace) -> int:
+    from edge_pipeline.defs.inbound.partitions import registered_kind, remove_file_partition
+
+    key = args.key
+    with _dagster_instance() as instance:
+        kind = registered_kind(instance, key)
+        if args.kind and kind != args.kind:
+            raise BadInput(f"{key!r} is not an {args.kind} partition (it is: {kind or 'none'})")
+        removed = remove_file_partition(instance, key)
+    if not removed and not args.forget:
+        raise BadInput(f"no inbound file partition {key!r}")
+    if removed:
+        print(f"removed partition {key} from {', '.join(removed)}")
+    if args.warehouse:
+        _warehouse_after_removal(key, args.warehouse, forget=args.forget)
+    return EXIT_OK
+
+
+def _warehouse_after_removal(key: str, warehouse: str, *, forget: bool) -> None:
+    """Say what the warehouse still holds of the file, or (``--forget``) take it out."""
+    from contextlib import closing
+
+    from edge_pipeline.base.warehouse.connection import connect
+    from edge_pipeline.base.warehouse.query import table_exists
+    from edge_pipeline.edge.warehouse.forget import forget_files
+
+    with closing(connect(warehouse, read_only=not forget)) as con:
+        if forget:
+            removed = forget_files(con, [key])
+            print(f"forgot {key}: {removed} load attempt(s) and every row derived from them")
+            return
+        attempts = (
+            con.execute(
+                "SELECT count(*) FROM submission_file WHERE file_identifier = ?", [key]
+            ).fetchone()[0]
+            if table_exists(con, "submission_file")
+            else 0
+        )
+    if attempts:
+        print(
+            f"the warehouse still holds {attempts} load attempt(s) of {key} and their rows; "
+            f"add --forget to take them out"
+        )
+    else:
+        print(f"the warehouse holds nothing of {key}")
+
+
 def _cmd_catalog(args: argparse.Namespace) -> int:
     from edge_pipeline.edge.verification.catalog import write_catalog
 
@@ -497,10 +578,40 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, help="folder for edge-report.xlsx/.html")
     report.set_defaults(func=_cmd_report)
 
+    _add_partitions_parser(sub)
+
     catalog = sub.add_parser("catalog", help="write the Phase 1 error catalog as Markdown")
     catalog.add_argument("--out", default="docs/error-catalog.md")
     catalog.set_defaults(func=_cmd_catalog)
     return parser
+
+
+def _add_partitions_parser(sub: argparse._SubParsersAction) -> None:
+    from edge_pipeline.edge.layouts import INBOUND_LAYOUTS
+
+    kinds = [layout.name.lower() for layout in INBOUND_LAYOUTS]
+    partitions = sub.add_parser(
+        "partitions", help="list or remove the Dagster partitions of inbound files ($DAGSTER_HOME)"
+    )
+    partitions_sub = partitions.add_subparsers(dest="partitions", required=True)
+    listing = partitions_sub.add_parser("list", help="registered partitions per definition")
+    listing.add_argument("--kind", choices=kinds, help="only this file type's partitions")
+    listing.set_defaults(func=_cmd_partitions_list)
+    remove = partitions_sub.add_parser(
+        "remove",
+        help="delete a file's partition (its type's and inbound_files); runs and events stay",
+    )
+    remove.add_argument("key", help="the partition key (fileIdentifier)")
+    remove.add_argument("--kind", choices=kinds, help="refuse unless the key is of this type")
+    remove.add_argument(
+        "--warehouse", help="DuckDB file: say what it still holds of the file (or --forget it)"
+    )
+    remove.add_argument(
+        "--forget",
+        action="store_true",
+        help="also delete the file and everything derived from it from --warehouse",
+    )
+    remove.set_defaults(func=_cmd_partitions_remove)
 
 
 def _lock_conflict(exc: Exception) -> Exception | None:

@@ -191,7 +191,7 @@ def forget_superseded_demo_loads(paths: DemoPaths, staged: StagedIssuer) -> int:
 def _ordered_inbox(paths: DemoPaths) -> list[tuple[Path, str]]:
     """Every ``*.xml`` in the inbox with its partition key, enrollment first."""
     from edge_pipeline.base.errors import InboundFormatError
-    from edge_pipeline.defs.inbound.resources import InboxResource
+    from edge_pipeline.defs.inbound.resources import InboxResource, NotASubmission
     from edge_pipeline.edge.readers.header import read_header
 
     inbox = InboxResource(path=str(paths.inbox))
@@ -202,7 +202,13 @@ def _ordered_inbox(paths: DemoPaths) -> list[tuple[Path, str]]:
         except (InboundFormatError, OSError, ValueError):
             return 9, path.name
 
-    return [(path, inbox.partition_key_for(path)) for path in sorted(inbox.xml_files(), key=order)]
+    def key(path: Path) -> str:
+        try:
+            return inbox.submission(path).key
+        except NotASubmission:
+            return path.name  # refused: its ingest outcome says why
+
+    return [(path, key(path)) for path in sorted(inbox.xml_files(), key=order)]
 
 
 def free_stale_pool_slots(instance: dg.DagsterInstance) -> int:
@@ -235,21 +241,33 @@ def ingest_through_dagster(
     """Register the partitions and run the ingest job once per file, recorded on ``instance``."""
     from edge_pipeline.definitions import defs
     from edge_pipeline.defs.inbound import INBOX_KEY
-    from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-    from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
+    from edge_pipeline.defs.inbound.jobs import ingest_job_name
+    from edge_pipeline.defs.inbound.partitions import register_file_partition
+    from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource, NotASubmission
     from edge_pipeline.defs.resources import WAREHOUSE_KEY, warehouse_resource
 
-    keys = list(dict.fromkeys(key for _, key in files))
-    instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, keys)
-    job = defs.resolve_job_def("ingest_inbound_files")
-    resources = {
-        WAREHOUSE_KEY: warehouse_resource(paths.warehouse),
-        INBOX_KEY: InboxResource(path=str(paths.inbox)),
-    }
+    inbox = InboxResource(path=str(paths.inbox))
+    resources = {WAREHOUSE_KEY: warehouse_resource(paths.warehouse), INBOX_KEY: inbox}
     # The summary reports failures; the full event logs are in the UI (`make dev`).
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     outcomes = []
     for path, key in files:
+        try:
+            kind = inbox.submission(path).kind
+        except NotASubmission as exc:
+            outcomes.append(
+                FileOutcome(
+                    file_name=path.name,
+                    partition_key=key,
+                    run_id="",
+                    success=False,
+                    status="refused",
+                    error=str(exc),
+                )
+            )
+            continue
+        register_file_partition(instance, kind, key)
+        job = defs.resolve_job_def(ingest_job_name(kind))
         result = job.execute_in_process(
             run_config=quiet,
             instance=instance,

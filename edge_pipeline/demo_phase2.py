@@ -76,8 +76,11 @@ def run_phase2(
     benefit_year: int,
 ) -> tuple[Phase2Outcome, int]:
     """``phase2_scoring``, the simulated answer, then ``phase2_reported`` for the year."""
+    from edge_pipeline.defs.reference.partitions import register_benefit_year
+
     key = str(benefit_year)
     outcome = Phase2Outcome(benefit_year)
+    register_benefit_year(instance, benefit_year)
     result = run_job(instance, "phase2_scoring", resources, key)
     meta = materialization_metadata(result)
     outcome.selection = meta.get("ra_claim_selection", {})

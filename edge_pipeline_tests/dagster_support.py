@@ -19,7 +19,10 @@ import pytest
 
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.automation.outbox import outbox_sensor
-from edge_pipeline.defs.inbound.resources import InboxResource
+from edge_pipeline.defs.inbound.jobs import ingest_job_name
+from edge_pipeline.defs.inbound.partitions import register_file_partition
+from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
+from edge_pipeline.defs.reference.partitions import benefit_years, register_benefit_year
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
 from edge_pipeline.defs.report_files import OutboxResource, ShadowReportsResource
 from edge_pipeline.defs.resources import WarehouseResource
@@ -44,9 +47,36 @@ def resources(
 def run(
     job: str, instance: dg.DagsterInstance, res: dict, key: str | None = None
 ) -> dg.ExecuteInProcessResult:
-    """Run ``job`` (partition ``key``) on ``instance``; a failure is returned, not raised."""
-    return defs.resolve_job_def(job).execute_in_process(
+    """Run ``job`` (partition ``key``) on ``instance``; a failure is returned, not raised.
+
+    A benefit-year job's year is registered first, as the sensor that requests it would
+    (``benefit_years`` is dynamic)."""
+    job_def = defs.resolve_job_def(job)
+    if key is not None and job_def.partitions_def == benefit_years:
+        register_benefit_year(instance, key)
+    return job_def.execute_in_process(
         instance=instance, partition_key=key, resources=res, raise_on_error=False
+    )
+
+
+def ingest(
+    instance: dg.DagsterInstance,
+    res: dict,
+    key: str,
+    tags: dict[str, str] | None = None,
+    *,
+    kind: str | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Register partition ``key`` of its file's type (``register_file_partition``, as the
+    sensor does) and run that type's ingest job; ``kind`` when the inbox has no such file.
+    A failure is returned, not raised."""
+    if kind is None:
+        inbox: InboxResource = res["inbox"]
+        path = inbox.find_file(key, (tags or {}).get(INBOX_FILE_TAG))
+        kind = inbox.submission(path).kind
+    register_file_partition(instance, kind, key)
+    return defs.resolve_job_def(ingest_job_name(kind)).execute_in_process(
+        instance=instance, partition_key=key, resources=res, tags=tags, raise_on_error=False
     )
 
 

@@ -21,13 +21,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_support import query
+from dagster_support import ingest, query
 
 from edge_pipeline.definitions import defs
-from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
 from edge_pipeline.defs.metadata import GROUPS, mask, preview, table_metadata
 from edge_pipeline.defs.phase2.resources import TransferSettingsResource
+from edge_pipeline.defs.reference.partitions import register_benefit_year
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
 from edge_pipeline.defs.report_files import OutboxResource, ShadowReportsResource
 from edge_pipeline.defs.resources import WarehouseResource
@@ -180,16 +180,19 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Materiali
         results.append(result)
         logs.extend(entry.user_message for entry in instance.all_logs(result.run_id))
 
+    refused = inbox / "refused.xml"  # not a submission: recorded, no partition
+    refused.write_bytes(b"<?xml version='1.0'?><notAnEdgeFile/>")
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, list(files))
         for key, (_, name) in files.items():
-            run("ingest_inbound_files", key, {INBOX_FILE_TAG: name})
+            results.append(ingest(instance, res, key, {INBOX_FILE_TAG: name}))
+        run("record_refused_inbound_file", None, {INBOX_FILE_TAG: refused.name})
         run("refresh_reference_tables")
         for key in files:
             run("phase1_shadow", key)
         _aged_copy(shadow, outbox / "edge")  # the simulated EDGE server answers every file
         for key in files:
             run("phase1_reported", key)
+        register_benefit_year(instance, YEAR)
         run("phase2_scoring", YEAR)
         _aged_copy(shadow / "phase2", outbox / "ra")
         run("phase2_reported", YEAR)

@@ -20,6 +20,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dagster._core.events import StepMaterializationData
+from dagster_support import ingest as ingest_file
 
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.automation.inbox import InboxCursor, inbox_sensor
@@ -34,6 +36,10 @@ from edge_pipeline.defs.automation.schedules import (
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
 from edge_pipeline.defs.phase1.shadow import BENEFIT_YEARS_KEY
+from edge_pipeline.defs.reference.partitions import (
+    BENEFIT_YEARS_PARTITIONS_NAME,
+    register_benefit_year,
+)
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
 from edge_pipeline.defs.report_files import OutboxResource, ShadowReportsResource
 from edge_pipeline.defs.resources import WarehouseResource
@@ -91,9 +97,8 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
         "shadow_reports": ShadowReportsResource(path=str(root / "shadow_reports")),
     }
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, list(keys))
         ingest = {
-            key: run(instance, "ingest_inbound_files", key, res, {INBOX_FILE_TAG: name})
+            key: ingest_file(instance, res, key, {INBOX_FILE_TAG: name})
             for key, name in keys.items()
         }
         assert all(r.success for r in ingest.values())
@@ -166,8 +171,7 @@ def test_a_succeeded_ingest_run_requests_phase1_shadow_for_its_partition(chain: 
 
 
 def test_a_failed_ingest_run_requests_nothing(chain: Chain) -> None:
-    chain.instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, ["NOSUCHFILE01"])
-    failed = run(chain, "ingest_inbound_files", "NOSUCHFILE01", chain.resources)
+    failed = ingest_file(chain.instance, chain.resources, "NOSUCHFILE01", kind="esmcs")
     assert not failed.success
     context = status_context(PHASE1_AFTER_INGEST, chain.instance, failed)
     assert not requests_of(phase1_after_ingest(context))
@@ -175,12 +179,8 @@ def test_a_failed_ingest_run_requests_nothing(chain: Chain) -> None:
 
 def test_a_demo_run_is_left_to_the_demo(chain: Chain) -> None:
     key, name = next(iter(chain.keys.items()))
-    demo = run(
-        chain,
-        "ingest_inbound_files",
-        key,
-        chain.resources,
-        {INBOX_FILE_TAG: name, LAUNCHED_BY_TAG: "demo"},
+    demo = ingest_file(
+        chain.instance, chain.resources, key, {INBOX_FILE_TAG: name, LAUNCHED_BY_TAG: "demo"}
     )
     assert demo.success
     assert not requests_of(phase1_after_ingest(status_context("x", chain.instance, demo)))
@@ -210,6 +210,51 @@ def test_a_succeeded_phase1_run_requests_phase2_scoring_for_its_benefit_year(
         assert request.tags[TRIGGERED_BY_TAG] == result.run_id
 
 
+def test_a_benefit_year_becomes_a_partition_when_it_first_gets_data() -> None:
+    with dg.instance_for_test() as instance:
+        job = defs.resolve_job_def("phase1_shadow")
+        shadow_run = instance.create_run_for_job(
+            job, status=dg.DagsterRunStatus.SUCCESS, tags={"dagster/partition": "F1"}
+        )
+        instance.store_event(_materialization(shadow_run, [2025, 1999]))
+        context = dg.build_run_status_sensor_context(
+            sensor_name=PHASE2_AFTER_PHASE1,
+            dagster_event=_success_event(shadow_run),
+            dagster_instance=instance,
+            dagster_run=shadow_run,
+        )
+        result = phase2_after_phase1(context)
+        assert [r.partition_key for r in result.run_requests] == ["2025"]  # 1999: unsupported
+        (added,) = result.dynamic_partitions_requests
+        assert added.partitions_def_name == BENEFIT_YEARS_PARTITIONS_NAME
+        assert list(added.partition_keys) == ["2025"]
+        register_benefit_year(instance, 2025)  # as the daemon applies it
+        assert not phase2_after_phase1(context).dynamic_partitions_requests
+        with pytest.raises(ValueError):
+            register_benefit_year(instance, 1999)
+
+
+def _materialization(run: dg.DagsterRun, years: list[int]) -> dg.EventLogEntry:
+    """A ``shadow_phase1`` materialization in ``run``'s own event log."""
+    event = dg.DagsterEvent(
+        event_type_value=dg.DagsterEventType.ASSET_MATERIALIZATION.value,
+        job_name=run.job_name,
+        event_specific_data=StepMaterializationData(
+            dg.AssetMaterialization(
+                "shadow_phase1", partition="F1", metadata={"benefit_years": years}
+            )
+        ),
+    )
+    return dg.EventLogEntry(
+        error_info=None,
+        level="debug",
+        user_message="",
+        run_id=run.run_id,
+        timestamp=time.time(),
+        dagster_event=event,
+    )
+
+
 def test_a_failed_phase1_run_requests_nothing(chain: Chain) -> None:
     failed = run(chain, "phase1_shadow", "NOSUCHFILE01", chain.resources)
     assert not failed.success
@@ -236,6 +281,9 @@ def test_a_year_with_a_scoring_run_waiting_is_not_requested_again() -> None:
             dagster_instance=instance,
             dagster_run=shadow_run,
         )
+        assert not requests_of(phase2_after_phase1(context))  # no metadata, no year registered
+        for year in ("2024", "2025"):
+            register_benefit_year(instance, year)
         requested = requests_of(phase2_after_phase1(context))
         assert {r.partition_key for r in requested} == {"2024", "2025"}  # no metadata: all
 
@@ -271,6 +319,7 @@ def test_the_nightly_schedules_request_every_reconciled_partition() -> None:
             instance.report_runless_asset_event(
                 dg.AssetMaterialization("phase1_reconciliation", partition=key)
             )
+        register_benefit_year(instance, YEAR)
         instance.report_runless_asset_event(
             dg.AssetMaterialization("reported_ra_reports", partition=YEAR)
         )

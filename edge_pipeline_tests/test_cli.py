@@ -79,3 +79,56 @@ def test_validate_without_a_plan_registry_is_bad_input(tmp_path: Path, issuer: P
     done = run("validate", str(lonely), "--warehouse", str(tmp_path / "w"), "--out", str(tmp_path))
     assert done.returncode == 2
     assert "plan_registry.csv" in done.stderr
+
+
+def test_partitions_list_and_remove_a_bad_partition(tmp_path: Path, issuer: Path) -> None:
+    """``partitions remove`` deletes a file's partition from the Dagster instance at
+    ``$DAGSTER_HOME`` (its type's and ``inbound_files``), says what the warehouse still holds
+    of it, and ``--forget`` takes that out too."""
+    import dagster as dg
+
+    from edge_pipeline.defs.inbound.partitions import register_file_partition
+    from edge_pipeline.defs.resources import REPO_ROOT
+    from edge_pipeline.edge.readers.header import read_header
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
+    eses = next(p for p in issuer.glob("*.xml") if read_header(p).layout.name == "ESES")
+    key = read_header(eses).file_identifier
+    warehouse = tmp_path / "w.duckdb"
+    assert run("ingest", str(eses), "--warehouse", str(warehouse)).returncode == 0
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        register_file_partition(instance, "eses", key)
+        register_file_partition(instance, "esmcs", "OTHERFILE001")
+
+    env = {"DAGSTER_HOME": str(home)}
+    listed = run_cli("partitions", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert f"eses_files (1): {key}" in listed.stdout
+    assert "esmcs_files (1): OTHERFILE001" in listed.stdout
+    assert "benefit_years (0)" in listed.stdout
+
+    wrong = run_cli("partitions", "remove", "--kind", "esmcs", key, env=env)
+    assert wrong.returncode == 2 and "not an esmcs partition" in wrong.stderr
+
+    removed = run_cli("partitions", "remove", key, "--warehouse", str(warehouse), env=env)
+    assert removed.returncode == 0, removed.stderr
+    assert f"removed partition {key} from inbound_files, eses_files" in removed.stdout
+    assert "still holds 1 load attempt(s)" in removed.stdout
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_dynamic_partitions("eses_files") == []
+        assert instance.get_dynamic_partitions("inbound_files") == ["OTHERFILE001"]
+
+    again = run_cli("partitions", "remove", key, env=env)
+    assert again.returncode == 2 and "no inbound file partition" in again.stderr
+    forgot = run_cli(
+        "partitions", "remove", key, "--warehouse", str(warehouse), "--forget", env=env
+    )
+    assert forgot.returncode == 0, forgot.stderr
+    assert f"forgot {key}: 1 load attempt(s)" in forgot.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM enrollee").fetchone() == (0,)
+
+    nowhere = run_cli("partitions", "list", env={"DAGSTER_HOME": str(tmp_path / "none")})
+    assert nowhere.returncode == 2 and "no Dagster instance" in nowhere.stderr

@@ -15,19 +15,30 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
+from dagster_support import ingest as ingest_file
 from dagster_support import query
 
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.domain import Domain
-from edge_pipeline.defs.inbound.assets import BY_LAYOUT, SUBMISSION_FILE, TABLE_GROUP_ASSETS
-from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
+from edge_pipeline.defs.inbound.assets import (
+    BY_LAYOUT,
+    REFUSED_INBOUND_FILES,
+    SUBMISSION_FILE,
+    TABLE_GROUP_ASSETS,
+)
+from edge_pipeline.defs.inbound.jobs import ingest_job_name
+from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME, file_partitions
+from edge_pipeline.defs.inbound.resources import (
+    INBOX_FILE_TAG,
+    REFUSAL_TAG,
+    InboxResource,
+    NotASubmission,
+)
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, REPO_ROOT, WarehouseResource
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth.generate import generate_issuer
 from edge_pipeline.edge.warehouse.schema import TABLES
 
-JOB = "ingest_inbound_files"
 GROUP_KEYS = {dg.AssetKey(group.key) for group in TABLE_GROUP_ASSETS}
 
 
@@ -50,25 +61,34 @@ def test_definitions_validate_with_the_dagster_cli(tmp_path: Path) -> None:
     assert "Validation successful for code location edge_pipeline" in done.stderr + done.stdout
 
 
-def test_inbound_assets_share_one_partitioning_pool_and_group() -> None:
+def test_each_landing_asset_is_partitioned_by_its_own_file_type() -> None:
     graph = defs.resolve_asset_graph()
     ingest = defs.resolve_assets_def(SUBMISSION_FILE)
     assert ingest.node_def.name == "ingest_inbound_file"
-    assert ingest.keys == {SUBMISSION_FILE, *GROUP_KEYS}
+    assert ingest.keys == {SUBMISSION_FILE, REFUSED_INBOUND_FILES, *GROUP_KEYS}
     assert ingest.can_subset
     assert ingest.op.pool == DUCKDB_WRITER_POOL
     for key in ingest.keys:
-        node = graph.get(key)
-        assert node.group_name == "inbound"
-        assert node.partitions_def.name == INBOUND_FILES_PARTITIONS_NAME
+        assert graph.get(key).group_name == "inbound"
+    for key in (SUBMISSION_FILE, REFUSED_INBOUND_FILES):  # tables every file appends to
+        assert graph.get(key).partitions_def is None
+    for group in TABLE_GROUP_ASSETS:
+        node = graph.get(dg.AssetKey(group.key))
+        assert node.partitions_def.name == f"{group.kind}_files"
         assert dg.AssetKey("inbox_xml_file") in node.parent_keys
         assert node.metadata["dagster/column_schema"].columns
-    job = defs.resolve_job_def(JOB)
-    assert job.partitions_def.name == INBOUND_FILES_PARTITIONS_NAME
+        job = defs.resolve_job_def(ingest_job_name(group.kind))
+        assert job.partitions_def.name == f"{group.kind}_files"
+    assert graph.get(dg.AssetKey("inbox_xml_file")).partitions_def.name == (
+        INBOUND_FILES_PARTITIONS_NAME
+    )
     sensor = defs.resolve_sensor_def("inbox_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds >= 10
-    assert sensor.job_name == JOB
+    assert {job.name for job in sensor.jobs} == {
+        *(ingest_job_name(group.kind) for group in TABLE_GROUP_ASSETS),
+        "record_refused_inbound_file",
+    }
 
 
 def test_a_domain_applies_its_group_owners_tags_and_pool_to_every_asset() -> None:
@@ -147,15 +167,10 @@ def env(tmp_path: Path, issuer: dict[str, Path]) -> Iterator[dict]:
         }
 
 
-def ingest(env: dict, key: str, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
-    env["instance"].add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, [key])
-    return defs.resolve_job_def(JOB).execute_in_process(
-        instance=env["instance"],
-        partition_key=key,
-        resources=env["resources"],
-        tags=tags or {},
-        raise_on_error=False,
-    )
+def ingest(
+    env: dict, key: str, tags: dict[str, str] | None = None, kind: str | None = None
+) -> dg.ExecuteInProcessResult:
+    return ingest_file(env["instance"], env["resources"], key, tags, kind=kind)
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, dict]:
@@ -230,11 +245,38 @@ def test_identical_redelivery_changes_nothing(env: dict, issuer: dict) -> None:
     assert query(env["warehouse"], "SELECT count(*) FROM submission_file")[0][0] == files_before
 
 
-def test_bad_xml_fails_the_run_and_is_recorded(env: dict) -> None:
+def test_a_refused_file_is_recorded_without_a_partition(env: dict) -> None:
     bad = env["inbox"] / "broken.xml"
     bad.write_text("<not-edge><unclosed></not-edge>")
-    key = env["resources"]["inbox"].partition_key_for(bad)
-    assert key == "broken.xml"  # no header: keyed by file name
+    with pytest.raises(NotASubmission):
+        env["resources"]["inbox"].submission(bad)
+
+    result = defs.resolve_job_def("record_refused_inbound_file").execute_in_process(
+        instance=env["instance"],
+        resources=env["resources"],
+        tags={INBOX_FILE_TAG: bad.name, REFUSAL_TAG: "header unreadable"},
+    )
+    assert result.success
+    events = materialized(result)
+    assert set(events) == {SUBMISSION_FILE, REFUSED_INBOUND_FILES}
+    refused = events[REFUSED_INBOUND_FILES]
+    assert refused["status"] == "refused"
+    assert refused["file_name"] == "broken.xml"
+    assert refused["reason"] == "header unreadable"
+    rows = query(
+        env["warehouse"], "SELECT status, error FROM submission_file WHERE file_name = 'broken.xml'"
+    )
+    assert len(rows) == 1
+    assert rows[0][0] == "refused"
+    assert "broken.xml" in rows[0][1] and "header unreadable" in rows[0][1]
+    assert not any(file_partitions(env["instance"]).values())  # no partition of any type
+
+
+def test_a_failed_load_fails_the_run_and_is_recorded(env: dict, issuer: dict) -> None:
+    source = issuer["ESMCS"]
+    key = read_header(source).file_identifier
+    broken = env["inbox"] / source.name
+    broken.write_bytes(source.read_bytes()[: source.stat().st_size // 2])  # header intact
 
     result = ingest(env, key)
     assert not result.success
@@ -242,13 +284,10 @@ def test_bad_xml_fails_the_run_and_is_recorded(env: dict) -> None:
     assert set(events) == {SUBMISSION_FILE}
     assert events[SUBMISSION_FILE]["status"] == "failed"
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert "broken.xml" in failure.step_failure_data.error.message
-    rows = query(
-        env["warehouse"], "SELECT status, error FROM submission_file WHERE file_name = 'broken.xml'"
-    )
-    assert len(rows) == 1
-    assert rows[0][0] == "failed"
-    assert "broken.xml" in rows[0][1]
+    assert source.name in failure.step_failure_data.error.message
+    assert query(
+        env["warehouse"], "SELECT status FROM submission_file WHERE file_identifier = ?", [key]
+    ) == [("failed",)]
 
 
 def test_reused_file_identifier_is_refused_and_fails(env: dict, issuer: dict) -> None:
@@ -269,7 +308,7 @@ def test_reused_file_identifier_is_refused_and_fails(env: dict, issuer: dict) ->
 
 
 def test_missing_file_fails_with_a_clear_message(env: dict) -> None:
-    result = ingest(env, "NOSUCHFILE01")
+    result = ingest(env, "NOSUCHFILE01", kind="esmcs")
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "NOSUCHFILE01" in failure.step_failure_data.error.message

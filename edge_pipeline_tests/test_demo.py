@@ -13,6 +13,12 @@ import dagster as dg
 import duckdb
 import pytest
 
+from edge_pipeline.defs.automation.inbox import inbox_sensor
+from edge_pipeline.defs.automation.outbox import outbox_sensor
+from edge_pipeline.defs.inbound.jobs import ingest_job_name
+from edge_pipeline.defs.inbound.partitions import FILE_KINDS
+from edge_pipeline.defs.inbound.resources import InboxResource
+from edge_pipeline.defs.report_files import OutboxResource
 from edge_pipeline.demo import DEMO_FILES_RECORD, run_demo
 
 
@@ -98,7 +104,7 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
     with dg.DagsterInstance.get() as instance:
         for job, count in (
-            ("ingest_inbound_files", 12),
+            *((ingest_job_name(kind), 3) for kind in FILE_KINDS),  # one file of each type
             ("refresh_reference_tables", 3),
             ("phase1_shadow", 12),
             ("phase1_reported", 12),
@@ -107,5 +113,20 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
             assert len(runs) == count, job
             assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs), job
         assert len(instance.get_dynamic_partitions("inbound_files")) == 4
+        for kind in FILE_KINDS:  # eses_enrollment shows the ESES file only, and so on
+            assert len(instance.get_dynamic_partitions(f"{kind}_files")) == 1, kind
+        assert instance.get_dynamic_partitions("benefit_years") == ["2025"]  # the year with data
+
+        # the first `make dev` after the demo: fresh sensors request nothing the demo loaded
+        inbox = dg.build_sensor_context(
+            instance=instance,
+            resources={"inbox": InboxResource(path=str(data / "inbox"), settle_seconds=0)},
+        )
+        assert not inbox_sensor(inbox).run_requests
+        outbox = dg.build_sensor_context(
+            instance=instance,
+            resources={"outbox": OutboxResource(path=str(data / "outbox"), settle_seconds=0)},
+        )
+        assert not outbox_sensor(outbox).run_requests
     assert user_file.read_text() == "left alone"
     assert user_report.read_text() == "left alone"

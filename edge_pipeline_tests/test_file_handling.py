@@ -40,7 +40,10 @@ from edge_pipeline.base import file_registry as file_loads
 from edge_pipeline.base.warehouse.connection import connect
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.automation.inbox import inbox_sensor
-from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
+from edge_pipeline.defs.inbound.jobs import ingest_job_name
+from edge_pipeline.defs.inbound.partitions import (
+    register_file_partition,
+)
 from edge_pipeline.defs.inbound.resources import InboxResource
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.outbound import load as outbound_load
@@ -478,8 +481,8 @@ def test_the_ingest_asset_does_not_lock_the_warehouse_while_hashing(
     monkeypatch.setattr(file_loads, "file_digests", probe_then_hash)
     key = read_header(issuer["E"]).file_identifier
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, [key])
-        result = defs.resolve_job_def("ingest_inbound_files").execute_in_process(
+        register_file_partition(instance, "eses", key)
+        result = defs.resolve_job_def(ingest_job_name("eses")).execute_in_process(
             instance=instance,
             partition_key=key,
             resources={
@@ -582,8 +585,8 @@ def _aged(path: Path) -> None:
 def test_an_inbox_symlink_and_fifo_are_refused_and_recorded_not_followed(
     tmp_path: Path, folder: Path, issuer: dict, instance: dg.DagsterInstance
 ) -> None:
-    """The sensor requests a run for each (keyed by name: their headers are not read through
-    them) without hanging; each run records the refusal and fails."""
+    """The sensor requests a refusal run for each (no partition: their headers are not read
+    through them) without hanging; each run records the refusal."""
     outside = tmp_path / "outside.xml"
     outside.write_bytes(with_file_identifier(issuer["E"].read_bytes(), "OUTSIDE00002"))
     link = folder / "0-link.xml"
@@ -594,25 +597,27 @@ def test_an_inbox_symlink_and_fifo_are_refused_and_recorded_not_followed(
     inbox = InboxResource(path=str(folder), settle_seconds=5)
     context = dg.build_sensor_context(instance=instance, resources={"inbox": inbox})
     tick = run_with_timeout(QUICK, lambda: inbox_sensor(context))
-    keys = {r.tags["edge/inbox_file"]: r.partition_key for r in tick.run_requests}
-    assert keys[link.name] == link.name and keys[fifo.name] == fifo.name
-    assert "OUTSIDE00002" not in keys.values()
+    jobs = {r.tags["edge/inbox_file"]: (r.job_name, r.partition_key) for r in tick.run_requests}
+    refusal = ("record_refused_inbound_file", None)
+    assert jobs[link.name] == refusal and jobs[fifo.name] == refusal
+    assert "OUTSIDE00002" not in {key for _, key in jobs.values()}
     warehouse = tmp_path / "w.duckdb"
     resources = {"warehouse": WarehouseResource(database=str(warehouse)), "inbox": inbox}
     for name in (link.name, fifo.name):
-        instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, [name])
         run = run_with_timeout(
             QUICK * 2,
-            lambda name=name: defs.resolve_job_def("ingest_inbound_files").execute_in_process(
-                instance=instance, partition_key=name, resources=resources, raise_on_error=False
+            lambda name=name: defs.resolve_job_def(
+                "record_refused_inbound_file"
+            ).execute_in_process(
+                instance=instance,
+                resources=resources,
+                tags={"edge/inbox_file": name, "edge/refusal": "header unreadable"},
             ),
         )
-        assert not run.success
-        failure = next(e for e in run.all_events if e.is_step_failure)
-        message = failure.step_failure_data.error.message
-        assert f"{name} not loaded (failed)" in message, message
-    assert_refused(warehouse, link.name, "symbolic link")
-    assert_refused(warehouse, fifo.name, "FIFO")
+        assert run.success
+    for name, reason in ((link.name, "symbolic link"), (fifo.name, "FIFO")):
+        status, error, _ = registry(warehouse)[name]
+        assert status == "refused" and name in error and reason in error, error
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM enrollee").fetchall() == [(0,)]
 

@@ -13,8 +13,13 @@ import duckdb
 import pytest
 
 from edge_pipeline.defs.automation.inbox import inbox_sensor
-from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
+from edge_pipeline.defs.inbound.jobs import ingest_job_name, record_refused_inbound_file
+from edge_pipeline.defs.inbound.partitions import (
+    INBOUND_FILES_PARTITIONS_NAME,
+    file_partitions_def,
+    register_file_partition,
+)
+from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, REFUSAL_TAG, InboxResource
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth.generate import generate_issuer
 
@@ -57,7 +62,19 @@ def tick(instance: dg.DagsterInstance, folder: Path, cursor: str | None = None) 
 
 
 def added_keys(result: dg.SensorResult) -> list[str]:
-    return [k for r in result.dynamic_partitions_requests or [] for k in r.partition_keys]
+    """The keys the tick registers in ``inbound_files`` (each also in its type's definition)."""
+    return [
+        k
+        for r in result.dynamic_partitions_requests or []
+        if r.partitions_def_name == INBOUND_FILES_PARTITIONS_NAME
+        for k in r.partition_keys
+    ]
+
+
+def apply(instance: dg.DagsterInstance, result: dg.SensorResult) -> None:
+    """Add the tick's partitions to ``instance``, as the daemon does."""
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
 
 
 def test_complete_files_become_partitions_and_runs(
@@ -67,14 +84,17 @@ def test_complete_files_become_partitions_and_runs(
     result = tick(instance, inbox)
 
     assert sorted(added_keys(result)) == sorted(expected)
-    assert all(
-        r.partitions_def_name == INBOUND_FILES_PARTITIONS_NAME
-        for r in result.dynamic_partitions_requests
-    )
     runs = {r.partition_key: r for r in result.run_requests}
     assert set(runs) == set(expected)
+    by_definition = {
+        r.partitions_def_name: list(r.partition_keys) for r in result.dynamic_partitions_requests
+    }
     for key, request in runs.items():
         path = inbox / expected[key]
+        kind = read_header(path).layout.name.lower()
+        # each file is a partition of its own type only (and of inbound_files, for Phase 1)
+        assert by_definition[file_partitions_def(kind).name] == [key]
+        assert request.job_name == ingest_job_name(kind)
         stat = path.stat()
         assert request.run_key == f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}"
         assert request.tags[INBOX_FILE_TAG] == path.name
@@ -85,7 +105,7 @@ def test_a_second_tick_without_changes_yields_nothing(
     instance: dg.DagsterInstance, inbox: Path
 ) -> None:
     first = tick(instance, inbox)
-    instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, added_keys(first))
+    apply(instance, first)
     second = tick(instance, inbox, first.cursor)
     assert not second.run_requests
     assert not second.dynamic_partitions_requests
@@ -114,7 +134,7 @@ def test_a_replaced_file_runs_again_with_a_new_run_key(
     instance: dg.DagsterInstance, inbox: Path
 ) -> None:
     first = tick(instance, inbox)
-    instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, added_keys(first))
+    apply(instance, first)
     replaced = next(iter(sorted(inbox.glob("*.xml"))))
     replaced.write_bytes(replaced.read_bytes() + b"\n")
     age(replaced, 30)
@@ -124,17 +144,60 @@ def test_a_replaced_file_runs_again_with_a_new_run_key(
     assert not second.dynamic_partitions_requests  # the partition already exists
 
 
-def test_an_unreadable_file_is_keyed_by_its_name(
-    instance: dg.DagsterInstance, tmp_path: Path
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\x00 not xml at all", "header unreadable"),
+        (b"<?xml version='1.0'?><notAnEdgeFile/>", "header unreadable"),
+    ],
+)
+def test_a_file_that_is_not_a_submission_gets_no_partition_but_a_refusal_run(
+    instance: dg.DagsterInstance, tmp_path: Path, content: bytes, reason: str
 ) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
     bad = folder / "garbage.xml"
-    bad.write_bytes(b"\x00 not xml at all")
+    bad.write_bytes(content)
     age(bad)
     result = tick(instance, folder)
-    assert added_keys(result) == ["garbage.xml"]
-    assert [r.partition_key for r in result.run_requests] == ["garbage.xml"]
+    assert not result.dynamic_partitions_requests
+    (request,) = result.run_requests
+    assert request.job_name == record_refused_inbound_file.name
+    assert request.partition_key is None
+    assert request.tags[INBOX_FILE_TAG] == "garbage.xml"
+    assert reason in request.tags[REFUSAL_TAG]
+    # refused once per file version: the next tick asks nothing
+    assert not tick(instance, folder, result.cursor).run_requests
+
+
+def test_a_file_identifier_dagster_refuses_gets_no_partition(
+    instance: dg.DagsterInstance, tmp_path: Path, generated: list[Path]
+) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    source = generated[0]
+    identifier = read_header(source).file_identifier
+    bad = folder / source.name
+    bad.write_bytes(source.read_bytes().replace(identifier.encode(), b"A...B", 1))
+    age(bad)
+    result = tick(instance, folder)
+    assert not result.dynamic_partitions_requests
+    (request,) = result.run_requests
+    assert request.job_name == record_refused_inbound_file.name
+    assert "partition key" in request.tags[REFUSAL_TAG]
+
+
+def test_register_file_partition_puts_a_file_in_its_type_and_inbound_files() -> None:
+    with dg.instance_for_test() as instance:
+        register_file_partition(instance, "eses", "E1")
+        register_file_partition(instance, "eses", "E1")  # idempotent
+        assert instance.get_dynamic_partitions("eses_files") == ["E1"]
+        assert instance.get_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME) == ["E1"]
+        assert instance.get_dynamic_partitions("esmcs_files") == []
+        with pytest.raises(ValueError):
+            register_file_partition(instance, "eses", "bad\tkey")
+        with pytest.raises(ValueError):
+            register_file_partition(instance, "nokind", "E2")
 
 
 def test_the_sensor_never_opens_duckdb(

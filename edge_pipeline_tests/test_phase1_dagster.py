@@ -16,7 +16,17 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_support import age, checks, forbid_duckdb, materialized, query, resources, run, tick
+from dagster_support import (
+    age,
+    checks,
+    forbid_duckdb,
+    ingest,
+    materialized,
+    query,
+    resources,
+    run,
+    tick,
+)
 from phase1_support import (
     NO_SUCH_RECORD,
     Issuer,
@@ -72,9 +82,8 @@ def shadowed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shadowed]:
     warehouse = root / "warehouse.duckdb"
     res = resources(root, issuer.folder, warehouse, root / "outbox", root / "shadow_reports")
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, keys)
         for key in keys:
-            assert run("ingest_inbound_files", instance, res, key).success, key
+            assert ingest(instance, res, key).success, key
         reference = run("refresh_reference_tables", instance, res)
         assert reference.success
         shadow = {key: run("phase1_shadow", instance, res, key) for key in keys}
@@ -280,6 +289,30 @@ def test_consistent_reports_reconcile_without_differences(
         reported_env["warehouse"],
         "SELECT count(*), sum(differences) FROM phase1_reconciliation_file",
     ) == [(len(shadowed.keys), 0)]
+
+
+def test_a_fresh_outbox_cursor_skips_reports_the_instance_shows_loaded(
+    shadowed: Shadowed, reported_env: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first ``make dev`` after ``make demo``: the reports the demo loaded are not
+    requested again (same path, mtime and size as the reported assets recorded); a changed one
+    is."""
+    instance, outbox = reported_env["instance"], reported_env["outbox"]
+    keys = shadowed.keys[:2]
+    dropped = drop_reports(shadowed, outbox, keys)
+    loaded = run("phase1_reported", instance, reported_env["resources"], keys[0])
+    assert loaded.success
+    assert len(materialized(loaded)["reported_esfar"]["outbox_signatures"]) == 1
+    forbid_duckdb(monkeypatch)
+
+    fresh = tick(instance, outbox)  # no cursor
+    assert [r.partition_key for r in fresh.run_requests] == [keys[1]]
+
+    changed = dropped[keys[0]][0]
+    changed.write_bytes(changed.read_bytes() + b"\n")
+    age(changed, 30)
+    again = tick(instance, outbox)
+    assert sorted(r.partition_key for r in again.run_requests) == sorted(keys)
 
 
 def test_a_tampered_report_fails_shadow_matches_reported_with_the_rows(

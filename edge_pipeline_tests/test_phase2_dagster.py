@@ -20,7 +20,17 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 import pytest
-from dagster_support import age, checks, forbid_duckdb, materialized, query, resources, run, tick
+from dagster_support import (
+    age,
+    checks,
+    forbid_duckdb,
+    ingest,
+    materialized,
+    query,
+    resources,
+    run,
+    tick,
+)
 from phase2_support import (
     ENROLLEES,
     ERROR_RATE,
@@ -91,9 +101,8 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scored]:
     shadow_reports = root / "shadow_reports"
     res = resources(root, synthetic, warehouse, root / "outbox", shadow_reports)
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, keys)
         for key in keys:
-            assert run("ingest_inbound_files", instance, res, key).success, key
+            assert ingest(instance, res, key).success, key
         assert run("refresh_reference_tables", instance, res).success
         for key in keys:
             assert run("phase1_shadow", instance, res, key).success, key
@@ -159,8 +168,7 @@ def test_phase2_definitions_groups_partitions_lineage_checks_and_jobs() -> None:
     for name, group in groups.items():
         node = graph.get(dg.AssetKey(name))
         assert node.group_name == group, name
-        assert node.partitions_def == benefit_years, name
-        assert node.partitions_def.get_partition_keys() == ["2024", "2025"], name
+        assert node.partitions_def == benefit_years, name  # dynamic: years with data only
         if name != "outbox_ra_report":
             assert defs.resolve_assets_def(name).op.pool == DUCKDB_WRITER_POOL, name
     assert not graph.get(dg.AssetKey("outbox_ra_report")).is_materializable  # EDGE's, external
@@ -367,11 +375,13 @@ def test_outbox_sensor_routes_ra_reports_to_phase2_reported_by_benefit_year(
         phase1 = requests["phase1_reported"]
         assert phase1.partition_key == phase1_key
         assert phase1.tags[OUTBOX_REPORTS_TAG] == "3"
-        # only inbound files become dynamic partitions; benefit years are static
-        added = [k for r in first.dynamic_partitions_requests for k in r.partition_keys]
-        assert added == [phase1_key]
-
-        instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, added)
+        # the inbound file and the year with data become partitions (as the daemon applies)
+        added = {
+            r.partitions_def_name: list(r.partition_keys) for r in first.dynamic_partitions_requests
+        }
+        assert added == {INBOUND_FILES_PARTITIONS_NAME: [phase1_key], "benefit_years": [KEY]}
+        for name, keys in added.items():
+            instance.add_dynamic_partitions(name, keys)
         second = tick(instance, outbox, first.cursor)
         assert not second.run_requests and second.skip_reason
 

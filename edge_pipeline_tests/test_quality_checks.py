@@ -47,7 +47,7 @@ from edge_pipeline.defs.reconciliation.checks import (
     TRANSFER_ELEMENTS_RECONCILE,
     UNLINKED_SUPPLEMENTAL_RECORDS_RECONCILE,
 )
-from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.reference.partitions import benefit_years, register_benefit_year
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WAREHOUSE_KEY, WarehouseResource
 from edge_pipeline.edge.layouts import ESMCS
 from edge_pipeline.edge.outbound import load_outbound_file
@@ -675,10 +675,11 @@ def test_a_failing_blocking_check_stops_downstream_and_metadata_has_no_member_da
     members = [m for (m,) in _rows(con, "SELECT DISTINCT insured_member_identifier FROM enrollee")]
     con.close()  # the checks open the warehouse themselves
     defs = _stub_defs(tmp_path / "w.duckdb")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), dg.instance_for_test() as instance:
         warnings.simplefilter("ignore", dg.PreviewWarning)
+        register_benefit_year(instance, YEAR)
         result = defs.resolve_job_def("reconcile").execute_in_process(
-            partition_key=str(YEAR), raise_on_error=False
+            instance=instance, partition_key=str(YEAR), raise_on_error=False
         )
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert {n: e.passed for n, e in evaluations.items()} == {

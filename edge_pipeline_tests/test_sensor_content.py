@@ -26,9 +26,8 @@ from outbound_support import VERIFIED_AT, Scenario, prepare
 from phase2_outbound_support import RUN, build_shadow
 
 from edge_pipeline.definitions import defs
-from edge_pipeline.defs.automation.inbox import inbox_sensor
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.inbound.resources import InboxResource
+from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
 from edge_pipeline.defs.report_files import OutboxResource
 from edge_pipeline.edge.outbound import write_phase1_reports, write_phase2_reports
 
@@ -76,12 +75,17 @@ def _bad(outbox: Path, name: str, content: bytes) -> Path:
 
 def _tick(sensor: str, resources: dict, cursor: str | None = None) -> SensorExecutionData:
     """One tick as the daemon evaluates it: every requested partition is resolved against the
-    instance, where the inbound file's partition exists (the inbox sensor registered it when
-    the file landed)."""
+    instance and the partitions the tick itself adds (the instance ref lets Dagster see those),
+    where the inbound file's partition exists (the inbox sensor registered it when the file
+    landed)."""
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, [PHASE1_KEY])
         context = dg.build_sensor_context(
-            instance=instance, cursor=cursor, definitions=defs, resources=resources
+            instance=instance,
+            instance_ref=instance.get_ref(),
+            cursor=cursor,
+            definitions=defs,
+            resources=resources,
         )
         with partition_loading_context(dynamic_partitions_store=instance):
             return defs.resolve_sensor_def(sensor).evaluate_tick(context)
@@ -228,11 +232,12 @@ def test_all_bad_reports_in_one_tick(reports: dict[str, list[Path]], tmp_path: P
     assert not _outbox_tick(outbox, first.cursor).run_requests
 
 
-def test_inbox_files_whose_identifier_dagster_refuses_are_keyed_by_name(
+def test_inbox_files_that_cannot_be_partitions_are_refused_by_name(
     reports: dict[str, list[Path]], tmp_path: Path, logs: Logs
 ) -> None:
-    """The inbox sensor takes partition keys from headers too: a key Dagster refuses falls back
-    to the file name; a file whose name cannot be a key either is skipped with its name."""
+    """The inbox sensor takes partition keys from headers too: a file whose fileIdentifier
+    Dagster refuses, or whose header is unreadable, gets no partition (it would fail the tick)
+    but a run recording it as refused, named in the log; the good file beside it goes on."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     text = reports["inbound"][0].read_text(encoding="utf-8")
@@ -246,14 +251,13 @@ def test_inbox_files_whose_identifier_dagster_refuses_are_keyed_by_name(
     hopeless = inbox / "a...b.xml"
     hopeless.write_text("not xml", encoding="utf-8")
     _age(inbox)
-    with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(
-            instance=instance,
-            resources={"inbox": InboxResource(path=str(inbox), settle_seconds=0)},
-        )
-        result = inbox_sensor(context)
-        added = [k for r in result.dynamic_partitions_requests for k in r.partition_keys]
-        instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, added)  # as the daemon
-    keys = {r.partition_key for r in result.run_requests}
-    assert keys == set(added) == {PHASE1_KEY, "dots.xml"}
-    assert "a...b.xml" in logs.text()
+    result = _tick("inbox_sensor", {"inbox": InboxResource(path=str(inbox), settle_seconds=0)})
+    added = {k for r in result.dynamic_partitions_requests for k in r.partition_keys}
+    assert added == {PHASE1_KEY}
+    refused = [r for r in result.run_requests if r.job_name == "record_refused_inbound_file"]
+    (ingest,) = [r for r in result.run_requests if r not in refused]
+    assert ingest.partition_key == PHASE1_KEY and ingest.job_name.startswith("ingest_")
+    assert {r.tags[INBOX_FILE_TAG] for r in refused} == {"dots.xml", "a...b.xml"}
+    assert all(r.partition_key is None for r in refused)
+    text = logs.text()
+    assert "a...b.xml" in text and "dots.xml" in text

@@ -5,7 +5,7 @@ own staging: XML files in ``data/inbox``, plan registry and code lists in ``data
 the real ``dagster-webserver`` is started over it (``browser_support.DagsterWebserver``).
 Through its GraphQL API the test registers the files' partitions (as the inbox sensor does) and
 launches the runs the sensors would request, in two batches of ``launchMultipleRuns``: an
-``ingest_inbound_files`` run per file with ``refresh_reference_tables``, then a
+``ingest_<type>_files`` run per file with ``refresh_reference_tables``, then a
 ``phase1_shadow`` run per file; the ``duckdb_writer`` pool (limit 1) serializes each batch's
 writes.  While they write:
 
@@ -185,7 +185,7 @@ def stage_issuer(root: Path) -> tuple[DemoPaths, list[tuple[Path, str]]]:
     stage_issuer_reference(paths.synthetic, paths.issuer)
     instance_settings(paths.dagster_home)
     inbox = InboxResource(path=str(paths.inbox))
-    files = [(path, inbox.partition_key_for(path)) for path in inbox.xml_files()]  # by name
+    files = [(path, inbox.submission(path).key) for path in inbox.xml_files()]
     assert [path.name.split(".")[1] for path, _ in files] == ["E", "M", "P", "S"], files
     return paths, files
 
@@ -477,25 +477,34 @@ def served(tmp_path: Path) -> Iterator[tuple[DagsterWebserver, DemoPaths, list, 
 
 
 def test_webserver_and_cli_readers_while_runs_write(served, tmp_path: Path):
-    from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-    from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG
+    from edge_pipeline.defs.inbound.jobs import ingest_job_name
+    from edge_pipeline.defs.inbound.partitions import (
+        file_partition_requests,
+    )
+    from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
 
     server, paths, files, reference = served
+    inbox = InboxResource(path=str(paths.inbox))
+    kinds = {key: inbox.submission(path).kind for path, key in files}
     warehouse = paths.warehouse
     assert not warehouse.exists()
     deadline = time.monotonic() + SCENARIO_TIMEOUT_SECONDS
     for _, key in files:  # what the inbox sensor does when a file lands
-        added = server.graphql(
-            _ADD_PARTITION,
-            {"repository": repository(), "name": INBOUND_FILES_PARTITIONS_NAME, "key": key},
-        )["addDynamicPartition"]
-        assert added["__typename"] == "AddDynamicPartitionSuccess", added
+        for request in file_partition_requests(kinds[key], [key]):
+            added = server.graphql(
+                _ADD_PARTITION,
+                {"repository": repository(), "name": request.partitions_def_name, "key": key},
+            )["addDynamicPartition"]
+            assert added["__typename"] == "AddDynamicPartitionSuccess", added
 
     # the four files land together and the reference tables are refreshed: five runs at once,
     # which the `duckdb_writer` pool serializes; then the four Phase 1 runs at once
     stages = [
         [
-            *(("ingest_inbound_files", key, {INBOX_FILE_TAG: path.name}) for path, key in files),
+            *(
+                (ingest_job_name(kinds[key]), key, {INBOX_FILE_TAG: path.name})
+                for path, key in files
+            ),
             ("refresh_reference_tables", None, {}),
         ],
         [("phase1_shadow", key, {}) for _, key in files],

@@ -116,6 +116,16 @@ class OutboxResource(dg.ConfigurableResource):
         """``path`` relative to the outbox (the sensor's cursor key)."""
         return path.relative_to(self.folder)
 
+    def signature(self, path: Path) -> str | None:
+        """``<path in the outbox>:<mtime_ns>:<size>``: one version of one report, as the outbox
+        sensor and the reported assets' ``outbox_signatures`` metadata name it; ``None`` when
+        the file is gone."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return f"{self.relative(path).as_posix()}:{stat.st_mtime_ns}:{stat.st_size}"
+
     def report(self, path: Path, warn: bool = True) -> OutboxReport | None:
         """What the report is and which inbound file it answers; ``None`` when its header cannot
         be read (it cannot be linked to any partition)."""
@@ -279,6 +289,24 @@ def load_metadata(results: list[OutboundLoadResult]) -> dict[str, object]:
     if errors:
         metadata["errors"] = "\n".join(errors)
     return metadata
+
+
+#: Metadata key of the reported assets' materializations: the outbox report versions
+#: (:meth:`OutboxResource.signature`) loaded successfully, read by the outbox sensor so that a
+#: report already loaded is not requested again (a fresh sensor after ``make demo``).
+OUTBOX_SIGNATURES_KEY = "outbox_signatures"
+
+
+def loaded_signatures(
+    outbox: OutboxResource, reports: list[OutboxReport], results: list[OutboundLoadResult]
+) -> dict[str, object]:
+    """The ``outbox_signatures`` metadata of a run that loaded ``reports`` with ``results``."""
+    signatures = [
+        outbox.signature(report.path)
+        for report, result in zip(reports, results, strict=True)
+        if result.ok
+    ]
+    return {OUTBOX_SIGNATURES_KEY: dg.MetadataValue.json(sorted(s for s in signatures if s))}
 
 
 def no_reports_failure(missing: str, outbox: OutboxResource, why: str, landing: int) -> dg.Failure:

@@ -3,8 +3,9 @@
 From a file landing in the inbox to the analyst report (each link RUNNING by default, so
 ``make dev`` starts them all):
 
-1. ``inbox_sensor`` (``inbox.py``): a complete inbox file -> ``ingest_inbound_files`` for its
-   partition (the file's ``fileIdentifier``);
+1. ``inbox_sensor`` (``inbox.py``): a complete inbox submission -> ``ingest_<type>_files`` for
+   its partition (the file's ``fileIdentifier``, in its type's partitions and ``inbound_files``);
+   a file that is not a submission -> ``record_refused_inbound_file``, and no partition;
 2. ``phase1_after_ingest`` (``phase1.py``): a succeeded ingest run -> ``phase1_shadow`` for the
    same partition;
 3. ``phase2_after_phase1`` (``phase2.py``): a succeeded ``phase1_shadow`` run ->

@@ -1,4 +1,11 @@
-"""Watch the inbox: register one partition per landed file and request its ingest run.
+"""Watch the inbox: register one partition per landed submission and request its ingest run.
+
+A submission is registered in its type's partitions (``eses_files`` ...) and in
+``inbound_files`` (``partitions.py``) and ingested by its type's job (``ingest_eses_files``
+...).  A file that is not a recognisable submission (header unreadable, unknown root element,
+no usable ``fileIdentifier``) gets no partition: the sensor requests a
+``record_refused_inbound_file`` run for it, which records the refusal in the warehouse and
+materializes ``refused_inbound_files`` with the file name and reason (the UI lists them there).
 
 The sensor reads file headers only and never opens DuckDB, so it cannot contend with a load
 for the warehouse lock.  Its cursor (JSON) remembers, per file name, the ``mtime:size``
@@ -10,9 +17,9 @@ signature already requested and the size seen on the last tick, so
   requested again: the run key is name + mtime + size;
 * a file the instance already loaded is not requested again when the cursor does not know it
   (a fresh sensor after ``make demo``, a reset cursor): when the partition's latest
-  ``submission_file`` materialization loaded this very file (same name, same ``mtime:size``
-  signature, status loaded or unchanged), the file is taken as requested.  That is an event-log
-  query of the Dagster instance, never DuckDB.
+  materialization of its type's landing asset (``eses_enrollment`` ...) loaded this very file
+  (same name, same ``mtime:size`` signature, status loaded or unchanged), the file is taken as
+  requested.  That is an event-log query of the Dagster instance, never DuckDB.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
@@ -24,13 +31,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from edge_pipeline.defs.inbound.assets import INBOX_SIGNATURE_KEY, SUBMISSION_FILE
-from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
-from edge_pipeline.defs.inbound.partitions import (
-    INBOUND_FILES_PARTITIONS_NAME,
-    valid_partition_key,
+from edge_pipeline.base.names import printable_name
+from edge_pipeline.defs.inbound.assets import BY_KIND, INBOX_SIGNATURE_KEY
+from edge_pipeline.defs.inbound.jobs import INBOUND_JOBS, INGEST_JOBS, record_refused_inbound_file
+from edge_pipeline.defs.inbound.partitions import file_partition_requests, file_partitions_def
+from edge_pipeline.defs.inbound.resources import (
+    INBOX_FILE_TAG,
+    REFUSAL_TAG,
+    InboxResource,
+    NotASubmission,
 )
-from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, InboxResource
 
 #: Bound one tick's work; files beyond it are picked up by the next tick.
 MAX_RUNS_PER_TICK = 100
@@ -65,31 +75,37 @@ class InboxCursor:
 
 #: Load statuses after which the same file version needs no new run.
 LOADED_STATUSES = frozenset({"loaded", "unchanged"})
+#: Longest refusal reason put in a run tag (the run's metadata has it in full).
+MAX_REASON_CHARS = 500
+
+
+def latest_metadata(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_key: str
+) -> dict[str, object] | None:
+    """The plain metadata values of the latest materialization of ``asset_key`` for
+    ``partition_key``, or ``None``.  Reads the instance's event log only, never DuckDB."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    metadata = records[0].asset_materialization.metadata
+    return {key: getattr(entry, "value", entry) for key, entry in metadata.items()}
 
 
 def already_ingested(
-    instance: dg.DagsterInstance, partition_key: str, file_name: str, signature: str
+    instance: dg.DagsterInstance, file_kind: str, partition_key: str, file_name: str, signature: str
 ) -> bool:
-    """Whether the partition's latest ``submission_file`` materialization loaded this file
-    version (name and ``mtime:size``), successfully.  Reads the instance's event log only."""
-    if not instance.has_dynamic_partition(INBOUND_FILES_PARTITIONS_NAME, partition_key):
+    """Whether the kind's landing asset was last materialized for the partition from this file
+    version (name and ``mtime:size``), successfully."""
+    if not instance.has_dynamic_partition(file_partitions_def(file_kind).name, partition_key):
         return False
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=SUBMISSION_FILE, asset_partitions=[partition_key]),
-        limit=1,
-    ).records
-    if not records or records[0].asset_materialization is None:
-        return False
-    metadata = records[0].asset_materialization.metadata
-
-    def value(key: str) -> object:
-        entry = metadata.get(key)
-        return getattr(entry, "value", entry)
-
+    metadata = latest_metadata(instance, dg.AssetKey(BY_KIND[file_kind].key), partition_key)
     return (
-        value("file_name") == file_name
-        and value(INBOX_SIGNATURE_KEY) == signature
-        and value("status") in LOADED_STATUSES
+        metadata is not None
+        and metadata.get("file_name") == file_name
+        and metadata.get(INBOX_SIGNATURE_KEY) == signature
+        and metadata.get("status") in LOADED_STATUSES
     )
 
 
@@ -98,14 +114,25 @@ def run_key(path: Path, mtime_ns: int, size: int) -> str:
     return f"{path.name}:{mtime_ns}:{size}"
 
 
+def refusal_request(path: Path, mtime_ns: int, size: int, reason: str) -> dg.RunRequest:
+    """The run recording a refused file (``record_refused_inbound_file``, no partition)."""
+    return dg.RunRequest(
+        run_key=f"refused:{run_key(path, mtime_ns, size)}",
+        job_name=record_refused_inbound_file.name,
+        tags={INBOX_FILE_TAG: path.name, REFUSAL_TAG: reason[:MAX_REASON_CHARS]},
+    )
+
+
 @dg.sensor(
     name="inbox_sensor",
-    job=ingest_inbound_files,
+    jobs=INBOUND_JOBS,
     minimum_interval_seconds=10,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Registers a partition (fileIdentifier) for every complete *.xml file in the inbox and "
-        "requests its ingest run; a replaced file (new mtime or size) is ingested again."
+        "Registers a partition (fileIdentifier) of its type (eses_files, ...) for every complete "
+        "*.xml submission in the inbox and requests its ingest run (ingest_<type>_files); a "
+        "replaced file (new mtime or size) is ingested again. A file that is not a recognisable "
+        "submission gets no partition: record_refused_inbound_file records it as refused."
     ),
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> dg.SensorResult:
@@ -113,9 +140,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
     previous = InboxCursor.parse(context.cursor)
     cursor = InboxCursor()
     now = time.time()
-    new_keys: list[str] = []
+    new_keys: dict[str, list[str]] = {}
     run_requests: list[dg.RunRequest] = []
-    waiting = loaded = 0
+    waiting = loaded = refused = 0
 
     for path in inbox.xml_files():
         try:
@@ -133,37 +160,35 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
             cursor.sizes[path.name] = stat.st_size
             waiting += 1
             continue
+        cursor.requested[path.name] = signature  # a refused file waits until it changes
 
         try:
-            key = inbox.partition_key_for(path)
+            submission = inbox.submission(path)
+        except NotASubmission as exc:
+            context.log.warning("%s: refused, no partition: %s", printable_name(path.name), exc)
+            run_requests.append(refusal_request(path, stat.st_mtime_ns, stat.st_size, str(exc)))
+            refused += 1
+            continue
         except Exception as exc:  # never fail the tick (and the other files) on one file
             context.log.warning("%s: not requested, its header read failed: %s", path.name, exc)
-            cursor.requested[path.name] = signature  # until it changes
             continue
-        if not valid_partition_key(key):
-            context.log.warning(
-                "%s: not requested, neither its fileIdentifier nor its name can be a "
-                "partition key (rename the file)",
-                path.name,
-            )
-            cursor.requested[path.name] = signature
-            continue
-        if already_ingested(context.instance, key, path.name, signature):
-            cursor.requested[path.name] = signature
+        kind, key = submission.kind, submission.key
+        if already_ingested(context.instance, kind, key, path.name, signature):
             loaded += 1
             continue
-        if key not in new_keys and not context.instance.has_dynamic_partition(
-            INBOUND_FILES_PARTITIONS_NAME, key
+        kind_keys = new_keys.setdefault(kind, [])
+        if key not in kind_keys and not context.instance.has_dynamic_partition(
+            file_partitions_def(kind).name, key
         ):
-            new_keys.append(key)
+            kind_keys.append(key)
         run_requests.append(
             dg.RunRequest(
                 run_key=run_key(path, stat.st_mtime_ns, stat.st_size),
+                job_name=INGEST_JOBS[kind].name,
                 partition_key=key,
                 tags={INBOX_FILE_TAG: path.name},
             )
         )
-        cursor.requested[path.name] = signature
 
     if waiting:
         context.log.info(
@@ -175,14 +200,17 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
         return dg.SensorResult(
             skip_reason="no new complete files in the inbox", cursor=cursor.dump()
         )
-    context.log.info("requesting ingest of %d file(s)", len(run_requests))
-    requests = (
-        [dg.AddDynamicPartitionsRequest(INBOUND_FILES_PARTITIONS_NAME, new_keys)]
-        if new_keys
-        else []
+    context.log.info(
+        "requesting ingest of %d file(s), %d refused",
+        len(run_requests) - refused,
+        refused,
     )
     return dg.SensorResult(
         run_requests=run_requests,
-        dynamic_partitions_requests=requests,
+        dynamic_partitions_requests=[
+            request
+            for kind, keys in new_keys.items()
+            for request in file_partition_requests(kind, keys)
+        ],
         cursor=cursor.dump(),
     )

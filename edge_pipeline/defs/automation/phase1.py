@@ -1,8 +1,9 @@
 """``phase1_after_ingest``: a file ingested successfully is verified by the shadow at once.
 
-A run-status sensor on ``ingest_inbound_files``: every run of it that succeeds (the file loaded,
-or was an identical re-delivery) requests ``phase1_shadow`` for the same partition, keyed by the
-ingest run so a run is followed once.  A failed ingest (unreadable, refused or missing file)
+A run-status sensor on the ingest jobs (``ingest_eses_files`` ..., one per file type): every run
+of them that succeeds (the file loaded, or was an identical re-delivery) requests
+``phase1_shadow`` for the same fileIdentifier (in ``inbound_files``, where the sensor that
+started the ingest registered it too), keyed by the ingest run so a run is followed once.  A failed ingest (unreadable, refused or missing file)
 triggers nothing.  Runs ``make demo`` launched are left alone: the demo verifies in-process.
 The sensor reads the run's tags only; it never opens DuckDB.
 """
@@ -18,7 +19,7 @@ from edge_pipeline.defs.automation.runs import (
     TRIGGERED_BY_TAG,
     launched_by_demo,
 )
-from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
+from edge_pipeline.defs.inbound.jobs import INGEST_JOBS
 from edge_pipeline.defs.phase1.jobs import phase1_shadow
 
 PHASE1_AFTER_INGEST = "phase1_after_ingest"
@@ -27,13 +28,13 @@ PHASE1_AFTER_INGEST = "phase1_after_ingest"
 @dg.run_status_sensor(
     name=PHASE1_AFTER_INGEST,
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[ingest_inbound_files],
+    monitored_jobs=list(INGEST_JOBS.values()),
     request_job=phase1_shadow,
     minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "After an ingest_inbound_files run succeeds, requests phase1_shadow for the same "
-        "partition (file). Failed ingests and the demo's own runs trigger nothing."
+        "After an ingest run (ingest_<type>_files) succeeds, requests phase1_shadow for the "
+        "same fileIdentifier. Failed ingests and the demo's own runs trigger nothing."
     ),
 )
 def phase1_after_ingest(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:

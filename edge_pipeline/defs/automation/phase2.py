@@ -7,7 +7,9 @@ supported years whose scoring the verdict can change: the years the file's issue
 active enrollment in, or were already scored in.  The sensor reads that materialization from the
 succeeded run's event log (the Dagster instance) and requests ``phase2_scoring`` for each year.
 A header-rejected file changes no issuer's data: no year, no request.  A run without the
-metadata (an older run) falls back to every supported year.
+metadata (an older run) falls back to every year already registered.  A year requested for the
+first time is registered as a ``benefit_years`` partition in the same tick (the partitions are
+dynamic: only years with data appear, ``defs/reference/partitions.py``).
 
 Files arrive in bursts (the four of a submission, or many more): a year that already has a
 ``phase2_scoring`` run waiting to start is not requested again, since that run will see this
@@ -30,7 +32,11 @@ from edge_pipeline.defs.automation.runs import (
 from edge_pipeline.defs.phase1.jobs import phase1_shadow
 from edge_pipeline.defs.phase1.shadow import BENEFIT_YEARS_KEY, SHADOW_PHASE1
 from edge_pipeline.defs.phase2.jobs import phase2_scoring
-from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.reference.partitions import (
+    SUPPORTED_YEAR_KEYS,
+    benefit_year_requests,
+    registered_years,
+)
 
 PHASE2_AFTER_PHASE1 = "phase2_after_phase1"
 #: Statuses of a run that has not started executing yet (it will read the newest verdicts).
@@ -42,12 +48,13 @@ WAITING_STATUSES = [
 
 
 def affected_years(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    """The benefit-year partitions the run's ``shadow_phase1`` verdict can change."""
-    supported = benefit_years.get_partition_keys()
+    """The benefit-year partitions the run's ``shadow_phase1`` verdict can change (supported
+    years only; without the metadata, the years already registered)."""
+    supported = SUPPORTED_YEAR_KEYS
     materializations = run_materializations(instance, run_id, SHADOW_PHASE1)
     recorded = [m[BENEFIT_YEARS_KEY] for m in materializations if BENEFIT_YEARS_KEY in m]
     if not recorded:
-        return list(supported)
+        return registered_years(instance)
     years = {str(year) for value in recorded for year in (value or [])}
     return [key for key in supported if key in years]
 
@@ -94,6 +101,8 @@ def phase2_after_phase1(context: dg.RunStatusSensorContext) -> dg.SensorResult |
     if not requested:
         return dg.SkipReason(f"a scoring run of {', '.join(years)} is already waiting to start")
     return dg.SensorResult(
+        # a year gets its partition when it first has data (this verdict's years)
+        dynamic_partitions_requests=benefit_year_requests(context.instance, requested),
         run_requests=[
             dg.RunRequest(
                 run_key=f"{phase2_scoring.name}:{year}:{run.run_id}",
@@ -101,5 +110,5 @@ def phase2_after_phase1(context: dg.RunStatusSensorContext) -> dg.SensorResult |
                 tags={AUTOMATION_TAG: PHASE2_AFTER_PHASE1, TRIGGERED_BY_TAG: run.run_id},
             )
             for year in requested
-        ]
+        ],
     )

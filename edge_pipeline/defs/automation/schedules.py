@@ -30,7 +30,7 @@ from edge_pipeline.defs.phase1.jobs import phase1_reconcile
 from edge_pipeline.defs.phase1.reconciliation import PHASE1_RECONCILIATION
 from edge_pipeline.defs.phase2.jobs import phase2_reported
 from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
-from edge_pipeline.defs.reference.partitions import benefit_years
+from edge_pipeline.defs.reference.partitions import registered_years
 from edge_pipeline.defs.reporting.jobs import monthly_reporting
 
 NIGHTLY_CRON = "0 2 * * *"
@@ -44,9 +44,9 @@ def _stamp(context: dg.ScheduleEvaluationContext) -> str:
 
 
 def reported_years(instance: dg.DagsterInstance) -> list[str]:
-    """Supported benefit years whose RA reports were loaded at least once."""
+    """Registered benefit years whose RA reports were loaded at least once."""
     loaded = materialized_partitions(instance, REPORTED_RA_REPORTS)
-    return [year for year in benefit_years.get_partition_keys() if year in loaded]
+    return [year for year in registered_years(instance) if year in loaded]
 
 
 def reconciled_files(instance: dg.DagsterInstance) -> list[str]:

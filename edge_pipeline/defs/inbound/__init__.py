@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edge_pipeline.defs.domain import Domain
 from edge_pipeline.defs.inbound.assets import inbox_xml_file, ingest_inbound_file
-from edge_pipeline.defs.inbound.jobs import ingest_inbound_files
+from edge_pipeline.defs.inbound.jobs import INBOUND_JOBS
 from edge_pipeline.defs.inbound.resources import inbox_resource
 from edge_pipeline.defs.metadata import asset_tags, owners
 
@@ -13,7 +13,7 @@ INBOUND = Domain("inbound", owners=owners("inbound"), tags=asset_tags("inbound")
 
 defs = INBOUND.definitions(
     assets=[inbox_xml_file, ingest_inbound_file],
-    jobs=[ingest_inbound_files],
+    jobs=INBOUND_JOBS,
     resources={INBOX_KEY: inbox_resource()},
 )
 

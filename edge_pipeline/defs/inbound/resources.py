@@ -2,13 +2,15 @@
 
 Files are found by reading their headers (cheap: parsing stops before the first record), never
 by trusting the name, so re-materializing a partition from the UI, without the sensor's run
-tags, still finds the right file.
+tags, still finds the right file.  The header also says whether a file is a recognisable
+submission at all (:meth:`InboxResource.submission`): one that is not gets no partition.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +19,7 @@ from pydantic import Field
 from edge_pipeline.base.errors import InboundFormatError
 from edge_pipeline.base.input_file import open_input
 from edge_pipeline.base.names import printable_name
-from edge_pipeline.defs.inbound.partitions import valid_partition_key
+from edge_pipeline.defs.inbound.partitions import file_kind, valid_partition_key
 from edge_pipeline.defs.resources import data_dir
 from edge_pipeline.edge.readers.header import read_header
 
@@ -25,12 +27,27 @@ log = logging.getLogger(__name__)
 
 #: Run tag naming the inbox file a run should load (set by the sensor and the demo).
 INBOX_FILE_TAG = "edge/inbox_file"
+#: Run tag of a ``record_refused_inbound_file`` run: why the sensor refused the file.
+REFUSAL_TAG = "edge/refusal"
 
 
 def default_inbox_path() -> Path:
     """``$EDGE_INBOX`` if set, else ``<repo>/data/inbox``."""
     configured = os.environ.get("EDGE_INBOX")
     return Path(configured) if configured else data_dir() / "inbox"
+
+
+class NotASubmission(ValueError):
+    """An inbox file that is not a recognisable submission; the message says why."""
+
+
+@dataclass(frozen=True)
+class InboxSubmission:
+    """A recognisable inbox file: its path, kind (``eses`` ...) and partition key."""
+
+    path: Path
+    kind: str
+    key: str
 
 
 class InboxFileNotFound(LookupError):
@@ -63,47 +80,52 @@ class InboxResource(dg.ConfigurableResource):
             return []
         return sorted(self.folder.glob("*.xml"))
 
-    def partition_key_for(self, path: Path, warn: bool = True) -> str:
-        """The file's ``fileIdentifier``, or its file name when the header cannot be read or
-        the identifier cannot be a partition key (``valid_partition_key``)."""
+    def submission(self, path: Path) -> InboxSubmission:
+        """The file's kind and partition key (its ``fileIdentifier``), read from its header.
+
+        Raises :class:`NotASubmission` (with the reason) for a file that is not a recognisable
+        submission: header unreadable or of an unknown root element, no ``fileIdentifier``, or
+        one Dagster cannot take as a partition key.  Such a file gets no partition.
+        """
         try:  # opened as the loader opens it: no symlink followed, no FIFO opened
             with open_input(path) as opened:
-                identifier = (read_header(path, opened.file).file_identifier or "").strip()
+                header = read_header(path, opened.file)
         except (InboundFormatError, OSError, ValueError) as exc:
-            # Deliberately broad: a bad file must still get a partition (and a recorded
-            # failure), never stop the sensor from seeing the other files.
-            if warn:
-                name = printable_name(path.name)
-                log.warning("%s: header unreadable, keyed by file name: %s", name, exc)
-            return path.name
-        if identifier and not valid_partition_key(identifier):
-            if warn:
-                log.warning(
-                    "%s: fileIdentifier cannot be a partition key, keyed by file name",
-                    printable_name(path.name),
-                )
-            return path.name
-        return identifier or path.name
+            # Deliberately broad: a bad file must never stop the sensor from seeing the others.
+            raise NotASubmission(f"header unreadable: {exc}") from exc
+        identifier = (header.file_identifier or "").strip()
+        if not identifier:
+            raise NotASubmission("the header has no fileIdentifier")
+        if not valid_partition_key(identifier):
+            raise NotASubmission("its fileIdentifier cannot be a Dagster partition key")
+        return InboxSubmission(path=path, kind=file_kind(header.layout.name), key=identifier)
+
+    def submissions(self) -> list[InboxSubmission]:
+        """The recognisable submissions in the inbox (refused files left out)."""
+        found = []
+        for path in self.xml_files():
+            try:
+                found.append(self.submission(path))
+            except NotASubmission:
+                continue
+        return found
 
     def find_file(self, partition_key: str, file_name: str | None = None) -> Path:
-        """The inbox file of ``partition_key``.
+        """The inbox file of ``partition_key`` (a ``fileIdentifier``).
 
         ``file_name`` (the run tag the sensor sets) is tried first; otherwise headers are read.
         When several files carry the same ``fileIdentifier`` (a reused identifier the loader
         will refuse) the most recently modified one is taken, which reproduces the latest
         sensor run for that partition.
         """
-        for name in (file_name, partition_key):
-            candidate = self._inbox_member(name)
-            if candidate is not None and self.partition_key_for(candidate, False) == partition_key:
-                return candidate
-        matches = [
-            p for p in self.xml_files() if self.partition_key_for(p, warn=False) == partition_key
-        ]
+        candidate = self.member(file_name)
+        if candidate is not None and self._key_of(candidate) == partition_key:
+            return candidate
+        matches = [s.path for s in self.submissions() if s.key == partition_key]
         if not matches:
             raise InboxFileNotFound(
-                f"no file in the inbox {self.folder} has fileIdentifier (or file name) "
-                f"{partition_key!r}; it was moved or deleted after the partition was registered"
+                f"no file in the inbox {self.folder} has fileIdentifier {partition_key!r}; it "
+                "was moved or deleted after the partition was registered"
             )
         if len(matches) > 1:
             names = ", ".join(printable_name(p.name) for p in matches)
@@ -112,8 +134,14 @@ class InboxResource(dg.ConfigurableResource):
             )
         return max(matches, key=lambda p: (p.lstat().st_mtime_ns, p.name))
 
-    def _inbox_member(self, name: str | None) -> Path | None:
-        """``name`` as a file directly in the inbox; never a path that escapes it."""
+    def _key_of(self, path: Path) -> str | None:
+        try:
+            return self.submission(path).key
+        except NotASubmission:
+            return None
+
+    def member(self, name: str | None) -> Path | None:
+        """``name`` as a ``*.xml`` entry directly in the inbox; never a path that escapes it."""
         if not name or Path(name).name != name or not name.endswith(".xml"):
             return None
         candidate = self.folder / name

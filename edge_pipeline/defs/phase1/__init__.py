@@ -1,5 +1,6 @@
 """Phase 1 domain: shadow verification of each inbound file, EDGE's reports from the outbox,
-and their reconciliation (partitioned by ``inbound_files``, like the inbound domain).
+and their reconciliation, partitioned by ``inbound_files`` (every recognisable inbound file,
+whatever its type; the landing assets have one partitions definition per type).
 
 The reconciliation is shown in the ``reconciliation`` group with Phase 2's (what EDGE said
 against what the shadow computed); the encounter-data team owns it, as the rest of Phase 1.

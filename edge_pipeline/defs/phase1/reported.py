@@ -36,6 +36,7 @@ from edge_pipeline.defs.report_files import (
     fail_on_bad_loads,
     load_metadata,
     load_reports,
+    loaded_signatures,
     no_reports_failure,
     prepared_reports,
 )
@@ -150,6 +151,7 @@ def reported_esfar(
         metadata={
             **load_metadata(results),
             **tables,
+            **loaded_signatures(outbox, reports, results),
             "reported_file_status": status or "unknown",
         }
     )
@@ -221,7 +223,11 @@ def reported_phase1_detail(
         violations = conservation_violations(con, key, sides=("reported",))
         tables = partition_tables(con, DETAIL_TABLES, key) if materialize else {}
     if materialize:
-        metadata = {**(load_metadata(results) if results else {"files": "none"}), **tables}
+        metadata = {
+            **(load_metadata(results) if results else {"files": "none"}),
+            **tables,
+            **loaded_signatures(outbox, reports if results else [], results),
+        }
         if not has_detail:
             metadata["note"] = (
                 "no detail report: the ESFAR rejected the file, and EDGE may send only the "

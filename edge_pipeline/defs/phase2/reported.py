@@ -18,6 +18,7 @@ from edge_pipeline.defs.report_files import (
     fail_on_bad_loads,
     load_metadata,
     load_reports,
+    loaded_signatures,
     no_reports_failure,
     prepared_reports,
 )
@@ -77,6 +78,7 @@ def reported_ra_reports(
         metadata={
             **load_metadata(results),
             **tables,
+            **loaded_signatures(outbox, reports, results),
             "report_types": ", ".join(sorted({r.report_type for r in reports})),
         }
     )

@@ -156,6 +156,25 @@ def load_prepared(
     return result
 
 
+def record_refused(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedFile, reason: str
+) -> LoadResult:
+    """Record a file refused before any load (not a recognisable submission: the caller says
+    why) as a ``refused`` attempt; none of its records is read or written."""
+    ensure_schema(con)
+    result, header = prepared.result, prepared.header
+    if header is not None:
+        result.file_identifier = header.file_identifier
+        result.submission_type = header.submission_type
+        result.layout = header.layout.name
+    detail = f" ({prepared.error})" if prepared.error is not None else ""
+    result.status = "refused"
+    result.error = f"file {printable_name(prepared.path.name)}: {reason}{detail}"
+    _record(con, result, header, status="refused")
+    result.seconds = time.perf_counter() - prepared.started
+    return result
+
+
 def _start_workers(
     source: InputFile, header: InboundHeader | None, parallel: bool | None
 ) -> ParallelReader | None:
