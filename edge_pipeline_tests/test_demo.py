@@ -13,7 +13,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from edge_pipeline.demo import DEMO_FILES_RECORD, run_demo
+from edge_pipeline.demo import run_demo
+from edge_pipeline.demo.paths import DEMO_FILES_RECORD
 
 
 def test_demo_ingests_through_dagster_and_reruns_idempotently(
