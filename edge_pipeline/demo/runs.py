@@ -13,6 +13,7 @@ demo drives its own chain), and a later demo frees the pool slots of an interrup
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -177,7 +178,8 @@ class CodeLocationRunner:
             finished = [self._wait(run_id) for run_id in run_ids]
         except BaseException:  # Ctrl-C included: no run may outlive the demo
             for run_id in run_ids:
-                self.instance.run_launcher.terminate(run_id)
+                with contextlib.suppress(Exception):  # a finished run has nothing to stop
+                    self.instance.run_launcher.terminate(run_id)
             raise
         return [
             LaunchedRun(
