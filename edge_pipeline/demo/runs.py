@@ -157,42 +157,49 @@ class CodeLocationRunner:
     def run(
         self, job_name: str, partition_key: str | None = None, tags: Mapping[str, str] | None = None
     ) -> RunResult:
-        return self._launch_and_wait([(job_name, partition_key, tags or {})])[0]
+        return self._launch_and_wait([(job_name, partition_key, tags or {})], window=1)[0]
 
     def run_partitions(self, job_name: str, keys: Sequence[str]) -> list[RunResult]:
-        results: list[RunResult] = []
-        for start in range(0, len(keys), MAX_CONCURRENT_RUNS):
-            batch = keys[start : start + MAX_CONCURRENT_RUNS]
-            results += self._launch_and_wait([(job_name, key, {}) for key in batch])
-        return results
+        requests = [(job_name, key, {}) for key in keys]
+        return list(self._launch_and_wait(requests, window=MAX_CONCURRENT_RUNS))
 
     def _launch_and_wait(
-        self, requests: list[tuple[str, str | None, Mapping[str, str]]]
+        self, requests: list[tuple[str, str | None, Mapping[str, str]]], window: int
     ) -> list[LaunchedRun]:
-        """Launch every request's run, wait for all of them, read back their events."""
+        """Launch the requests' runs, at most ``window`` at a time, the next as soon as one
+        is over; wait for all of them and read back their events, in the requests' order."""
+        waiting = list(requests)
         run_ids: list[str] = []
+        running: set[str] = set()
+        finished: dict[str, dg.DagsterRun] = {}
         try:
-            for job_name, partition_key, tags in requests:
-                run_ids.append(self._create(job_name, partition_key, tags))
-                self.instance.launch_run(run_ids[-1], self.workspace)
-            finished = [self._wait(run_id) for run_id in run_ids]
+            while waiting or running:
+                while waiting and len(running) < window:
+                    run_ids.append(self._create(*waiting.pop(0)))
+                    self.instance.launch_run(run_ids[-1], self.workspace)
+                    running.add(run_ids[-1])
+                time.sleep(_POLL_SECONDS)
+                for run_id in list(running):
+                    run = self.instance.get_run_by_id(run_id)
+                    if run is None:
+                        raise LookupError(f"run {run_id} vanished from the instance")
+                    if run.is_finished:
+                        finished[run_id] = run
+                        running.discard(run_id)
         except BaseException:  # Ctrl-C included: no run may outlive the demo
-            for run_id in run_ids:
-                with contextlib.suppress(Exception):  # a finished run has nothing to stop
+            for run_id in running:
+                with contextlib.suppress(Exception):
                     self.instance.run_launcher.terminate(run_id)
             raise
-        return [
-            LaunchedRun(
-                run.run_id,
-                run.is_success,
-                [
-                    entry.dagster_event
-                    for entry in self.instance.all_logs(run.run_id)
-                    if entry.dagster_event is not None
-                ],
-            )
-            for run in finished
+        return [self._result(finished[run_id]) for run_id in run_ids]
+
+    def _result(self, run: dg.DagsterRun) -> LaunchedRun:
+        events = [
+            entry.dagster_event
+            for entry in self.instance.all_logs(run.run_id)
+            if entry.dagster_event is not None
         ]
+        return LaunchedRun(run.run_id, run.is_success, events)
 
     def _create(self, job_name: str, partition_key: str | None, tags: Mapping[str, str]) -> str:
         """Create the run as ``dagster job launch`` does: from the remote job, with its
@@ -241,15 +248,6 @@ class CodeLocationRunner:
             asset_graph=repository.asset_graph,
         )
         return run.run_id
-
-    def _wait(self, run_id: str) -> dg.DagsterRun:
-        while True:
-            run = self.instance.get_run_by_id(run_id)
-            if run is None:
-                raise LookupError(f"run {run_id} vanished from the instance")
-            if run.is_finished:
-                return run
-            time.sleep(_POLL_SECONDS)
 
 
 @contextmanager
