@@ -43,7 +43,7 @@ from edge_pipeline.defs.reference.partitions import (
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
 from edge_pipeline.defs.report_files import OutboxResource, ShadowReportsResource
 from edge_pipeline.defs.resources import WarehouseResource
-from edge_pipeline.demo import LAUNCHED_BY_TAG as DEMO_LAUNCHED_BY_TAG
+from edge_pipeline.demo.runs import LAUNCHED_BY_TAG as DEMO_LAUNCHED_BY_TAG
 from edge_pipeline.edge.synth import generate_issuer
 
 YEAR = "2025"

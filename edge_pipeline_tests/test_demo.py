@@ -1,40 +1,160 @@
 """``make demo`` end to end in a temporary checkout: runs land on the persistent instance.
 
-Ingest, reference tables, shadow verification, the simulated EDGE server's answer and its
-reconciliation, three times: first run, identical re-run, re-run with other parameters.
+One demo (module fixture) materializes every asset of the definitions, as runs of the code
+location, and writes the analyst report; then ingest, reference tables, shadow verification,
+the simulated EDGE server's answer and its reconciliation are checked on it and on two
+re-runs: identical, and with other parameters.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
+from edge_pipeline.definitions import defs
 from edge_pipeline.defs.automation.inbox import inbox_sensor
 from edge_pipeline.defs.automation.outbox import outbox_sensor
+from edge_pipeline.defs.inbound.assets import SUBMISSION_FILE, TABLE_GROUP_ASSETS
 from edge_pipeline.defs.inbound.jobs import ingest_job_name
 from edge_pipeline.defs.inbound.partitions import FILE_KINDS
 from edge_pipeline.defs.inbound.resources import InboxResource
 from edge_pipeline.defs.report_files import OutboxResource
-from edge_pipeline.demo import DEMO_FILES_RECORD, run_demo
+from edge_pipeline.demo import run_demo
+from edge_pipeline.demo.paths import BENEFIT_YEAR, DEMO_FILES_RECORD
+from edge_pipeline.demo.runs import CODE_LOCATION, LAUNCHED_BY_TAG
+
+
+@dataclass(frozen=True)
+class FirstDemo:
+    root: Path
+    exit_code: int
+    output: str
+
+
+@pytest.fixture(scope="module")
+def first_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstDemo]:
+    """One small demo in a temporary checkout holding a user's own inbox and outbox files."""
+    root = tmp_path_factory.mktemp("demo")
+    for folder in ("inbox", "outbox"):
+        user_file = root / "data" / folder / "not-from-the-demo.txt"
+        user_file.parent.mkdir(parents=True)
+        user_file.write_text("left alone")
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as env, contextlib.redirect_stdout(printed):
+        env.setenv("DAGSTER_HOME", str(root / "elsewhere"))  # run_demo moves it; restored
+        code = run_demo(root=root, enrollees=30, seed=3, error_rate=0.0)
+    yield FirstDemo(root, code, printed.getvalue())
+
+
+@pytest.fixture(scope="module")
+def instance(first_demo: FirstDemo) -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.from_config(str(first_demo.root / "data" / "dagster_home")) as found:
+        yield found
+
+
+def _file_layouts(instance: dg.DagsterInstance) -> dict[str, str]:
+    """Partition (file) -> layout, as its ``submission_file`` materialization recorded it."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=SUBMISSION_FILE), limit=1000
+    ).records
+    return {
+        str(r.partition_key): str(r.asset_materialization.metadata["layout"].value)
+        for r in records
+        if r.asset_materialization is not None
+    }
+
+
+def _not_yet_its_own(key: dg.AssetKey, partition: str, layouts: dict[str, str]) -> bool:
+    """A partition the demo may leave unmaterialized only while every landing asset lists
+    every file and Phase 2 every benefit year (issue 14 gives each file kind partitions of its
+    own, and Phase 2 only the years with data): a file of another type, another year."""
+    layout = {dg.AssetKey(group.key): group.layout for group in TABLE_GROUP_ASSETS}.get(key)
+    if layout is not None:
+        return layouts.get(partition) != layout
+    return partition.isdigit() and int(partition) != BENEFIT_YEAR
+
+
+def test_the_demo_materializes_every_asset_of_the_definitions(
+    first_demo: FirstDemo, instance: dg.DagsterInstance
+) -> None:
+    assert first_demo.exit_code == 0, first_demo.output[-3000:]
+    layouts = _file_layouts(instance)
+    graph = defs.resolve_asset_graph()
+    never, missing = [], {}
+    for key in sorted(graph.get_all_asset_keys()):
+        if instance.get_latest_materialization_event(key) is None:
+            never.append(key.to_user_string())
+        partitions_def = graph.get(key).partitions_def
+        if partitions_def is None:
+            continue
+        expected = set(partitions_def.get_partition_keys(dynamic_partitions_store=instance))
+        absent = expected - set(instance.get_materialized_partitions(key))
+        absent = {p for p in absent if not _not_yet_its_own(key, p, layouts)}
+        if absent:
+            missing[key.to_user_string()] = sorted(absent)
+    assert never == [], f"never materialized by the demo: {never}"
+    assert missing == {}, f"partitions the demo left unmaterialized: {missing}"
+    assert set(layouts.values()) == {"ESES", "ESMCS", "ESPCS", "ESSFS"}
+
+
+def test_every_demo_run_is_a_run_of_the_code_location(
+    first_demo: FirstDemo, instance: dg.DagsterInstance
+) -> None:
+    """Runs the UI shows under the code location (timeline, re-execute), not anonymous
+    in-process runs; tagged so the run-status sensors leave them to the demo."""
+    runs = instance.get_runs()
+    assert {run.job_name for run in runs} >= {
+        "ingest_inbound_files",
+        "refresh_reference_tables",
+        "phase1_shadow",
+        "phase1_reported",
+        "phase2_scoring",
+        "phase2_reported",
+        "monthly_reporting",
+    }
+    for run in runs:
+        origin = run.remote_job_origin
+        assert origin is not None, run.job_name
+        assert origin.location_name == CODE_LOCATION, run.job_name
+        assert origin.job_name == run.job_name
+        assert run.job_code_origin is not None, run.job_name
+        assert run.tags.get(LAUNCHED_BY_TAG) == "demo", run.job_name
+        assert run.status == dg.DagsterRunStatus.SUCCESS, run.job_name
+
+
+def test_the_demo_writes_the_data_quality_summary_and_analyst_report(
+    first_demo: FirstDemo,
+) -> None:
+    reports = first_demo.root / "data" / "reports"
+    assert sorted(p.name for p in reports.iterdir()) == ["edge-report.html", "edge-report.xlsx"]
+    html = (reports / "edge-report.html").read_text()
+    assert "Monthly quality" in html  # the data-quality summary, with the Phase 2 charts
+    assert "analyst report: edge-report.xlsx, edge-report.html" in first_demo.output
+    con = duckdb.connect(str(first_demo.root / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM data_quality_monthly").fetchone()[0] > 0
+    finally:
+        con.close()
 
 
 def test_demo_ingests_through_dagster_and_reruns_idempotently(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    first_demo: FirstDemo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    tmp_path = first_demo.root
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))  # restored after the test
     user_file = tmp_path / "data" / "inbox" / "not-from-the-demo.txt"
-    user_file.parent.mkdir(parents=True)
-    user_file.write_text("left alone")
     user_report = tmp_path / "data" / "outbox" / "not-from-the-demo.txt"
-    user_report.parent.mkdir(parents=True)
-    user_report.write_text("left alone")
 
-    assert run_demo(root=tmp_path, enrollees=30, seed=3, error_rate=0.0) == 0
-    first = capsys.readouterr().out
+    assert first_demo.exit_code == 0
+    first = first_demo.output
     assert "Failures: none" in first
     for layout in ("ESES", "ESMCS", "ESPCS", "ESSFS"):
         assert f"1 {layout} loaded" in first

@@ -48,7 +48,8 @@ from browser_support import DagsterWebserver
 from crash_support import ENROLLEES, SEED, Checksum, differences, run_cli, warehouse_checksum
 
 from edge_pipeline.base.warehouse.connection import WarehouseLockedError, connect
-from edge_pipeline.demo import DemoPaths, stage_synthetic_issuer
+from edge_pipeline.demo.paths import DemoPaths
+from edge_pipeline.demo.staging import stage_synthetic_issuer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXIT_LOCKED = 3
@@ -178,7 +179,7 @@ def stage_issuer(root: Path) -> tuple[DemoPaths, list[tuple[Path, str]]]:
     """The synthetic issuer laid out as the demo does; its files with their partition keys,
     enrollment first (the order the runs are launched in)."""
     from edge_pipeline.defs.inbound.resources import InboxResource
-    from edge_pipeline.demo_phase1 import stage_issuer_reference
+    from edge_pipeline.demo.staging import stage_issuer_reference
 
     paths = DemoPaths.for_root(root)
     stage_synthetic_issuer(paths, ENROLLEES, SEED, error_rate=0.0)
@@ -196,18 +197,19 @@ def undisturbed_checksum(paths: DemoPaths, files: list[tuple[Path, str]], where:
     warehouse of their own."""
     import dagster as dg
 
-    from edge_pipeline.demo import demo_resources, ingest_through_dagster
-    from edge_pipeline.demo_phase1 import load_reference, run_shadow
+    from edge_pipeline.demo.inbound import ingest_through_dagster
+    from edge_pipeline.demo.phase1 import load_reference, run_shadow
+    from edge_pipeline.demo.runs import InProcessRunner, demo_resources
 
     alone = dataclasses.replace(
         paths, warehouse=where / "warehouse.duckdb", shadow_reports=where / "shadow_reports"
     )
     with dg.DagsterInstance.ephemeral() as instance:
-        ingested = ingest_through_dagster(instance, alone, files)
+        runner = InProcessRunner(instance, demo_resources(alone))
+        ingested = ingest_through_dagster(runner, files)
         assert all(o.success and o.status == "loaded" for o in ingested), ingested
-        resources = demo_resources(alone)
-        assert load_reference(instance, resources) is None
-        shadow = run_shadow(instance, resources, [key for _, key in files])
+        assert load_reference(runner) is None
+        shadow = run_shadow(runner, [key for _, key in files])
         assert all(not o.errors and not o.checks_failed for o in shadow.values()), shadow
     return warehouse_checksum(alone.warehouse)
 

@@ -10,23 +10,23 @@ mean scores only: no member data.
 
 from __future__ import annotations
 
-import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from edge_pipeline.demo_phase1 import (
-    SIMULATED_EDGE_DIR,
+from edge_pipeline.demo.paths import DemoPaths
+from edge_pipeline.demo.runs import (
+    JobRunner,
     materialization_metadata,
     record_run,
-    run_job,
+    report_external,
 )
-
-if TYPE_CHECKING:
-    import dagster as dg
-
-#: Where, under the outbox's simulated EDGE folder, the RA reports are dropped.
-PHASE2_DIR = "phase2"
+from edge_pipeline.demo.simulated_edge import (
+    PHASE2_DIR,
+    SIMULATED_EDGE_DIR,
+    simulate_edge_ra_reports,
+)
 
 
 @dataclass
@@ -54,34 +54,16 @@ class Phase2Outcome:
         )
 
 
-def simulate_edge_ra_reports(shadow_reports: Path, outbox: Path, benefit_year: int) -> int:
-    """SIMULATED: drop the year's shadow RA reports into the outbox as if EDGE had sent them;
-    returns the number of reports copied."""
-    from edge_pipeline.defs.report_files import ShadowReportsResource
-
-    source = ShadowReportsResource(path=str(shadow_reports)).phase2_folder(benefit_year)
-    target = outbox / SIMULATED_EDGE_DIR / PHASE2_DIR / f"BY{benefit_year}"
-    shutil.rmtree(target, ignore_errors=True)
-    if not source.is_dir():
-        return 0
-    shutil.copytree(source, target)
-    return len(list(target.rglob("*.xml")))
-
-
 def run_phase2(
-    instance: dg.DagsterInstance,
-    resources: dict[str, Any],
-    shadow_reports: Path,
-    outbox: Path,
-    benefit_year: int,
+    runner: JobRunner, shadow_reports: Path, outbox: Path, benefit_year: int
 ) -> tuple[Phase2Outcome, int]:
     """``phase2_scoring``, the simulated answer, then ``phase2_reported`` for the year."""
     from edge_pipeline.defs.reference.partitions import register_benefit_year
 
     key = str(benefit_year)
     outcome = Phase2Outcome(benefit_year)
-    register_benefit_year(instance, benefit_year)
-    result = run_job(instance, "phase2_scoring", resources, key)
+    register_benefit_year(runner.instance, benefit_year)
+    result = runner.run("phase2_scoring", key)
     meta = materialization_metadata(result)
     outcome.selection = meta.get("ra_claim_selection", {})
     outcome.scores = meta.get("risk_scores", {})
@@ -91,7 +73,13 @@ def run_phase2(
     copied = 0
     if result.success:
         copied = simulate_edge_ra_reports(shadow_reports, outbox, benefit_year)
-        result = run_job(instance, "phase2_reported", resources, key)
+        report_external(
+            runner.instance,
+            "outbox_ra_report",
+            {key: {"reports": copied}},
+            "SIMULATED: the shadow's RA reports, dropped in the outbox by the demo.",
+        )
+        result = runner.run("phase2_reported", key)
         meta = materialization_metadata(result)
         scores = meta.get("risk_score_reconciliation", {})
         if "differences" in scores:
@@ -193,3 +181,12 @@ def print_phase2_summary(outcome: Phase2Outcome, outbox: Path, copied: int, seco
             print(f"  {error}")
     else:
         print("Phase 2 failures: none")
+
+
+def phase2_through_dagster(runner: JobRunner, paths: DemoPaths, benefit_year: int) -> bool:
+    """Claim selection, scores, RA reports, simulated EDGE answer, reconciliation; prints the
+    Phase 2 summary.  True when every run succeeded and every check passed."""
+    started = time.perf_counter()
+    outcome, copied = run_phase2(runner, paths.shadow_reports, paths.outbox, benefit_year)
+    print_phase2_summary(outcome, paths.outbox, copied, time.perf_counter() - started)
+    return outcome.ok
