@@ -265,7 +265,7 @@ def code_location_runner(
     from dagster._core.workspace.context import WorkspaceProcessContext
     from dagster._core.workspace.load_target import WorkspaceFileTarget
 
-    from edge_pipeline.defs.resources import REPO_ROOT
+    from edge_pipeline.base.folders import REPO_ROOT
 
     target = WorkspaceFileTarget(paths=[str(REPO_ROOT / "workspace.yaml")])
     with _environment(EDGE_REPORTS=str(paths.reports)):
