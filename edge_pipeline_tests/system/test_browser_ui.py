@@ -34,7 +34,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from edge_pipeline.demo import run_demo
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 SCREENSHOT_PATTERNS = (
     "asset_graph.png",

@@ -32,13 +32,13 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from phi_support import Hit, PhiScanner, population_tokens, xlsx_parts
 
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_ROOT, OutboundLayout
 from edge_pipeline.edge.layouts.outbound.model import DetailLayout, Group, Leaf, Node
 from edge_pipeline.edge.layouts.outbound.tree import tree
 from edge_pipeline.edge.report import write_report
 from edge_pipeline.edge.report.queries import mask_member_id
-from edge_pipeline_tests.phi_support import Hit, PhiScanner, population_tokens, xlsx_parts
 
 ENROLLEES, SEED, ERROR_RATE = 120, 20250607, 0.02
 #: Leaves that make a report carry member data by design.

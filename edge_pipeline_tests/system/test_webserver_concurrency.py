@@ -50,7 +50,7 @@ from crash_support import ENROLLEES, SEED, Checksum, differences, run_cli, wareh
 from edge_pipeline.demo import DemoPaths, stage_synthetic_issuer
 from edge_pipeline.edge.warehouse.load import WarehouseLockedError, connect
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 EXIT_LOCKED = 3
 LOCATION = "edge_pipeline"
 REPOSITORY = "__repository__"  # the single Definitions object of a code location
