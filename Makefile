@@ -20,7 +20,7 @@ demo: $(STAMP)
 # Tests run in TEST_WORKERS processes (pytest-xdist); a module's tests, and the modules sharing
 # the demo run, stay in one worker (edge_pipeline_tests/conftest.py).
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Everything: lint, then the core, Dagster and system layers (what CI runs).
 test: $(STAMP)

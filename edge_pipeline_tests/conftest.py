@@ -16,8 +16,12 @@ in ``support/`` (on ``sys.path`` through pytest's ``pythonpath`` setting, import
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from demo_support import DemoRun
 
 TESTS = Path(__file__).resolve().parent
 #: The marker each layer folder gives its tests.
@@ -27,6 +31,8 @@ MODULE_MARKERS = {
     "test_browser_ui.py": ("browser",),
     "test_fuzz_readers.py": ("fuzz",),
 }
+#: The modules using the shared ``demo`` fixture: one xdist work unit, so the demo runs once.
+DEMO_MODULES = frozenset({"test_phi_scan.py", "test_browser_ui.py"})
 
 
 def _layer(path: Path) -> str | None:
@@ -34,14 +40,11 @@ def _layer(path: Path) -> str | None:
     return relative.parts[0] if len(relative.parts) > 1 and relative.parts[0] in LAYERS else None
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test with its folder's layer (and its module's extra markers); a test file
-    outside the layer folders is an error naming the folders, so every test has a layer.
-
-    Under ``pytest-xdist --dist loadgroup`` a module's tests stay in one worker (their
-    module-scoped fixtures, a synthetic issuer through the pipeline, are built once), and so
-    do all the modules using the shared ``demo`` run (built once per worker)."""
+    """Mark every test with its folder's layer (and its module's extra markers), and order the
+    modules system, Dagster, core: the layers with the costliest fixtures start first, so two
+    xdist workers finish together.  A test file outside the layer folders is an error naming
+    the folders, so every test has a layer."""
     unfiled: set[str] = set()
     for item in items:
         path = Path(item.path)
@@ -53,12 +56,42 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for name in MODULE_MARKERS.get(path.name, ()):
             item.add_marker(name)
         if "demo" in getattr(item, "fixturenames", ()):
+            if path.name not in DEMO_MODULES:
+                unfiled.add(f"{path.relative_to(TESTS)} (uses `demo`: add it to DEMO_MODULES)")
             item.add_marker("demo")
-            item.add_marker(pytest.mark.xdist_group("demo"))
-        else:
-            item.add_marker(pytest.mark.xdist_group(path.stem))
     if unfiled:
         raise pytest.UsageError(
             "test files outside a layer folder (move each into edge_pipeline_tests/core/, "
             f"dagster/ or system/): {', '.join(sorted(unfiled))}"
         )
+    rank = {layer: n for n, layer in enumerate(("system", "dagster", "core"))}
+    items.sort(key=lambda item: rank[_layer(Path(item.path)) or "core"])  # stable
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``, except that the modules sharing the demo run are one unit (one
+    worker, one demo), and the units go out in collection order (system, Dagster, core)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModuleScheduling(LoadFileScheduling):
+        def __init__(self, config: pytest.Config, log: Any) -> None:
+            super().__init__(config, log)
+            config.option.loadscopereorder = False  # keep the order chosen above
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return "shared demo run" if Path(module).name in DEMO_MODULES else module
+
+    return ModuleScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """One ``make demo`` for every module that needs a demo's warehouse, Dagster instance,
+    reports or output (``DEMO_MODULES``); they only read it."""
+    from demo_support import run_captured_demo  # imports the report stack: only when used
+
+    return run_captured_demo(tmp_path_factory.mktemp("demo"))
