@@ -6,11 +6,15 @@ needs a decorator:
 * ``core/`` (marker ``core``): the pure-Python core, its command line and its files;
 * ``dagster/`` (``dagster``): definitions, assets, sensors, schedules and checks on a real
   Dagster instance;
-* ``system/`` (``system``): whole chains, subprocesses killed or racing, the webserver, the
-  browser, the demo, fuzzing.
+* ``system/`` (``system``): whole chains and subprocesses: the demo, the PHI scan, the browser
+  (also ``browser``), the webserver, crashes, races, a full disk, hostile files, fuzzing (also
+  ``fuzz``).
 
-``make test-fast`` runs ``-m "not system"``; ``make test`` runs everything.  Shared helpers are
-in ``support/`` (on ``sys.path`` through pytest's ``pythonpath`` setting, imported by bare name).
+``make test-fast`` runs ``-m "not system"``; ``make test`` runs everything, both in two
+pytest-xdist workers with ``--dist loadfile`` (a module's tests in one worker, so its
+module-scoped fixtures are built once; see :func:`pytest_xdist_make_scheduler`).  Shared
+helpers are in ``support/`` (on ``sys.path`` through pytest's ``pythonpath`` setting, imported
+by bare name: ``from phase1_support import ...``).
 """
 
 from __future__ import annotations
