@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test fuzz dev bench lint format clean
+.PHONY: demo test test-fast fuzz dev bench lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,15 +17,26 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/edge-pipeline demo
 
+# Tests run in TEST_WORKERS processes (pytest-xdist); a module's tests, and the modules sharing
+# the demo run, stay in one worker (edge_pipeline_tests/conftest.py).
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+# Everything: lint, then the core, Dagster and system layers (what CI runs).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(PYTEST)
+
+# The inner loop: the core and Dagster layers only (no subprocess chains, webserver, browser).
+test-fast: $(STAMP)
+	$(BIN)/lint-imports
+	$(PYTEST) -m "not system"
 
 # The reader fuzz tests with thousands of examples per property (`make test` runs a few dozen).
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:cacheprovider edge_pipeline_tests/test_fuzz_readers.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:cacheprovider edge_pipeline_tests/system/test_fuzz_readers.py
 
 # The UI, with the daemon running the sensors and schedules (all RUNNING by default): inbox and
 # outbox sensors, the run-status sensors chaining ingest -> Phase 1 -> Phase 2, the nightly

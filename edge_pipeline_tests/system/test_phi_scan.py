@@ -1,6 +1,7 @@
 """No PHI outside the places the EDGE spec puts it (issue #7).
 
-One demo run (120 enrollees, defects on) through Dagster, then the synthetic population's
+The shared demo run (the ``demo`` fixture of ``conftest.py``: 120 enrollees, defects on,
+through Dagster, see :mod:`demo_support`), then the synthetic population's
 member ids, subscriber ids and birth dates (read back from the warehouse, see
 :mod:`phi_support`) are looked for in:
 
@@ -22,37 +23,20 @@ injected into a fake log line must (the negative control: the scan can fail).
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from demo_support import ENROLLEES, DemoRun
 from lxml import etree
+from phi_support import Hit, PhiScanner, population_tokens, xlsx_parts
 
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_ROOT, OutboundLayout
 from edge_pipeline.edge.layouts.outbound.model import DetailLayout, Group, Leaf, Node
 from edge_pipeline.edge.layouts.outbound.tree import tree
-from edge_pipeline.edge.report import write_report
 from edge_pipeline.edge.report.queries import mask_member_id
-from edge_pipeline_tests.phi_support import Hit, PhiScanner, population_tokens, xlsx_parts
 
-ENROLLEES, SEED, ERROR_RATE = 120, 20250607, 0.02
 #: Leaves that make a report carry member data by design.
 MEMBER_LEAVES = frozenset({"insuredMemberIdentifier", "insuredMemberBirthDate"})
-
-
-@dataclass
-class DemoRun:
-    root: Path
-    exit_code: int
-    logs: str
-    printed: str
-    scanner: PhiScanner
-    events: list[tuple[str, str]]  # (where, serialised event)
 
 
 def _leaves(node: Node) -> Iterator[str]:
@@ -69,56 +53,10 @@ def carries_member_data(layout: OutboundLayout) -> bool:
     return isinstance(layout, DetailLayout) or bool(MEMBER_LEAVES & set(_leaves(tree(layout))))
 
 
-def _dagster_events(dagster_home: Path) -> list[tuple[str, str]]:
-    import dagster as dg
-    from dagster._serdes import serialize_value
-
-    events = []
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        runs = instance.get_runs()
-        assert runs, "the demo recorded no Dagster run"
-        for run in runs:
-            events.append(
-                (f"run {run.run_id[:8]} ({run.job_name}) config/tags", serialize_value(run))
-            )
-            for entry in instance.all_logs(run.run_id):
-                kind = entry.dagster_event_type.value if entry.dagster_event_type else "log"
-                where = f"run {run.run_id[:8]} ({run.job_name}) {kind} event"
-                events.append((where, serialize_value(entry)))
-    return events
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
-    from edge_pipeline.demo import run_demo
-
-    root = tmp_path_factory.mktemp("phi_demo")
-    logs = io.StringIO()
-    handler = logging.StreamHandler(logs)
-    handler.setLevel(logging.DEBUG)
-    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-    root_logger = logging.getLogger()
-    loggers = [root_logger, logging.getLogger("dagster")]  # dagster's may not propagate
-    levels = [lg.level for lg in loggers]
-    printed = io.StringIO()
-    with pytest.MonkeyPatch.context() as env:
-        # run_demo points DAGSTER_HOME at root/data/dagster_home; restored on exit
-        env.setenv("DAGSTER_HOME", os.environ.get("DAGSTER_HOME", str(root / "unused")))
-        env.setenv("GX_ANALYTICS_ENABLED", "false")
-        for lg in loggers:
-            lg.addHandler(handler)
-            lg.setLevel(logging.DEBUG)
-        try:
-            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-                code = run_demo(root=root, enrollees=ENROLLEES, seed=SEED, error_rate=ERROR_RATE)
-                write_report(root / "data" / "warehouse.duckdb", root / "data" / "reports")
-        finally:
-            for lg, level in zip(loggers, levels, strict=True):
-                lg.removeHandler(handler)
-                lg.setLevel(level)
-        events = _dagster_events(root / "data" / "dagster_home")
-    scanner = PhiScanner(population_tokens(root / "data" / "warehouse.duckdb"))
-    yield DemoRun(root, code, logs.getvalue(), printed.getvalue(), scanner, events)
+def scanner(demo: DemoRun) -> PhiScanner:
+    """The demo population's member ids, subscriber ids and birth dates, to look for."""
+    return PhiScanner(population_tokens(demo.data / "warehouse.duckdb"))
 
 
 def _fail_on(hits: list[Hit]) -> None:
@@ -130,32 +68,35 @@ def _fail_on(hits: list[Hit]) -> None:
         )
 
 
-def test_demo_ran_and_the_population_is_there_to_look_for(demo: DemoRun) -> None:
+def test_demo_ran_and_the_population_is_there_to_look_for(
+    demo: DemoRun, scanner: PhiScanner
+) -> None:
     assert demo.exit_code == 0, demo.printed[-3000:]
     assert "Failures: none" in demo.printed
-    kinds = demo.scanner.kind.values()
+    kinds = scanner.kind.values()
     assert sum(k == "member or subscriber id" for k in kinds) >= ENROLLEES * 0.9
     assert sum(k == "birth date" for k in kinds) >= ENROLLEES * 0.5
     assert demo.logs.strip(), "no log record was captured: the handler saw nothing"
     assert len(demo.events) > 100
+    assert demo.events[0][0].startswith("run "), "the demo recorded no Dagster run"
 
 
-def test_no_phi_in_logs_or_printed_output(demo: DemoRun) -> None:
+def test_no_phi_in_logs_or_printed_output(demo: DemoRun, scanner: PhiScanner) -> None:
     _fail_on(
-        demo.scanner.scan(demo.logs, "Python logging (DEBUG)")
-        + demo.scanner.scan(demo.printed, "demo stdout/stderr")
+        scanner.scan(demo.logs, "Python logging (DEBUG)")
+        + scanner.scan(demo.printed, "demo stdout/stderr")
     )
 
 
-def test_no_phi_in_dagster_events(demo: DemoRun) -> None:
-    hits = [hit for where, text in demo.events for hit in demo.scanner.scan(text, where)]
+def test_no_phi_in_dagster_events(demo: DemoRun, scanner: PhiScanner) -> None:
+    hits = [hit for where, text in demo.events for hit in scanner.scan(text, where)]
     kinds = {where.rsplit(" ", 2)[-2] for where, _ in demo.events}
     # asset materializations and asset check evaluations are among what was scanned
     assert {"ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION"} <= kinds, kinds
     _fail_on(hits)
 
 
-def test_no_phi_in_dagster_storage_files(demo: DemoRun) -> None:
+def test_no_phi_in_dagster_storage_files(demo: DemoRun, scanner: PhiScanner) -> None:
     home = demo.root / "data" / "dagster_home"
     files = [p for p in sorted(home.rglob("*")) if p.is_file()]
     assert files
@@ -163,29 +104,27 @@ def test_no_phi_in_dagster_storage_files(demo: DemoRun) -> None:
         [
             hit
             for path in files
-            for hit in demo.scanner.scan(
-                path.read_bytes(), f"dagster_home/{path.relative_to(home)}"
-            )
+            for hit in scanner.scan(path.read_bytes(), f"dagster_home/{path.relative_to(home)}")
         ]
     )
 
 
-def test_no_phi_in_analyst_reports(demo: DemoRun) -> None:
+def test_no_phi_in_analyst_reports(demo: DemoRun, scanner: PhiScanner) -> None:
     reports = demo.root / "data" / "reports"
     html = sorted(reports.glob("*.html"))
     books = sorted(reports.glob("*.xlsx"))
     assert html and books
-    hits = [hit for path in html for hit in demo.scanner.scan(path.read_bytes(), path.name)]
+    hits = [hit for path in html for hit in scanner.scan(path.read_bytes(), path.name)]
     for book in books:
         parts = list(xlsx_parts(book))
         assert any(name.startswith("xl/worksheets/") for name, _ in parts)
-        hits += [
-            hit for name, data in parts for hit in demo.scanner.scan(data, f"{book.name}:{name}")
-        ]
+        hits += [hit for name, data in parts for hit in scanner.scan(data, f"{book.name}:{name}")]
     _fail_on(hits)
 
 
-def test_no_phi_in_outbound_reports_that_spec_keeps_free_of_it(demo: DemoRun) -> None:
+def test_no_phi_in_outbound_reports_that_spec_keeps_free_of_it(
+    demo: DemoRun, scanner: PhiScanner
+) -> None:
     data = demo.root / "data"
     scanned, skipped = set(), set()
     hits: list[Hit] = []
@@ -198,21 +137,21 @@ def test_no_phi_in_outbound_reports_that_spec_keeps_free_of_it(demo: DemoRun) ->
             skipped.add(layout.name)
             continue
         scanned.add(layout.name)
-        hits += demo.scanner.scan(path.read_bytes(), str(path.relative_to(data)))
+        hits += scanner.scan(path.read_bytes(), str(path.relative_to(data)))
     assert skipped == {"ESDEE", "ESDMCE", "ESDPCE", "ESDSFE", "RACSD", "RARSD"}, skipped
     assert {"ESFAR", "RACSS", "RARSS", "RATEE"} <= scanned, scanned
     _fail_on(hits)
 
 
-def test_masked_ids_do_not_match_and_raw_ones_do(demo: DemoRun) -> None:
-    ids = sorted(v for v, k in demo.scanner.kind.items() if k == "member or subscriber id")
-    dates = sorted(v for v, k in demo.scanner.kind.items() if k == "birth date")
+def test_masked_ids_do_not_match_and_raw_ones_do(demo: DemoRun, scanner: PhiScanner) -> None:
+    ids = sorted(v for v, k in scanner.kind.items() if k == "member or subscriber id")
+    dates = sorted(v for v, k in scanner.kind.items() if k == "birth date")
     masked = " ".join(mask_member_id(v) for v in ids)
     assert masked.count("M-") == len(ids)
-    assert demo.scanner.scan(f"INFO score differences for {masked}", "masked") == []
+    assert scanner.scan(f"INFO score differences for {masked}", "masked") == []
     # negative control: one raw id (and one birth date) in a fake log line is found
     line = f"2025-05-01 INFO edge.load: member {ids[0]} born {dates[0]} loaded"
-    hits = demo.scanner.scan(line, "fake log line")
+    hits = scanner.scan(line, "fake log line")
     assert {h.kind for h in hits} == {"member or subscriber id", "birth date"}
     assert all(ids[0] not in str(h) and dates[0] not in str(h) for h in hits)  # masked
     with pytest.raises(pytest.fail.Exception, match="fake log line: member or subscriber id"):

@@ -28,7 +28,7 @@ from edge_pipeline.edge.verification.reference_tables import icd10cm_valid
 from edge_pipeline.edge.verification.rules import sources
 from edge_pipeline.edge.writers.totals import total_rules
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "error-catalog.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "error-catalog.md"
 CHECK_DIGITS = {"1": "required", "2": "face", "3": "referential", "4": "logical"}
 
 

@@ -51,7 +51,7 @@ from edge_pipeline.base.warehouse.connection import WarehouseLockedError, connec
 from edge_pipeline.demo.paths import DemoPaths
 from edge_pipeline.demo.staging import stage_synthetic_issuer
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 EXIT_LOCKED = 3
 LOCATION = "edge_pipeline"
 REPOSITORY = "__repository__"  # the single Definitions object of a code location

@@ -1,12 +1,12 @@
 """The Dagster UI end to end in a real browser (issue #6).
 
-A demo warehouse is built in a temporary root, ``dagster-webserver`` serves it on 127.0.0.1 and
-headless Debian chromium (Selenium, ``/usr/bin/chromedriver``) opens the global asset lineage,
-each group's lineage, asset check details and asset event logs.  What is asserted is what the
-browser shows: the groups and every asset in the graph, the key assets with a latest event and
-their checks passed, the key checks' latest evaluation passed, and the latest materialization
-of an asset per domain with the run that recorded it.  The webserver's GraphQL endpoint only
-tells the test which assets, groups and runs to look for.
+The shared demo run (the ``demo`` fixture of ``conftest.py``) is served by ``dagster-webserver``
+on 127.0.0.1 and headless Debian chromium (Selenium, ``/usr/bin/chromedriver``) opens the
+global asset lineage, each group's lineage, asset check details and asset event logs.  What is
+asserted is what the browser shows: the groups and every asset in the graph, the key assets
+with a latest event and their checks passed, the key checks' latest evaluation passed, and the
+latest materialization of an asset per domain with the run that recorded it.  The webserver's
+GraphQL endpoint only tells the test which assets, groups and runs to look for.
 
 Screenshots are kept in ``test-artifacts/`` (git-ignored).  The test installs chromium and
 chromedriver with apt when they are missing (``browser_support.ensure_chromium``) and is
@@ -17,7 +17,6 @@ that skip into a failure.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import time
@@ -29,12 +28,11 @@ from typing import Any
 
 import pytest
 from browser_support import DagsterWebserver, ensure_chromium, start_chromium
+from demo_support import DemoRun
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.support.ui import WebDriverWait
 
-from edge_pipeline.demo import run_demo
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 SCREENSHOT_PATTERNS = (
     "asset_graph.png",
@@ -153,16 +151,10 @@ def chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_data(chromium: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo warehouse and Dagster instance in a temporary root (its ``data`` folder)."""
-    root = tmp_path_factory.mktemp("browser_ui")
-    output = io.StringIO()
-    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(output):
-        # run_demo points DAGSTER_HOME at root/data/dagster_home; the context restores it
-        mp.setenv("DAGSTER_HOME", str(root / "data" / "dagster_home"))
-        code = run_demo(root=root, enrollees=60, seed=20250601, error_rate=0.0)
-    assert code == 0, f"the demo failed:\n{output.getvalue()[-4000:]}"
-    return root / "data"
+def demo_data(chromium: None, demo: DemoRun) -> Path:
+    """The shared demo's data folder: its warehouse and Dagster instance."""
+    assert demo.exit_code == 0, f"the demo failed:\n{demo.printed[-4000:]}"
+    return demo.data
 
 
 @pytest.fixture(scope="module")

@@ -256,6 +256,7 @@ def _materialization(run: dg.DagsterRun, years: list[int]) -> dg.EventLogEntry:
 
 
 def test_a_failed_phase1_run_requests_nothing(chain: Chain) -> None:
+    chain.instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, ["NOSUCHFILE01"])
     failed = run(chain, "phase1_shadow", "NOSUCHFILE01", chain.resources)
     assert not failed.success
     context = status_context(PHASE2_AFTER_PHASE1, chain.instance, failed)

@@ -32,21 +32,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from lxml import etree
-
-from edge_pipeline.edge.layouts import BY_TYPE, EDGE_NAMESPACE, FileLayout, Record
-from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
-from edge_pipeline.edge.outbound.core.naming import parse_outbound_file_name
-from edge_pipeline.edge.outbound.load import load_outbound_file
-from edge_pipeline.edge.outbound.phase1.write import write_phase1_reports
-from edge_pipeline.edge.outbound.read import OutboundReportReader
-from edge_pipeline.edge.synth import generate_issuer
-from edge_pipeline.edge.verification import load_reference_tables, verify_all
-from edge_pipeline.edge.warehouse.load import load_file, load_paths
-from edge_pipeline.edge.warehouse.schema import TABLES, ensure_schema
-from edge_pipeline_tests.fuzz_support import (
+from edge_pipeline.edge.outbound.naming import parse_outbound_file_name
+from edge_pipeline.edge.outbound.write import write_phase1_reports
+from fuzz_support import (
     VALUE_TEXT,
     XML_CHARS,
     assert_error_is_safe,
@@ -63,6 +51,20 @@ from edge_pipeline_tests.fuzz_support import (
     scaled,
     table_rows,
 )
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
+
+from edge_pipeline.edge.layouts import BY_TYPE, EDGE_NAMESPACE, FileLayout, Record
+from edge_pipeline.edge.layouts.common import RECORD_IDENTIFIER
+from edge_pipeline.edge.outbound.core.naming import parse_outbound_file_name
+from edge_pipeline.edge.outbound.load import load_outbound_file
+from edge_pipeline.edge.outbound.phase1.write import write_phase1_reports
+from edge_pipeline.edge.outbound.read import OutboundReportReader
+from edge_pipeline.edge.synth import generate_issuer
+from edge_pipeline.edge.verification import load_reference_tables, verify_all
+from edge_pipeline.edge.warehouse.load import load_file, load_paths
+from edge_pipeline.edge.warehouse.schema import TABLES, ensure_schema
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 LANDING = sorted(set(TABLES) - {"submission_file"})

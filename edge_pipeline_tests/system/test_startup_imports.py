@@ -20,7 +20,7 @@ import pytest
 from edge_pipeline.cli import main
 from edge_pipeline.edge.verification import reference_tables
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "simple_icd_10_cm"
 
 _PROBE = f"""

@@ -6,7 +6,7 @@ jobs, sensors, schedules) is written to a reviewed JSON file, so that a
 refactor which changes the graph, on purpose or not, shows up as a diff of that file instead of
 passing unnoticed.  After an intended change, regenerate it and review the diff:
 
-    EDGE_UPDATE_SNAPSHOTS=1 pytest edge_pipeline_tests/test_definitions_snapshot.py
+    EDGE_UPDATE_SNAPSHOTS=1 pytest edge_pipeline_tests/dagster/test_definitions_snapshot.py
 """
 
 from __future__ import annotations
