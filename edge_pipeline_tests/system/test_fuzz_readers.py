@@ -32,8 +32,6 @@ from typing import Any
 
 import duckdb
 import pytest
-from edge_pipeline.edge.outbound.naming import parse_outbound_file_name
-from edge_pipeline.edge.outbound.write import write_phase1_reports
 from fuzz_support import (
     VALUE_TEXT,
     XML_CHARS,
