@@ -253,3 +253,45 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
         assert not outbox_sensor(outbox).run_requests
     assert user_file.read_text() == "left alone"
     assert user_report.read_text() == "left alone"
+
+
+def test_a_demo_run_re_executes_from_the_workspace_as_the_ui_does(
+    first_demo: FirstDemo, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UI's "re-execute": the job found in the loaded workspace by the run's origin, a
+    child run created from the parent and launched in a run worker.  (Last: it adds a run.)"""
+    from dagster._core.definitions.selector import JobSubsetSelector
+    from dagster._core.execution.plan.resume_retry import ReexecutionStrategy
+    from dagster._core.test_utils import poll_for_finished_run
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+    monkeypatch.setenv("DAGSTER_HOME", str(first_demo.root / "data" / "dagster_home"))
+    parent = instance.get_runs(dg.RunsFilter(job_name="phase2_reported"), limit=1)[0]
+    origin = parent.remote_job_origin
+    assert origin is not None
+    target = WorkspaceFileTarget(paths=[str(REPO_ROOT / "workspace.yaml")])
+    with WorkspaceProcessContext(instance, target) as workspace:
+        request = workspace.create_request_context()
+        location = request.get_code_location(origin.location_name)
+        job = location.get_job(
+            JobSubsetSelector(
+                location_name=origin.location_name,
+                repository_name=origin.repository_origin.repository_name,
+                job_name=parent.job_name,
+                op_selection=None,
+            )
+        )
+        child = instance.create_reexecuted_run(
+            request_context=request,
+            parent_run=parent,
+            code_location=location,
+            remote_job=job,
+            strategy=ReexecutionStrategy.ALL_STEPS,
+            use_parent_run_tags=True,
+        )
+        instance.launch_run(child.run_id, request)
+        finished = poll_for_finished_run(instance, child.run_id, timeout=300)
+    assert finished.status == dg.DagsterRunStatus.SUCCESS
+    assert finished.parent_run_id == parent.run_id
+    assert finished.tags["dagster/partition"] == parent.tags["dagster/partition"]
