@@ -265,7 +265,7 @@ def _dagster_instance():  # -> dg.DagsterInstance (dagster imported lazily)
 
     import dagster as dg
 
-    from edge_pipeline.defs.resources import data_dir
+    from edge_pipeline.base.folders import data_dir
 
     home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home")
     if not (home / "dagster.yaml").is_file() and not (home / "storage").is_dir():

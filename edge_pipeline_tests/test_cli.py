@@ -87,8 +87,8 @@ def test_partitions_list_and_remove_a_bad_partition(tmp_path: Path, issuer: Path
     of it, and ``--forget`` takes that out too."""
     import dagster as dg
 
+    from edge_pipeline.base.folders import REPO_ROOT
     from edge_pipeline.defs.inbound.partitions import register_file_partition
-    from edge_pipeline.defs.resources import REPO_ROOT
     from edge_pipeline.edge.readers.header import read_header
 
     home = tmp_path / "dagster_home"

@@ -18,6 +18,7 @@ import yaml
 from dagster_support import ingest as ingest_file
 from dagster_support import query
 
+from edge_pipeline.base.folders import REPO_ROOT
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.domain import Domain
 from edge_pipeline.defs.inbound.assets import (
@@ -34,7 +35,7 @@ from edge_pipeline.defs.inbound.resources import (
     InboxResource,
     NotASubmission,
 )
-from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, REPO_ROOT, WarehouseResource
+from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth.generate import generate_issuer
 from edge_pipeline.edge.warehouse.schema import TABLES

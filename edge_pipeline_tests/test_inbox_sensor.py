@@ -149,7 +149,7 @@ def test_a_replaced_file_runs_again_with_a_new_run_key(
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (b"\x00 not xml at all", "header unreadable"),
+        (b"\x00 not xml at all", "not a file of any known family"),
         (b"<?xml version='1.0'?><notAnEdgeFile/>", "header unreadable"),
     ],
 )

@@ -118,8 +118,11 @@ class InputFile:
         self.close()
 
 
-def open_input(path: Path, max_bytes: int | None = None) -> InputFile:
-    """Open ``path`` for one load, or raise :class:`UnreadableFileError` saying why not."""
+def open_input(path: Path, max_bytes: int | None = None, *, markup: bool = True) -> InputFile:
+    """Open ``path`` for one load, or raise :class:`UnreadableFileError` saying why not.
+
+    ``markup=False`` skips the "markup at byte 0" refusal, for a caller that decides itself
+    what a file is (:mod:`edge_pipeline.base.routing`: not every family's files are XML)."""
     limit = max_file_bytes() if max_bytes is None else max_bytes
     try:
         before = os.lstat(path)
@@ -144,7 +147,8 @@ def open_input(path: Path, max_bytes: int | None = None) -> InputFile:
                 f"(set {MAX_FILE_BYTES_ENV} to change it); not read",
             )
         os.set_blocking(fd, True)
-        _refuse_unless_markup(path, os.pread(fd, _MARKUP_WITHIN, 0), opened.st_size)
+        if markup:
+            _refuse_unless_markup(path, os.pread(fd, _MARKUP_WITHIN, 0), opened.st_size)
     except OSError as exc:
         os.close(fd)
         raise _refusal(path, exc) from exc
@@ -154,15 +158,26 @@ def open_input(path: Path, max_bytes: int | None = None) -> InputFile:
     return InputFile(path, fd, opened.st_size)
 
 
-def _refuse_unless_markup(path: Path, head: bytes, size: int) -> None:
-    """Refuse a file whose first character (past a BOM and whitespace) is not ``<``.  An
-    empty or all-whitespace file is left to the parser, whose message for it is precise."""
+def _text_start(head: bytes) -> tuple[str, int]:
+    """The start of ``head`` as text past its byte-order mark and leading whitespace, and the
+    length of the mark."""
     encoding, skip = "utf-8", 0
     for sign, name, length in _ENCODING_SIGNS:
         if head.startswith(sign):
             encoding, skip = name, length
             break
-    text = head[skip:].decode(encoding, errors="replace").lstrip(_WHITESPACE)
+    return head[skip:].decode(encoding, errors="replace").lstrip(_WHITESPACE), skip
+
+
+def looks_like_markup(head: bytes) -> bool:
+    """Whether a file starting with ``head`` starts (past a BOM and whitespace) with ``<``."""
+    return _text_start(head)[0].startswith("<")
+
+
+def _refuse_unless_markup(path: Path, head: bytes, size: int) -> None:
+    """Refuse a file whose first character (past a BOM and whitespace) is not ``<``.  An
+    empty or all-whitespace file is left to the parser, whose message for it is precise."""
+    text, skip = _text_start(head)
     if text.startswith("<"):
         return
     if not text:

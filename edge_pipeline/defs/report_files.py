@@ -13,9 +13,6 @@ otherwise get the same outbound name).
 from __future__ import annotations
 
 import logging
-import os
-import re
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,9 +24,15 @@ import duckdb
 from pydantic import Field
 
 from edge_pipeline.base.errors import InboundFormatError
+from edge_pipeline.base.folders import (
+    configured_folder,
+    file_signature,
+    is_settled,
+    nested_files,
+    partition_folder_name,
+)
 from edge_pipeline.base.input_file import open_input
 from edge_pipeline.base.names import printable_name
-from edge_pipeline.defs.resources import data_dir
 from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
 from edge_pipeline.edge.outbound import OutboundLoadResult, read_outbound_header
 from edge_pipeline.edge.outbound.load import PreparedReport, load_prepared_report
@@ -41,8 +44,6 @@ log = logging.getLogger(__name__)
 OUTBOX_KEY = "outbox"
 SHADOW_REPORTS_KEY = "shadow_reports"
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-
 #: Role of the Phase 2 RA reports (every layout of ``RA_LAYOUTS``: RACSD, RACSS, RARSD, RARSS,
 #: RATEE): they answer a benefit year, not one inbound file, so they are routed to the Phase 2
 #: partitions.
@@ -52,20 +53,12 @@ _RA_REPORT_TYPES = frozenset(layout.name for layout in RA_LAYOUTS)
 
 def default_outbox_path() -> Path:
     """``$EDGE_OUTBOX`` if set, else ``<repo>/data/outbox``."""
-    configured = os.environ.get("EDGE_OUTBOX")
-    return Path(configured) if configured else data_dir() / "outbox"
+    return configured_folder("EDGE_OUTBOX", "outbox")
 
 
 def default_shadow_reports_path() -> Path:
     """``$EDGE_SHADOW_REPORTS`` if set, else ``<repo>/data/shadow_reports``."""
-    configured = os.environ.get("EDGE_SHADOW_REPORTS")
-    return Path(configured) if configured else data_dir() / "shadow_reports"
-
-
-def partition_folder_name(partition_key: str) -> str:
-    """A folder name for a partition key: a fileIdentifier comes from a file header, so any
-    character that could make a path (``/``, ``..``) is replaced."""
-    return _UNSAFE.sub("_", partition_key) or "_"
+    return configured_folder("EDGE_SHADOW_REPORTS", "shadow_reports")
 
 
 @dataclass(frozen=True)
@@ -104,13 +97,7 @@ class OutboxResource(dg.ConfigurableResource):
     def xml_files(self) -> list[Path]:
         """The ``*.xml`` files under the outbox, sorted; hidden files and folders (a writer's
         partial output) are not reports yet."""
-        if not self.folder.is_dir():
-            return []
-        return sorted(
-            p
-            for p in self.folder.rglob("*.xml")
-            if p.is_file() and not any(part.startswith(".") for part in self.relative(p).parts)
-        )
+        return nested_files(self.folder, "*.xml")
 
     def relative(self, path: Path) -> Path:
         """``path`` relative to the outbox (the sensor's cursor key)."""
@@ -120,11 +107,7 @@ class OutboxResource(dg.ConfigurableResource):
         """``<path in the outbox>:<mtime_ns>:<size>``: one version of one report, as the outbox
         sensor and the reported assets' ``outbox_signatures`` metadata name it; ``None`` when
         the file is gone."""
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return None
-        return f"{self.relative(path).as_posix()}:{stat.st_mtime_ns}:{stat.st_size}"
+        return file_signature(self.folder, path)
 
     def report(self, path: Path, warn: bool = True) -> OutboxReport | None:
         """What the report is and which inbound file it answers; ``None`` when its header cannot
@@ -167,11 +150,7 @@ class OutboxResource(dg.ConfigurableResource):
 
     def is_settled(self, path: Path, now: float | None = None) -> bool:
         """Not modified for ``settle_seconds``: a report still being copied is not read yet."""
-        try:
-            modified = path.stat().st_mtime
-        except FileNotFoundError:
-            return False
-        return (now if now is not None else time.time()) - modified >= self.settle_seconds
+        return is_settled(path, self.settle_seconds, now)
 
     def settled_reports(self) -> tuple[list[OutboxReport], int]:
         """Every settled, readable report in the outbox, in outbox order, and how many files
@@ -227,22 +206,6 @@ class ShadowReportsResource(dg.ConfigurableResource):
     def phase2_folder(self, benefit_year: int) -> Path:
         """Where the RA reports of a benefit year go (one sub-folder per issuer and zone)."""
         return self.folder / "phase2" / f"BY{benefit_year}"
-
-
-@contextmanager
-def replaced_folder(target: Path) -> Iterator[Path]:
-    """Yield a fresh staging folder beside ``target``; on success it replaces ``target`` as a
-    whole, so readers never see a half-written set of reports or a mix of two versions."""
-    staging = target.with_name(f".{target.name}.writing")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
 
 
 def outbox_resource(path: Path | str | None = None, settle_seconds: float = 5.0) -> OutboxResource:

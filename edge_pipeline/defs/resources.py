@@ -7,7 +7,6 @@ domain puts its assets in it: ``defs/domain.py``).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,8 +16,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-#: The repository checkout (``edge_pipeline`` is installed editable from it).
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from edge_pipeline.base.folders import configured_folder
 
 #: Concurrency pool of every asset that writes DuckDB (limit 1: see ``dagster.yaml``).
 DUCKDB_WRITER_POOL = "duckdb_writer"
@@ -30,15 +28,9 @@ WAREHOUSE_KEY = "warehouse"
 _LOCK_WAIT_SECONDS = 30.0
 
 
-def data_dir(root: Path | None = None) -> Path:
-    """``<root>/data``: inbox, warehouse and Dagster home of a checkout."""
-    return (root or REPO_ROOT) / "data"
-
-
 def default_warehouse_path() -> Path:
     """``$EDGE_WAREHOUSE`` if set, else ``<repo>/data/warehouse.duckdb``."""
-    configured = os.environ.get("EDGE_WAREHOUSE")
-    return Path(configured) if configured else data_dir() / "warehouse.duckdb"
+    return configured_folder("EDGE_WAREHOUSE", "warehouse.duckdb")
 
 
 class WarehouseResource(DuckDBResource):

@@ -37,10 +37,11 @@ class DemoPaths:
         ``$EDGE_SHADOW_REPORTS``, ``$EDGE_OUTBOX`` and ``$EDGE_REPORTS`` apply.  The issuer
         folder is always ``data/issuer``: the demo writes its synthetic registry there and must
         never overwrite a real one that ``$EDGE_PLAN_REGISTRY`` points at."""
+        from edge_pipeline.base.folders import data_dir
         from edge_pipeline.defs.inbound.resources import default_inbox_path
         from edge_pipeline.defs.report_files import default_outbox_path, default_shadow_reports_path
         from edge_pipeline.defs.reporting.assets import default_reports_path
-        from edge_pipeline.defs.resources import data_dir, default_warehouse_path
+        from edge_pipeline.defs.resources import default_warehouse_path
 
         data = data_dir(root)
         return cls(
@@ -58,7 +59,7 @@ class DemoPaths:
 
 def prepare_dagster_home(dagster_home: Path) -> None:
     """Point Dagster at ``dagster_home`` and give it the project's instance settings."""
-    from edge_pipeline.defs.resources import REPO_ROOT
+    from edge_pipeline.base.folders import REPO_ROOT
 
     dagster_home.mkdir(parents=True, exist_ok=True)
     settings = dagster_home / "dagster.yaml"

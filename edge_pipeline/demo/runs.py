@@ -202,7 +202,7 @@ def code_location_runner(
     from dagster._core.workspace.autodiscovery import loadable_targets_from_python_module
     from dagster._core.workspace.load import location_origins_from_yaml_paths
 
-    from edge_pipeline.defs.resources import REPO_ROOT
+    from edge_pipeline.base.folders import REPO_ROOT
 
     (origin,) = [
         found

@@ -25,7 +25,7 @@ def simulate_edge_server(shadow_reports: Path, outbox: Path, keys: list[str]) ->
     issuer answered in the same second would otherwise collide.  Returns the reports copied
     per partition (files without shadow reports left out).
     """
-    from edge_pipeline.defs.report_files import partition_folder_name
+    from edge_pipeline.base.folders import partition_folder_name
 
     copied = {}
     for key in keys:

@@ -151,7 +151,7 @@ def stage_issuer_reference(synthetic: Path, issuer: Path) -> list[str]:
 def clean_phase1_outputs(shadow_reports: Path, outbox: Path, identifiers: set[str]) -> None:
     """Remove what an earlier demo wrote: the shadow report folders of its files and the
     simulated EDGE server's outbox folder.  Nothing else in either folder is touched."""
-    from edge_pipeline.defs.report_files import partition_folder_name
+    from edge_pipeline.base.folders import partition_folder_name
 
     for fid in identifiers:
         shutil.rmtree(shadow_reports / partition_folder_name(fid), ignore_errors=True)

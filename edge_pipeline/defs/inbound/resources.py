@@ -9,19 +9,20 @@ submission at all (:meth:`InboxResource.submission`): one that is not gets no pa
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
-from edge_pipeline.base.errors import InboundFormatError
-from edge_pipeline.base.input_file import open_input
+from edge_pipeline.base.folders import configured_folder, folder_entries, folder_member
 from edge_pipeline.base.names import printable_name
+from edge_pipeline.base.routing import NotRoutable, Route, route
 from edge_pipeline.defs.inbound.partitions import file_kind, valid_partition_key
-from edge_pipeline.defs.resources import data_dir
-from edge_pipeline.edge.readers.header import read_header
+from edge_pipeline.edge.routes import EDGE_INBOUND_ROUTES
+
+#: The routes an inbox file is recognised by, one per family (EDGE submissions today).
+INBOUND_ROUTES: tuple[Route, ...] = (*EDGE_INBOUND_ROUTES,)
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,7 @@ REFUSAL_TAG = "edge/refusal"
 
 def default_inbox_path() -> Path:
     """``$EDGE_INBOX`` if set, else ``<repo>/data/inbox``."""
-    configured = os.environ.get("EDGE_INBOX")
-    return Path(configured) if configured else data_dir() / "inbox"
+    return configured_folder("EDGE_INBOX", "inbox")
 
 
 class NotASubmission(ValueError):
@@ -71,34 +71,25 @@ class InboxResource(dg.ConfigurableResource):
         return Path(self.path)
 
     def xml_files(self) -> list[Path]:
-        """The ``*.xml`` entries in the inbox, sorted by name (stable sensor order).
-
-        Every entry, not only regular files: a symlink (never followed: it may point out of
-        the inbox), a FIFO or a directory named ``*.xml`` gets its run too, whose load
-        refuses it and records why, instead of it being skipped unseen."""
-        if not self.folder.is_dir():
-            return []
-        return sorted(self.folder.glob("*.xml"))
+        """The ``*.xml`` entries in the inbox, sorted by name, symlinks and FIFOs included
+        (:func:`~edge_pipeline.base.folders.folder_entries`: their loads refuse them)."""
+        return folder_entries(self.folder, "*.xml")
 
     def submission(self, path: Path) -> InboxSubmission:
-        """The file's kind and partition key (its ``fileIdentifier``), read from its header.
+        """The file's kind and partition key (its ``fileIdentifier``), read from its header
+        through the inbox's routes (:mod:`edge_pipeline.base.routing`).
 
         Raises :class:`NotASubmission` (with the reason) for a file that is not a recognisable
-        submission: header unreadable or of an unknown root element, no ``fileIdentifier``, or
-        one Dagster cannot take as a partition key.  Such a file gets no partition.
+        submission: no route takes it, its header is unreadable, it has no ``fileIdentifier``,
+        or one Dagster cannot take as a partition key.  Such a file gets no partition.
         """
-        try:  # opened as the loader opens it: no symlink followed, no FIFO opened
-            with open_input(path) as opened:
-                header = read_header(path, opened.file)
-        except (InboundFormatError, OSError, ValueError) as exc:
-            # Deliberately broad: a bad file must never stop the sensor from seeing the others.
-            raise NotASubmission(f"header unreadable: {exc}") from exc
-        identifier = (header.file_identifier or "").strip()
-        if not identifier:
-            raise NotASubmission("the header has no fileIdentifier")
-        if not valid_partition_key(identifier):
+        try:
+            routed = route(path, INBOUND_ROUTES)
+        except NotRoutable as exc:
+            raise NotASubmission(str(exc)) from exc
+        if not valid_partition_key(routed.key):
             raise NotASubmission("its fileIdentifier cannot be a Dagster partition key")
-        return InboxSubmission(path=path, kind=file_kind(header.layout.name), key=identifier)
+        return InboxSubmission(path=path, kind=file_kind(routed.kind), key=routed.key)
 
     def submissions(self) -> list[InboxSubmission]:
         """The recognisable submissions in the inbox (refused files left out)."""
@@ -142,10 +133,7 @@ class InboxResource(dg.ConfigurableResource):
 
     def member(self, name: str | None) -> Path | None:
         """``name`` as a ``*.xml`` entry directly in the inbox; never a path that escapes it."""
-        if not name or Path(name).name != name or not name.endswith(".xml"):
-            return None
-        candidate = self.folder / name
-        return candidate if os.path.lexists(candidate) else None
+        return folder_member(self.folder, name, ".xml")
 
 
 def inbox_resource(path: Path | str | None = None, settle_seconds: float = 5.0) -> InboxResource:

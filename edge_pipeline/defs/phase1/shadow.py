@@ -20,6 +20,7 @@ import dagster as dg
 import duckdb
 import pyarrow.compute as pc
 
+from edge_pipeline.base.folders import replaced_folder
 from edge_pipeline.base.warehouse.query import first_row, table_exists
 from edge_pipeline.defs.arrow_metadata import arrow_table_metadata
 from edge_pipeline.defs.check_specs import partitioned_check_spec
@@ -27,7 +28,7 @@ from edge_pipeline.defs.inbound.assets import SUBMISSION_FILE, TABLE_GROUP_ASSET
 from edge_pipeline.defs.inbound.partitions import inbound_files
 from edge_pipeline.defs.metadata import files_metadata, table_metadata
 from edge_pipeline.defs.reference.assets import REFERENCE_TABLES
-from edge_pipeline.defs.report_files import ShadowReportsResource, replaced_folder
+from edge_pipeline.defs.report_files import ShadowReportsResource
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.outbound import write_phase1_reports
 from edge_pipeline.edge.ra_runs.runs import SUPPORTED_BENEFIT_YEARS, ScoringRun, scoring_runs

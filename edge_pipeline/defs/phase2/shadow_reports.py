@@ -12,12 +12,13 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 
+from edge_pipeline.base.folders import replaced_folder
 from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.defs.metadata import files_metadata
 from edge_pipeline.defs.phase2.scoring import RISK_SCORES, scoring_runs_of
 from edge_pipeline.defs.phase2.transfer import TRANSFER_ELEMENTS
 from edge_pipeline.defs.reference.partitions import benefit_years
-from edge_pipeline.defs.report_files import ShadowReportsResource, replaced_folder
+from edge_pipeline.defs.report_files import ShadowReportsResource
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.outbound import write_phase2_reports
 from edge_pipeline.edge.ra_runs.runs import ScoringRun

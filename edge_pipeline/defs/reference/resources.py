@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from edge_pipeline.defs.resources import data_dir
+from edge_pipeline.base.folders import data_dir
 
 #: Name of the plan registry file in the default issuer folder.
 PLAN_REGISTRY_FILE = "plan_registry.csv"

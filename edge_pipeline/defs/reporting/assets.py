@@ -12,11 +12,12 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from edge_pipeline.base.folders import data_dir
 from edge_pipeline.base.markdown import markdown_table
 from edge_pipeline.defs.phase1.shadow import SHADOW_PHASE1
 from edge_pipeline.defs.phase2.reconciliation import RISK_SCORE_RECONCILIATION
 from edge_pipeline.defs.phase2.transfer import TRANSFER_ESTIMATE
-from edge_pipeline.defs.resources import WarehouseResource, data_dir
+from edge_pipeline.defs.resources import WarehouseResource
 
 DATA_QUALITY_SUMMARY = dg.AssetKey("data_quality_summary")
 ANALYST_REPORT = dg.AssetKey("analyst_report")
