@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from dagster._core.workspace.load import location_origins_from_yaml_paths
 
+from edge_pipeline.base.folders import REPO_ROOT
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.automation.inbox import inbox_sensor, refusal_request
 from edge_pipeline.defs.automation.outbox import outbox_sensor
@@ -28,7 +29,6 @@ from edge_pipeline.defs.inbound.jobs import ingest_job_name, record_refused_inbo
 from edge_pipeline.defs.inbound.partitions import FILE_KINDS
 from edge_pipeline.defs.inbound.resources import InboxResource, NotASubmission
 from edge_pipeline.defs.report_files import OutboxResource
-from edge_pipeline.defs.resources import REPO_ROOT
 from edge_pipeline.demo import run_demo
 from edge_pipeline.demo.paths import DEMO_FILES_RECORD
 from edge_pipeline.demo.runs import CODE_LOCATION, LAUNCHED_BY_TAG
