@@ -1,5 +1,7 @@
-"""The ingest part of ``make demo``: one ``ingest_inbound_files`` run per inbox file, enrollment
-first (as an issuer submits), and the summary of what each file's load did.
+"""The ingest part of ``make demo``: each submission in the inbox registered in its type's
+partitions and loaded by its type's ingest job (``ingest_eses_files`` ...), enrollment first (as
+an issuer submits); each file that is not a submission recorded as refused, as the inbox sensor
+does; and the summary of what each file's load did.
 
 The output names files, types, statuses and row counts only: no member data.
 """
@@ -12,13 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge_pipeline.demo.paths import DemoPaths
-from edge_pipeline.demo.runs import JobRunner, RunResult, report_external
+from edge_pipeline.demo.runs import JobRunner, RunResult, report_external, run_failure
 
 if TYPE_CHECKING:
     import dagster as dg
 
-#: Load order for readability: enrollment first, as an issuer submits.
-_TYPE_ORDER = {"E": 0, "M": 1, "P": 2, "S": 3}
+    from edge_pipeline.defs.inbound.resources import InboxSubmission
 
 
 @dataclass
@@ -37,47 +38,99 @@ class FileOutcome:
     note: str = ""
 
 
-def ordered_inbox(paths: DemoPaths) -> list[tuple[Path, str]]:
-    """Every ``*.xml`` in the inbox with its partition key, enrollment first."""
-    from edge_pipeline.base.errors import InboundFormatError
-    from edge_pipeline.defs.inbound.resources import InboxResource
-    from edge_pipeline.edge.readers.header import read_header
+@dataclass(frozen=True)
+class RefusedFile:
+    """An inbox file that is not a submission, and why (``InboxResource.submission``)."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class InboxContents:
+    """The inbox as the sensor sees it: submissions (enrollment first) and refused files."""
+
+    submissions: list[InboxSubmission]
+    refused: list[RefusedFile]
+
+
+def ordered_inbox(paths: DemoPaths) -> InboxContents:
+    """Every ``*.xml`` in the inbox: the submissions, enrollment first then by type and name,
+    and the files that are not submissions (no partition for them)."""
+    from edge_pipeline.defs.inbound.partitions import FILE_KINDS
+    from edge_pipeline.defs.inbound.resources import InboxResource, NotASubmission
 
     inbox = InboxResource(path=str(paths.inbox))
-
-    def order(path: Path) -> tuple[int, str]:
+    submissions, refused = [], []
+    for path in inbox.xml_files():
         try:
-            return _TYPE_ORDER.get(read_header(path).submission_type or "", 9), path.name
-        except (InboundFormatError, OSError, ValueError):
-            return 9, path.name
+            submissions.append(inbox.submission(path))
+        except NotASubmission as exc:
+            refused.append(RefusedFile(path, str(exc)))
+    submissions.sort(key=lambda s: (FILE_KINDS.index(s.kind), s.path.name))
+    return InboxContents(submissions, refused)
 
-    return [(path, inbox.partition_key_for(path)) for path in sorted(inbox.xml_files(), key=order)]
 
+def register_landed_file(instance: dg.DagsterInstance, submission: InboxSubmission) -> None:
+    """What the inbox sensor does for a new submission: add its partition (its type's and
+    ``inbound_files``); and, since the demo plays the issuer's systems, record the landed file
+    (the external ``inbox_xml_file``)."""
+    from edge_pipeline.defs.inbound.partitions import register_file_partition
 
-def register_landed_file(instance: dg.DagsterInstance, path: Path, key: str) -> None:
-    """What the inbox sensor does for a new file: add its partition; and, since the demo plays
-    the issuer's systems, record the landed file (the external ``inbox_xml_file``)."""
-    from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-
-    instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, [key])
+    register_file_partition(instance, submission.kind, submission.key)
     report_external(
         instance,
         "inbox_xml_file",
-        {key: {"file_name": path.name, "bytes": path.stat().st_size}},
+        {
+            submission.key: {
+                "file_name": submission.path.name,
+                "bytes": submission.path.stat().st_size,
+            }
+        },
         "Landed in the inbox by the demo's synthetic issuer.",
     )
 
 
-def ingest_through_dagster(runner: JobRunner, files: list[tuple[Path, str]]) -> list[FileOutcome]:
-    """Register the partitions and run the ingest job once per file, in the order given."""
+def ingest_through_dagster(
+    runner: JobRunner, submissions: list[InboxSubmission]
+) -> list[FileOutcome]:
+    """Register the partitions and run the type's ingest job once per file, in the order
+    given."""
+    from edge_pipeline.defs.inbound.jobs import ingest_job_name
     from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG
 
-    for key, path in {key: path for path, key in files}.items():
-        register_landed_file(runner.instance, path, key)
+    for submission in {s.key: s for s in submissions}.values():
+        register_landed_file(runner.instance, submission)
     return [
-        _outcome(runner.run("ingest_inbound_files", key, {INBOX_FILE_TAG: path.name}), path, key)
-        for path, key in files
+        _outcome(
+            runner.run(ingest_job_name(s.kind), s.key, {INBOX_FILE_TAG: s.path.name}),
+            s.path,
+            s.key,
+        )
+        for s in submissions
     ]
+
+
+def record_refused_through_dagster(runner: JobRunner, refused: list[RefusedFile]) -> bool:
+    """Record each refused file as the inbox sensor does: no partition, a
+    ``record_refused_inbound_file`` run with the sensor's tags (``refusal_request``), which
+    materializes ``refused_inbound_files``.  Prints one line per file; True when every run
+    succeeded."""
+    from edge_pipeline.defs.automation.inbox import refusal_request
+
+    ok = True
+    for file in refused:
+        stat = file.path.lstat()
+        request = refusal_request(file.path, stat.st_mtime_ns, stat.st_size, file.reason)
+        result = runner.run(request.job_name, tags=request.tags)
+        print(
+            f"Refused, not a submission (no partition; in refused_inbound_files): "
+            f"{file.path.name}: {file.reason}"
+        )
+        if not result.success:
+            print(f"  RECORDING THE REFUSAL FAILED: {run_failure(result)}")
+            ok = False
+    return ok
 
 
 def _outcome(result: RunResult, path: Path, key: str) -> FileOutcome:

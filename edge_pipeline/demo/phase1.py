@@ -59,7 +59,8 @@ def load_reference(runner: JobRunner) -> str | None:
 def run_shadow(runner: JobRunner, keys: list[str]) -> dict[str, Phase1Outcome]:
     """``phase1_shadow`` (verify, shadow reports) for every partition."""
     outcomes = {}
-    for key, result in zip(keys, runner.run_partitions("phase1_shadow", keys), strict=True):
+    for key in keys:
+        result = runner.run("phase1_shadow", key)
         outcome = Phase1Outcome(partition_key=key)
         meta = materialization_metadata(result).get("shadow_phase1", {})
         outcome.layout = str(meta.get("layout", outcome.layout))
@@ -76,9 +77,8 @@ def run_shadow(runner: JobRunner, keys: list[str]) -> dict[str, Phase1Outcome]:
 
 def run_reported(runner: JobRunner, outcomes: dict[str, Phase1Outcome]) -> None:
     """``phase1_reported`` (reports from the outbox, reconciliation) for every partition."""
-    keys = list(outcomes)
-    for key, result in zip(keys, runner.run_partitions("phase1_reported", keys), strict=True):
-        outcome = outcomes[key]
+    for key, outcome in outcomes.items():
+        result = runner.run("phase1_reported", key)
         meta = materialization_metadata(result).get("phase1_reconciliation", {})
         outcome.reported_status = str(meta.get("reported_file_status", outcome.reported_status))
         if "differences" in meta:

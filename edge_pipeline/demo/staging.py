@@ -1,5 +1,6 @@
-"""What the demo puts in place before any run: the synthetic issuer's files in the inbox, its
-reference files in the issuer folder, and no leftovers of an earlier demo.
+"""What the demo puts in place before any run: the synthetic issuer's files in the inbox, a
+stray file that is not a submission beside them, its reference files in the issuer folder, and
+no leftovers of an earlier demo.
 
 Only what an earlier demo wrote is removed: files someone else dropped in the inbox or the
 outbox are left alone.
@@ -65,6 +66,29 @@ def stage_synthetic_issuer(
         )
     record.write_text(json.dumps(staged.identifiers, indent=2, sort_keys=True) + "\n")
     return staged
+
+
+#: The stray file the demo drops in the inbox beside the issuer's submissions, as a real inbox
+#: gets them: an XML export of another system (another root element), named plainly.  It is not
+#: a submission, so it gets no partition and is recorded as refused (``refused_inbound_files``).
+STRAY_FILE = "plan_directory_export.xml"
+_STRAY_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<!-- Not an EDGE submission: a plan directory exported by another system. -->
+<planDirectoryExport exported="2025-01-01">
+  <plan id="99810NC0010001" metal="platinum"/>
+  <plan id="99810NC0010002" metal="gold"/>
+</planDirectoryExport>
+"""
+
+
+def stage_stray_file(inbox: Path) -> Path:
+    """Put :data:`STRAY_FILE` in the inbox (the same bytes every demo; rewritten only when
+    they differ, so an unchanged file keeps its name, mtime and size)."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / STRAY_FILE
+    if not path.is_file() or path.read_text() != _STRAY_CONTENT:
+        path.write_text(_STRAY_CONTENT)
+    return path
 
 
 def forget_superseded_demo_loads(paths: DemoPaths, staged: StagedIssuer) -> int:

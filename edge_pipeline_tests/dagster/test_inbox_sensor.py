@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from edge_pipeline.definitions import defs
 from edge_pipeline.defs.automation.inbox import inbox_sensor
 from edge_pipeline.defs.inbound.jobs import ingest_job_name, record_refused_inbound_file
 from edge_pipeline.defs.inbound.partitions import (
@@ -20,6 +21,7 @@ from edge_pipeline.defs.inbound.partitions import (
     register_file_partition,
 )
 from edge_pipeline.defs.inbound.resources import INBOX_FILE_TAG, REFUSAL_TAG, InboxResource
+from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth.generate import generate_issuer
 
@@ -168,6 +170,41 @@ def test_a_file_that_is_not_a_submission_gets_no_partition_but_a_refusal_run(
     assert reason in request.tags[REFUSAL_TAG]
     # refused once per file version: the next tick asks nothing
     assert not tick(instance, folder, result.cursor).run_requests
+
+
+def test_a_fresh_cursor_does_not_request_a_file_already_recorded_as_refused(
+    instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    """The first `make dev` after `make demo` (a fresh cursor): a refused file whose refusal
+    ``refused_inbound_files`` already shows from the same name, mtime and size is not
+    requested again; a new version of it is."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    stray = folder / "plan_directory_export.xml"
+    stray.write_bytes(b"<?xml version='1.0'?><planDirectoryExport/>")
+    age(stray)
+    (request,) = tick(instance, folder).run_requests
+    recorded = defs.resolve_job_def(request.job_name).execute_in_process(
+        instance=instance,
+        tags=request.tags,
+        resources={
+            "warehouse": WarehouseResource(database=str(tmp_path / "warehouse.duckdb")),
+            "inbox": InboxResource(path=str(folder)),
+        },
+    )
+    assert recorded.success
+
+    again = tick(instance, folder)  # a fresh cursor
+    assert not again.run_requests
+    assert json.loads(again.cursor)["requested"] == {
+        stray.name: f"{stray.lstat().st_mtime_ns}:{stray.lstat().st_size}"
+    }
+
+    stray.write_bytes(stray.read_bytes() + b"\n")  # another version: refused anew
+    age(stray, 30)
+    (anew,) = tick(instance, folder).run_requests
+    assert anew.job_name == record_refused_inbound_file.name
+    assert anew.run_key != request.run_key
 
 
 def test_a_file_identifier_dagster_refuses_gets_no_partition(

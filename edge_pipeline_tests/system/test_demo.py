@@ -18,18 +18,21 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dagster._core.workspace.load import location_origins_from_yaml_paths
 
+from edge_pipeline.base.folders import REPO_ROOT
 from edge_pipeline.definitions import defs
-from edge_pipeline.defs.automation.inbox import inbox_sensor
+from edge_pipeline.defs.automation.inbox import inbox_sensor, refusal_request
 from edge_pipeline.defs.automation.outbox import outbox_sensor
-from edge_pipeline.defs.inbound.assets import SUBMISSION_FILE, TABLE_GROUP_ASSETS
-from edge_pipeline.defs.inbound.jobs import ingest_job_name
+from edge_pipeline.defs.inbound.assets import REFUSED_INBOUND_FILES
+from edge_pipeline.defs.inbound.jobs import ingest_job_name, record_refused_inbound_file
 from edge_pipeline.defs.inbound.partitions import FILE_KINDS
-from edge_pipeline.defs.inbound.resources import InboxResource
+from edge_pipeline.defs.inbound.resources import InboxResource, NotASubmission
 from edge_pipeline.defs.report_files import OutboxResource
 from edge_pipeline.demo import run_demo
-from edge_pipeline.demo.paths import BENEFIT_YEAR, DEMO_FILES_RECORD
+from edge_pipeline.demo.paths import DEMO_FILES_RECORD
 from edge_pipeline.demo.runs import CODE_LOCATION, LAUNCHED_BY_TAG
+from edge_pipeline.demo.staging import STRAY_FILE
 
 
 @dataclass(frozen=True)
@@ -60,33 +63,13 @@ def instance(first_demo: FirstDemo) -> Iterator[dg.DagsterInstance]:
         yield found
 
 
-def _file_layouts(instance: dg.DagsterInstance) -> dict[str, str]:
-    """Partition (file) -> layout, as its ``submission_file`` materialization recorded it."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=SUBMISSION_FILE), limit=1000
-    ).records
-    return {
-        str(r.partition_key): str(r.asset_materialization.metadata["layout"].value)
-        for r in records
-        if r.asset_materialization is not None
-    }
-
-
-def _not_yet_its_own(key: dg.AssetKey, partition: str, layouts: dict[str, str]) -> bool:
-    """A partition the demo may leave unmaterialized only while every landing asset lists
-    every file and Phase 2 every benefit year (issue 14 gives each file kind partitions of its
-    own, and Phase 2 only the years with data): a file of another type, another year."""
-    layout = {dg.AssetKey(group.key): group.layout for group in TABLE_GROUP_ASSETS}.get(key)
-    if layout is not None:
-        return layouts.get(partition) != layout
-    return partition.isdigit() and int(partition) != BENEFIT_YEAR
-
-
 def test_the_demo_materializes_every_asset_of_the_definitions(
     first_demo: FirstDemo, instance: dg.DagsterInstance
 ) -> None:
+    """Every asset, in every partition registered: each file type's landing asset has that
+    type's files only, ``benefit_years`` the demo's year only, and the stray file is no
+    partition but a ``refused_inbound_files`` materialization."""
     assert first_demo.exit_code == 0, first_demo.output[-3000:]
-    layouts = _file_layouts(instance)
     graph = defs.resolve_asset_graph()
     never, missing = [], {}
     for key in sorted(graph.get_all_asset_keys()):
@@ -97,12 +80,13 @@ def test_the_demo_materializes_every_asset_of_the_definitions(
             continue
         expected = set(partitions_def.get_partition_keys(dynamic_partitions_store=instance))
         absent = expected - set(instance.get_materialized_partitions(key))
-        absent = {p for p in absent if not _not_yet_its_own(key, p, layouts)}
         if absent:
             missing[key.to_user_string()] = sorted(absent)
     assert never == [], f"never materialized by the demo: {never}"
     assert missing == {}, f"partitions the demo left unmaterialized: {missing}"
-    assert set(layouts.values()) == {"ESES", "ESMCS", "ESPCS", "ESSFS"}
+    refused = instance.get_latest_materialization_event(REFUSED_INBOUND_FILES)
+    assert refused is not None and refused.asset_materialization is not None
+    assert refused.asset_materialization.metadata["file_name"].value == STRAY_FILE
 
 
 def test_every_demo_run_is_a_run_of_the_code_location(
@@ -111,8 +95,9 @@ def test_every_demo_run_is_a_run_of_the_code_location(
     """Runs the UI shows under the code location (timeline, re-execute), not anonymous
     in-process runs; tagged so the run-status sensors leave them to the demo."""
     runs = instance.get_runs()
-    assert {run.job_name for run in runs} >= {
-        "ingest_inbound_files",
+    assert {run.job_name for run in runs} == {
+        *(ingest_job_name(kind) for kind in FILE_KINDS),
+        "record_refused_inbound_file",
         "refresh_reference_tables",
         "phase1_shadow",
         "phase1_reported",
@@ -120,14 +105,25 @@ def test_every_demo_run_is_a_run_of_the_code_location(
         "phase2_reported",
         "monthly_reporting",
     }
+    (workspace_location,) = location_origins_from_yaml_paths([str(REPO_ROOT / "workspace.yaml")])
     for run in runs:
         origin = run.remote_job_origin
         assert origin is not None, run.job_name
         assert origin.location_name == CODE_LOCATION, run.job_name
+        # the origin the UI's workspace has: the UI finds the job to re-execute there
+        assert origin.repository_origin.code_location_origin == workspace_location
         assert origin.job_name == run.job_name
         assert run.job_code_origin is not None, run.job_name
         assert run.tags.get(LAUNCHED_BY_TAG) == "demo", run.job_name
         assert run.status == dg.DagsterRunStatus.SUCCESS, run.job_name
+    # the stray file is recorded as the inbox sensor records it: its request's tags
+    (refusal,) = [run for run in runs if run.job_name == record_refused_inbound_file.name]
+    stray = first_demo.root / "data" / "inbox" / STRAY_FILE
+    stat = stray.lstat()
+    with pytest.raises(NotASubmission) as not_a_submission:
+        InboxResource(path=str(stray.parent)).submission(stray)
+    expected = refusal_request(stray, stat.st_mtime_ns, stat.st_size, str(not_a_submission.value))
+    assert {name: refusal.tags.get(name) for name in expected.tags} == expected.tags
 
 
 def test_the_demo_writes_the_data_quality_summary_and_analyst_report(
@@ -156,6 +152,10 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     assert first_demo.exit_code == 0
     first = first_demo.output
     assert "Failures: none" in first
+    assert (
+        f"Refused, not a submission (no partition; in refused_inbound_files): {STRAY_FILE}: "
+        "header unreadable: " in first
+    )
     for layout in ("ESES", "ESMCS", "ESPCS", "ESSFS"):
         assert f"1 {layout} loaded" in first
     assert "SIMULATED EDGE SERVER" in first  # never mistaken for a real server's answer
@@ -172,12 +172,13 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
 
     data = tmp_path / "data"
     staged = json.loads((data / "synthetic" / DEMO_FILES_RECORD).read_text())
-    assert sorted(p.name for p in (data / "inbox").glob("*.xml")) == sorted(staged)
+    assert sorted(p.name for p in (data / "inbox").glob("*.xml")) == sorted([*staged, STRAY_FILE])
     assert (data / "dagster_home" / "dagster.yaml").exists()
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:
-        loaded = con.execute("SELECT count(*) FROM submission_file WHERE status = 'loaded'")
-        assert loaded.fetchone()[0] == 4
+        assert con.execute(
+            "SELECT status, count(*) FROM submission_file GROUP BY ALL ORDER BY ALL"
+        ).fetchall() == [("loaded", 4), ("refused", 1)]  # the stray file: refused, no rows
         assert con.execute("SELECT count(*) FROM medical_claim").fetchone()[0] > 0
         assert con.execute(
             "SELECT count(*), sum(differences) FROM phase1_reconciliation_file"
@@ -225,6 +226,7 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     with dg.DagsterInstance.get() as instance:
         for job, count in (
             *((ingest_job_name(kind), 3) for kind in FILE_KINDS),  # one file of each type
+            (record_refused_inbound_file.name, 3),  # the stray file, once per demo
             ("refresh_reference_tables", 3),
             ("phase1_shadow", 12),
             ("phase1_reported", 12),
@@ -238,6 +240,7 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
         assert instance.get_dynamic_partitions("benefit_years") == ["2025"]  # the year with data
 
         # the first `make dev` after the demo: fresh sensors request nothing the demo loaded
+        # or recorded as refused
         inbox = dg.build_sensor_context(
             instance=instance,
             resources={"inbox": InboxResource(path=str(data / "inbox"), settle_seconds=0)},
@@ -250,3 +253,45 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
         assert not outbox_sensor(outbox).run_requests
     assert user_file.read_text() == "left alone"
     assert user_report.read_text() == "left alone"
+
+
+def test_a_demo_run_re_executes_from_the_workspace_as_the_ui_does(
+    first_demo: FirstDemo, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UI's "re-execute": the job found in the loaded workspace by the run's origin, a
+    child run created from the parent and launched in a run worker.  (Last: it adds a run.)"""
+    from dagster._core.definitions.selector import JobSubsetSelector
+    from dagster._core.execution.plan.resume_retry import ReexecutionStrategy
+    from dagster._core.test_utils import poll_for_finished_run
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+    monkeypatch.setenv("DAGSTER_HOME", str(first_demo.root / "data" / "dagster_home"))
+    parent = instance.get_runs(dg.RunsFilter(job_name="phase2_reported"), limit=1)[0]
+    origin = parent.remote_job_origin
+    assert origin is not None
+    target = WorkspaceFileTarget(paths=[str(REPO_ROOT / "workspace.yaml")])
+    with WorkspaceProcessContext(instance, target) as workspace:
+        request = workspace.create_request_context()
+        location = request.get_code_location(origin.location_name)
+        job = location.get_job(
+            JobSubsetSelector(
+                location_name=origin.location_name,
+                repository_name=origin.repository_origin.repository_name,
+                job_name=parent.job_name,
+                op_selection=None,
+            )
+        )
+        child = instance.create_reexecuted_run(
+            request_context=request,
+            parent_run=parent,
+            code_location=location,
+            remote_job=job,
+            strategy=ReexecutionStrategy.ALL_STEPS,
+            use_parent_run_tags=True,
+        )
+        instance.launch_run(child.run_id, request)
+        finished = poll_for_finished_run(instance, child.run_id, timeout=300)
+    assert finished.status == dg.DagsterRunStatus.SUCCESS
+    assert finished.parent_run_id == parent.run_id
+    assert finished.tags["dagster/partition"] == parent.tags["dagster/partition"]

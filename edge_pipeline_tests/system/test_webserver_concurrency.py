@@ -197,16 +197,21 @@ def undisturbed_checksum(paths: DemoPaths, files: list[tuple[Path, str]], where:
     warehouse of their own."""
     import dagster as dg
 
+    from edge_pipeline.defs.inbound.resources import InboxResource
     from edge_pipeline.demo.inbound import ingest_through_dagster
     from edge_pipeline.demo.phase1 import load_reference, run_shadow
-    from edge_pipeline.demo.runs import InProcessRunner, demo_resources
+    from edge_pipeline.demo.runs import code_location_runner
 
     alone = dataclasses.replace(
         paths, warehouse=where / "warehouse.duckdb", shadow_reports=where / "shadow_reports"
     )
-    with dg.DagsterInstance.ephemeral() as instance:
-        runner = InProcessRunner(instance, demo_resources(alone))
-        ingested = ingest_through_dagster(runner, files)
+    inbox = InboxResource(path=str(paths.inbox))
+    submissions = [inbox.submission(path) for path, _ in files]
+    with (
+        dg.DagsterInstance.ephemeral() as instance,
+        code_location_runner(instance, alone) as runner,
+    ):
+        ingested = ingest_through_dagster(runner, submissions)
         assert all(o.success and o.status == "loaded" for o in ingested), ingested
         assert load_reference(runner) is None
         shadow = run_shadow(runner, [key for _, key in files])

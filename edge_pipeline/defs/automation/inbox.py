@@ -19,7 +19,11 @@ signature already requested and the size seen on the last tick, so
   (a fresh sensor after ``make demo``, a reset cursor): when the partition's latest
   materialization of its type's landing asset (``eses_enrollment`` ...) loaded this very file
   (same name, same ``mtime:size`` signature, status loaded or unchanged), the file is taken as
-  requested.  That is an event-log query of the Dagster instance, never DuckDB.
+  requested.  That is an event-log query of the Dagster instance, never DuckDB;
+* likewise a refused file the cursor does not know is not requested again when one of the
+  latest materializations of ``refused_inbound_files`` recorded this very file (same name, same
+  ``mtime:size``): the first ``make dev`` after ``make demo`` requests nothing for the stray
+  file the demo recorded as refused.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
@@ -32,7 +36,7 @@ from pathlib import Path
 import dagster as dg
 
 from edge_pipeline.base.names import printable_name
-from edge_pipeline.defs.inbound.assets import BY_KIND, INBOX_SIGNATURE_KEY
+from edge_pipeline.defs.inbound.assets import BY_KIND, INBOX_SIGNATURE_KEY, REFUSED_INBOUND_FILES
 from edge_pipeline.defs.inbound.jobs import INBOUND_JOBS, INGEST_JOBS, record_refused_inbound_file
 from edge_pipeline.defs.inbound.partitions import file_partition_requests, file_partitions_def
 from edge_pipeline.defs.inbound.resources import (
@@ -89,8 +93,12 @@ def latest_metadata(
     ).records
     if not records or records[0].asset_materialization is None:
         return None
-    metadata = records[0].asset_materialization.metadata
-    return {key: getattr(entry, "value", entry) for key, entry in metadata.items()}
+    return plain_metadata(records[0].asset_materialization)
+
+
+def plain_metadata(materialization: dg.AssetMaterialization) -> dict[str, object]:
+    """A materialization's metadata as plain values."""
+    return {key: getattr(entry, "value", entry) for key, entry in materialization.metadata.items()}
 
 
 def already_ingested(
@@ -107,6 +115,25 @@ def already_ingested(
         and metadata.get(INBOX_SIGNATURE_KEY) == signature
         and metadata.get("status") in LOADED_STATUSES
     )
+
+
+#: Latest ``refused_inbound_files`` materializations (one per refused file version) a refused
+#: file the cursor does not know is looked up in.
+REFUSALS_CHECKED = 1000
+
+
+def recorded_refusals(instance: dg.DagsterInstance) -> set[tuple[str, str]]:
+    """``(file name, mtime:size)`` of the refused files recorded by the latest
+    :data:`REFUSALS_CHECKED` materializations of ``refused_inbound_files`` (event log only)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=REFUSED_INBOUND_FILES), limit=REFUSALS_CHECKED
+    ).records
+    found = set()
+    for record in records:
+        if record.asset_materialization is not None:
+            metadata = plain_metadata(record.asset_materialization)
+            found.add((str(metadata.get("file_name")), str(metadata.get(INBOX_SIGNATURE_KEY))))
+    return found
 
 
 def run_key(path: Path, mtime_ns: int, size: int) -> str:
@@ -143,6 +170,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
     new_keys: dict[str, list[str]] = {}
     run_requests: list[dg.RunRequest] = []
     waiting = loaded = refused = 0
+    refusals: set[tuple[str, str]] | None = None  # read once per tick, when first needed
 
     for path in inbox.xml_files():
         try:
@@ -165,6 +193,11 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
         try:
             submission = inbox.submission(path)
         except NotASubmission as exc:
+            if refusals is None:
+                refusals = recorded_refusals(context.instance)
+            if (path.name, signature) in refusals:
+                loaded += 1
+                continue
             context.log.warning("%s: refused, no partition: %s", printable_name(path.name), exc)
             run_requests.append(refusal_request(path, stat.st_mtime_ns, stat.st_size, str(exc)))
             refused += 1
@@ -195,7 +228,11 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
             "%d inbox file(s) still being written or deferred to the next tick", waiting
         )
     if loaded:
-        context.log.info("%d inbox file(s) already loaded by an earlier run: not requested", loaded)
+        context.log.info(
+            "%d inbox file(s) already loaded or recorded as refused by an earlier run: "
+            "not requested",
+            loaded,
+        )
     if not run_requests:
         return dg.SensorResult(
             skip_reason="no new complete files in the inbox", cursor=cursor.dump()

@@ -3,8 +3,9 @@
 A run-status sensor on the ingest jobs (``ingest_eses_files`` ..., one per file type): every run
 of them that succeeds (the file loaded, or was an identical re-delivery) requests
 ``phase1_shadow`` for the same fileIdentifier (in ``inbound_files``, where the sensor that
-started the ingest registered it too), keyed by the ingest run so a run is followed once.  A failed ingest (unreadable, refused or missing file)
-triggers nothing.  Runs ``make demo`` launched are left alone: the demo verifies in-process.
+started the ingest registered it too), keyed by the ingest run so a run is followed once.  A
+failed ingest (unreadable, refused or missing file) triggers nothing.  Runs ``make demo`` made
+are left alone: the demo runs the verification itself, as its next step.
 The sensor reads the run's tags only; it never opens DuckDB.
 """
 

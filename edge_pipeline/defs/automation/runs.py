@@ -13,8 +13,8 @@ import dagster as dg
 AUTOMATION_TAG = "edge/automation"
 #: Tag naming the run whose success started this one.
 TRIGGERED_BY_TAG = "edge/triggered_by_run"
-#: Tag ``make demo`` puts on its runs (``edge_pipeline.demo.LAUNCHED_BY_TAG``): the demo drives
-#: its own chain in-process, so the run-status sensors leave its runs alone.
+#: Tag ``make demo`` puts on its runs (value ``demo``, ``edge_pipeline/demo/runs.py``): the demo
+#: drives its own chain, one run after the other, so the run-status sensors leave its runs alone.
 LAUNCHED_BY_TAG = "edge/launched_by"
 #: Evaluation interval of the run-status sensors.  A run-status sensor handles one finished run
 #: per evaluation when it requests something, so a burst of N files is followed within about
