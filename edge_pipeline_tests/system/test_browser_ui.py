@@ -349,6 +349,9 @@ def test_asset_graph_shows_every_group(
     route = f"/asset-groups?expanded={urllib.parse.quote(expanded, safe='@:,')}"
     size = driver.get_window_size()
     try:
+        # The graph draws only the boxes on screen: start tall enough for every box to be
+        # drawn (the graph grows with the definitions), then fit the window to the graph.
+        driver.set_window_size(size["width"], 2 * size["height"])
         text = open_page(driver, ui, route, "asset_graph", list(ui.groups), graph_settled(ui))
         # The global graph is zoomed to fit its width: make the window tall enough for the
         # whole graph to be in the screenshot (it grows with the definitions), then reload.
