@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from browser_support import DagsterWebserver, ensure_chromium, start_chromium
 from demo_support import DemoRun
@@ -448,3 +449,42 @@ def test_materialization_recorded(
     # "Partition 2025 materialized in run 02c7475e" (unpartitioned: "Materialized in run ...")
     assert re.search(f"materialized in run {run_id[:8]}", text, re.IGNORECASE), text[:2000]
     assert "Metadata" in text
+
+
+LANDING_ASSETS = {
+    "ESES": "eses_enrollment",
+    "ESMCS": "esmcs_medical_claims",
+    "ESPCS": "espcs_pharmacy_claims",
+    "ESSFS": "essfs_supplemental_diagnoses",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LANDING_ASSETS))
+def test_a_landing_asset_shows_only_its_own_file_type_as_partitions(
+    driver: Any,
+    ui: Ui,
+    demo_data: Path,
+    layout: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    """Each landing asset is partitioned by its own file type: its partitions view lists the
+    files of that type, every one materialized, and none of another type."""
+    con = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT layout, file_identifier FROM submission_file WHERE status = 'loaded'"
+        ).fetchall()
+    finally:
+        con.close()
+    own = sorted(fid for kind, fid in rows if kind == layout)
+    others = sorted(fid for kind, fid in rows if kind != layout)
+    assert own and others
+    asset = LANDING_ASSETS[layout]
+    text = open_page(driver, ui, asset_route(asset, "view=partitions"), f"partitions_{asset}", own)
+    screenshot(driver, ui, f"partitions_{asset}", record_property)
+    shown = [fid for fid in others if fid in text]
+    assert not shown, f"{asset} lists files of other types as its partitions: {shown}"
+    # "2 Partitions Selected ... Materialized (2) ... Missing (0)": no file of another type
+    # waits there as "missing" forever
+    assert f"{len(own)} Partition" in text, text[:2000]
+    assert f"Materialized ({len(own)})" in text and "Missing (0)" in text, text[:2000]
