@@ -24,6 +24,9 @@ from edge_pipeline.edge.transfer import (
     compute_transfer_elements,
     estimate_transfers,
 )
+from edge_pipeline.edge.transfer.factors import age_curve, read_gcf
+from edge_pipeline.edge.transfer.market import read_market
+from edge_pipeline.edge.transfer.user_fee import user_fee_pmpm
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,18 @@ class TransferInputs:
     market_pool: Path | None = None
     user_fee: Path | None = None
     age_curve: Path | None = None
+
+    def check(self, benefit_year: int) -> None:
+        """Read every given file now, so that a bad cell is refused (naming file, line and
+        column) before the hours of claim selection and scoring, not after them."""
+        if self.gcf is not None:
+            read_gcf(self.gcf)
+        if self.age_curve is not None:
+            age_curve(self.age_curve)
+        if self.market_pool is not None:
+            read_market(self.market_pool)
+        if self.user_fee is not None:
+            user_fee_pmpm(benefit_year, self.user_fee)
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ def run_phase2(
     from edge_pipeline.edge.outbound import write_phase2_reports
 
     files = transfer or TransferInputs()
+    files.check(benefit_year)
     check_inputs(con)  # a warehouse never verified has no active enrollment to find runs in
     outcomes = []
     for run in scoring_runs(con, benefit_year):
