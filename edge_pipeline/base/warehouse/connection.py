@@ -57,7 +57,7 @@ def open_warehouse(
 
     Raises :class:`WarehousePathError` when the path cannot be a warehouse (not ``.duckdb`` or
     ``.db``, a directory, a missing folder unless ``create_folder``, a file that is not a DuckDB
-    database: see ``warehouse/path.py``) and :class:`WarehouseLockedError` when another process
+    database: see :mod:`edge_pipeline.base.warehouse.path`) and :class:`WarehouseLockedError` when another process
     holds the file lock.
     """
     if create_folder and not read_only:

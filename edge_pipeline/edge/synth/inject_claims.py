@@ -44,7 +44,7 @@ from edge_pipeline.edge.synth.inject_common import (
 )
 
 LINES = "line"
-#: Of the element's format but outside its code set (verification/code_sets.py): discharge
+#: Of the element's format but outside its code set (edge/code_sets.py): discharge
 #: status 10-19 is unassigned by the NUBC, revenue codes 0002-0021 are reserved, place of
 #: service 82-98 is unassigned by CMS.
 BAD_DISCHARGE_STATUS = "10"

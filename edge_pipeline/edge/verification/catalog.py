@@ -351,7 +351,7 @@ SEMANTICS = """\
 #: Introduction of the code-set table (rendered into docs/error-catalog.md).
 CODE_SETS_INTRO = """\
 Face-validity code sets (E220, M219, M234, M235), declared in
-`edge_pipeline/edge/verification/code_sets.py` with their sources.  Ranges are inclusive."""
+`edge_pipeline/edge/code_sets.py` with their sources.  Ranges are inclusive."""
 
 #: Introduction of the per-element table (rendered into docs/error-catalog.md).
 CHECKS_INTRO = """\
