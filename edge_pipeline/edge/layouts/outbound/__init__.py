@@ -14,11 +14,11 @@ from edge_pipeline.edge.layouts.outbound.esdee import ESDEE
 from edge_pipeline.edge.layouts.outbound.esdmce import ESDMCE
 from edge_pipeline.edge.layouts.outbound.esdpce import ESDPCE
 from edge_pipeline.edge.layouts.outbound.esdsfe import ESDSFE
-from edge_pipeline.edge.layouts.outbound.esesar import ESESAR
 from edge_pipeline.edge.layouts.outbound.esfar import ESFAR
-from edge_pipeline.edge.layouts.outbound.esmcsar import ESMCSAR
-from edge_pipeline.edge.layouts.outbound.espcsar import ESPCSAR
-from edge_pipeline.edge.layouts.outbound.essfsar import ESSFSAR
+from edge_pipeline.edge.layouts.outbound.essefe import ESESAR
+from edge_pipeline.edge.layouts.outbound.essmfe import ESMCSAR
+from edge_pipeline.edge.layouts.outbound.esspfe import ESPCSAR
+from edge_pipeline.edge.layouts.outbound.esssfe import ESSFSAR
 from edge_pipeline.edge.layouts.outbound.model import (
     DetailLayout,
     FileStatusLayout,
