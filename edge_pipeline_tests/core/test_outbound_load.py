@@ -64,7 +64,7 @@ def test_directory_load_registers_each_report(tmp_path: Path, outbox: list[Path]
     warehouse = tmp_path / "wh.duckdb"
     results = load_outbound_paths([outbox[0].parent], warehouse)
     assert [r.status for r in results] == ["loaded"] * 3
-    assert sorted(r.report_type for r in results) == ["ESDMCE", "ESFAR", "ESMCSAR"]
+    assert sorted(r.report_type for r in results) == ["ESDMCE", "ESFAR", "ESSMFE"]
     con = duckdb.connect(str(warehouse))
     registry = con.execute(
         "SELECT report_type, file_type_code, inbound_file_identifier, issuer_id, execution_zone, "
@@ -73,7 +73,7 @@ def test_directory_load_registers_each_report(tmp_path: Path, outbox: list[Path]
     ).fetchall()
     assert [row[:8] for row in registry] == [
         (kind, code, SCENARIO.file_identifier, "12345", "T", VERIFIED_AT, "loaded", True)
-        for kind, code in (("ESDMCE", "MD"), ("ESFAR", "MH"), ("ESMCSAR", "MS"))
+        for kind, code in (("ESDMCE", "MD"), ("ESFAR", "MH"), ("ESSMFE", "MS"))
     ]
 
 

@@ -34,7 +34,10 @@ ROLE_TABLES: dict[str, str] = {
 ROLE_REPORT_TYPES: dict[str, tuple[str, ...]] = {
     "file_status": (ESFAR.name,),
     "detail": tuple(layout.name for layout in DETAIL_LAYOUTS),
-    "summary": tuple(layout.name for layout in SUMMARY_LAYOUTS),
+    # a warehouse not loaded since the summaries were renamed still says the former names
+    "summary": tuple(
+        name for layout in SUMMARY_LAYOUTS for name in (layout.name, *layout.former_names)
+    ),
 }
 
 

@@ -1,9 +1,14 @@
 """The Phase 1 outbound report layouts (spec section 5), one declarative module per report.
 
 For each inbound submission type the EDGE server answers with three reports: the file
-accept/reject (ESFAR, file code ``XH``), a detail error report (``XD``) and a summary (``XS``).
+accept/reject (ESFAR, file code ``XH``), a detail error report (``XD``: ESDEE, ESDMCE, ESDPCE,
+ESDSFE) and a summary (``XS``: ESSEFE, ESSMFE, ESSPFE, ESSSFE, the issuer guide's acronyms;
+formerly ESESAR, ESMCSAR, ESPCSAR, ESSFSAR, kept as ``former_names``).
 Phase 2 adds the risk adjustment reports of a scoring run (spec section 6): RACSD (``CD``),
 RACSS (``CS``), RARSD (``RD``), RARSS (``RS``) and RATEE (``TE``), in ``RA_LAYOUTS``.
+
+Every layout declares its ``recipients`` (:class:`~.model.Recipients`): who receives it, and
+so whether it may carry member-level identifiers.
 """
 
 from __future__ import annotations
@@ -15,15 +20,16 @@ from edge_pipeline.edge.layouts.outbound.esdmce import ESDMCE
 from edge_pipeline.edge.layouts.outbound.esdpce import ESDPCE
 from edge_pipeline.edge.layouts.outbound.esdsfe import ESDSFE
 from edge_pipeline.edge.layouts.outbound.esfar import ESFAR
-from edge_pipeline.edge.layouts.outbound.essefe import ESESAR
-from edge_pipeline.edge.layouts.outbound.essmfe import ESMCSAR
-from edge_pipeline.edge.layouts.outbound.esspfe import ESPCSAR
-from edge_pipeline.edge.layouts.outbound.esssfe import ESSFSAR
+from edge_pipeline.edge.layouts.outbound.essefe import ESSEFE
+from edge_pipeline.edge.layouts.outbound.essmfe import ESSMFE
+from edge_pipeline.edge.layouts.outbound.esspfe import ESSPFE
+from edge_pipeline.edge.layouts.outbound.esssfe import ESSSFE
 from edge_pipeline.edge.layouts.outbound.model import (
     DetailLayout,
     FileStatusLayout,
     OutboundLayout,
     RaReportLayout,
+    Recipients,
     SummaryLayout,
 )
 from edge_pipeline.edge.layouts.outbound.racsd import RACSD
@@ -33,7 +39,7 @@ from edge_pipeline.edge.layouts.outbound.rarss import RARSS
 from edge_pipeline.edge.layouts.outbound.ratee import RATEE
 
 DETAIL_LAYOUTS: tuple[DetailLayout, ...] = (ESDEE, ESDMCE, ESDPCE, ESDSFE)
-SUMMARY_LAYOUTS: tuple[SummaryLayout, ...] = (ESESAR, ESMCSAR, ESPCSAR, ESSFSAR)
+SUMMARY_LAYOUTS: tuple[SummaryLayout, ...] = (ESSEFE, ESSMFE, ESSPFE, ESSSFE)
 #: Phase 2 risk adjustment reports, in the order the writer produces them.
 RA_LAYOUTS: tuple[RaReportLayout, ...] = (RACSD, RACSS, RARSD, RARSS, RATEE)
 OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (
@@ -44,6 +50,18 @@ OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (
 )
 OUTBOUND_BY_ROOT: dict[str, OutboundLayout] = {layout.root: layout for layout in OUTBOUND_LAYOUTS}
 OUTBOUND_BY_NAME: dict[str, OutboundLayout] = {layout.name: layout for layout in OUTBOUND_LAYOUTS}
+#: A report type's former name (declared in its layout) -> its name now.
+FORMER_NAMES: dict[str, str] = {
+    former: layout.name
+    for layout in OUTBOUND_LAYOUTS
+    for former in getattr(layout, "former_names", ())
+}
+
+
+def current_report_type(name: str) -> str:
+    """``name`` as the report type is called now: a former name (``ESESAR``) maps to the
+    guide's acronym (``ESSEFE``); any other name is returned as it is."""
+    return FORMER_NAMES.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -72,11 +90,12 @@ __all__ = [
     "ESDMCE",
     "ESDPCE",
     "ESDSFE",
-    "ESESAR",
     "ESFAR",
-    "ESMCSAR",
-    "ESPCSAR",
-    "ESSFSAR",
+    "ESSEFE",
+    "ESSMFE",
+    "ESSPFE",
+    "ESSSFE",
+    "FORMER_NAMES",
     "OUTBOUND_BY_NAME",
     "OUTBOUND_BY_ROOT",
     "OUTBOUND_LAYOUTS",
@@ -93,5 +112,7 @@ __all__ = [
     "OutboundLayout",
     "Phase1Reports",
     "RaReportLayout",
+    "Recipients",
     "SummaryLayout",
+    "current_report_type",
 ]

@@ -143,7 +143,7 @@ PLAN_COUNTS = CountsBlock("includedPlanRecordCounts", "plan")
 
 def issuer_rollup_summary(measure: Measure) -> ScopeSummary:
     """The issuer block of a claim or supplemental summary: its counts per year and month
-    (assumed names, shared by ESMCSAR, ESPCSAR and ESSFSAR)."""
+    (assumed names, shared by ESSMFE, ESSPFE and ESSSFE)."""
     return ScopeSummary(
         element="includedIssuerSummary",
         scope_level="issuer",

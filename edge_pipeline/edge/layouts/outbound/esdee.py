@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from edge_pipeline.edge.layouts.outbound.common import issuer_result
-from edge_pipeline.edge.layouts.outbound.model import DetailLayout, ResultLevel
+from edge_pipeline.edge.layouts.outbound.model import DetailLayout, Recipients, ResultLevel
 
 ENROLLMENT_PERIOD = ResultLevel(
     element="includedInsuredMemberProfileProcessingResult",
@@ -26,4 +26,5 @@ ESDEE = DetailLayout(
     file_code="ED",
     issuer=issuer_result(ENROLLEE),
     doc="processing result of every enrollee and enrollment period of an ESES file",
+    recipients=Recipients.ISSUER_ONLY,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from edge_pipeline.edge.layouts.outbound.common import issuer_result, plan_result
-from edge_pipeline.edge.layouts.outbound.model import DetailLayout, ResultLevel
+from edge_pipeline.edge.layouts.outbound.model import DetailLayout, Recipients, ResultLevel
 
 SERVICE_LINE = ResultLevel(
     element="includedClaimServiceLineProcessingResult",
@@ -30,4 +30,5 @@ ESDMCE = DetailLayout(
     file_code="MD",
     issuer=issuer_result(PLAN),
     doc="processing result of every plan, claim and service line of an ESMCS file",
+    recipients=Recipients.ISSUER_ONLY,
 )

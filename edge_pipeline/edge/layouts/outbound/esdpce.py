@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from edge_pipeline.edge.layouts.outbound.common import issuer_result, plan_result
-from edge_pipeline.edge.layouts.outbound.model import DetailLayout, ResultLevel
+from edge_pipeline.edge.layouts.outbound.model import DetailLayout, Recipients, ResultLevel
 
 CLAIM = ResultLevel(
     element="includedClaimProcessingResult",
@@ -21,4 +21,5 @@ ESDPCE = DetailLayout(
     file_code="PD",
     issuer=issuer_result(PLAN),
     doc="processing result of every plan and claim of an ESPCS file",
+    recipients=Recipients.ISSUER_ONLY,
 )

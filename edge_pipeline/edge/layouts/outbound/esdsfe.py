@@ -5,7 +5,7 @@ ESDPCE (assumed)."""
 from __future__ import annotations
 
 from edge_pipeline.edge.layouts.outbound.common import issuer_result, plan_result
-from edge_pipeline.edge.layouts.outbound.model import DetailLayout, ResultLevel
+from edge_pipeline.edge.layouts.outbound.model import DetailLayout, Recipients, ResultLevel
 
 SUPPLEMENTAL = ResultLevel(
     element="includedSupplementalDiagnosisProcessingResult",
@@ -25,4 +25,5 @@ ESDSFE = DetailLayout(
     issuer=issuer_result(PLAN, assumed=True),
     doc="processing result of every plan and supplemental record of an ESSFS file",
     assumed_root=True,
+    recipients=Recipients.ISSUER_ONLY,
 )

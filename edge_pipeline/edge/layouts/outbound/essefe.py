@@ -1,4 +1,5 @@
-"""The enrollment summary accept/reject report of an ESES file (spec section 5).
+"""ESSEFE (formerly ESESAR), the enrollment summary accept/reject report of an ESES file (spec
+section 5).
 
 Root ``enrollmentSummaryAcceptReject`` (assumed, as are all names below the common blocks):
 header; counts of the file, the issuer, enrollees and enrollment periods; the issuer with its
@@ -18,6 +19,7 @@ from edge_pipeline.edge.layouts.outbound.common import FILE_COUNTS, ISSUER_COUNT
 from edge_pipeline.edge.layouts.outbound.model import (
     CountsBlock,
     MemberMonths,
+    Recipients,
     Rollup,
     RollupSource,
     ScopeSummary,
@@ -27,8 +29,8 @@ from edge_pipeline.edge.layouts.outbound.model import (
 ENROLLEE_COUNTS = CountsBlock("includedEnrolleeRecordCounts", "enrollee")
 PERIOD_COUNTS = CountsBlock("includedEnrollmentPeriodRecordCounts", "enrollment_period")
 
-ESESAR = SummaryLayout(
-    name="ESESAR",
+ESSEFE = SummaryLayout(
+    name="ESSEFE",
     root="enrollmentSummaryAcceptReject",
     submission_type="E",
     file_code="ES",
@@ -62,4 +64,6 @@ ESESAR = SummaryLayout(
         plan_column="insurance_plan_identifier",
     ),
     doc="enrollment summary: counts per level, member months per year and month, per plan",
+    recipients=Recipients.ISSUER_AND_CMS,
+    former_names=("ESESAR",),
 )

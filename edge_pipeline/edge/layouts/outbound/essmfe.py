@@ -1,4 +1,5 @@
-"""The medical claim summary accept/reject report of an ESMCS file (spec section 5).
+"""ESSMFE (formerly ESMCSAR), the medical claim summary accept/reject report of an ESMCS file
+(spec section 5).
 
 Root ``medicalClaimSummaryAcceptReject`` (assumed, as are all names below the common blocks):
 header; counts of the file, issuer, plans, claims and service lines; the issuer and each plan
@@ -21,6 +22,7 @@ from edge_pipeline.edge.layouts.outbound.common import (
 from edge_pipeline.edge.layouts.outbound.model import (
     CountsBlock,
     FormTypeCounts,
+    Recipients,
     RollupSource,
     SummaryLayout,
 )
@@ -28,8 +30,8 @@ from edge_pipeline.edge.layouts.outbound.model import (
 CLAIM_COUNTS = CountsBlock("claimHeaderCounts", "claim")
 LINE_COUNTS = CountsBlock("claimServiceLineCounts", "line")
 
-ESMCSAR = SummaryLayout(
-    name="ESMCSAR",
+ESSMFE = SummaryLayout(
+    name="ESSMFE",
     root="medicalClaimSummaryAcceptReject",
     submission_type="M",
     file_code="MS",
@@ -55,4 +57,6 @@ ESMCSAR = SummaryLayout(
         form_type_column="form_type_code",
     ),
     doc="medical claim summary: counts per level, claims per year, month and form type",
+    recipients=Recipients.ISSUER_AND_CMS,
+    former_names=("ESMCSAR",),
 )

@@ -1,4 +1,5 @@
-"""The pharmacy claim summary accept/reject report of an ESPCS file (spec section 5).
+"""ESSPFE (formerly ESPCSAR), the pharmacy claim summary accept/reject report of an ESPCS file
+(spec section 5).
 
 Root ``pharmacyClaimSummaryAcceptReject`` (assumed, as are all names below the common blocks):
 header; counts of the file, issuer, plans and claims; the issuer and each plan with claim
@@ -20,14 +21,15 @@ from edge_pipeline.edge.layouts.outbound.common import (
 from edge_pipeline.edge.layouts.outbound.model import (
     CountsBlock,
     MonthCounts,
+    Recipients,
     RollupSource,
     SummaryLayout,
 )
 
 CLAIM_COUNTS = CountsBlock("includedRecordCounts", "claim")
 
-ESPCSAR = SummaryLayout(
-    name="ESPCSAR",
+ESSPFE = SummaryLayout(
+    name="ESSPFE",
     root="pharmacyClaimSummaryAcceptReject",
     submission_type="P",
     file_code="PS",
@@ -40,4 +42,6 @@ ESPCSAR = SummaryLayout(
         level="claim", table="pharmacy_claim", date_column="prescription_fill_date"
     ),
     doc="pharmacy claim summary: counts per level, claims per year and month",
+    recipients=Recipients.ISSUER_AND_CMS,
+    former_names=("ESPCSAR",),
 )

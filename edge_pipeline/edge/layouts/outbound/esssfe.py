@@ -1,4 +1,5 @@
-"""The supplemental diagnosis summary accept/reject report of an ESSFS file (spec section 5).
+"""ESSSFE (formerly ESSFSAR), the supplemental diagnosis summary accept/reject report of an
+ESSFS file (spec section 5).
 
 Root ``supplementalSummaryAcceptReject`` (assumed, as are all names below the common blocks):
 header; counts of the file, issuer, plans and supplemental records; the issuer and each plan
@@ -20,14 +21,15 @@ from edge_pipeline.edge.layouts.outbound.common import (
 from edge_pipeline.edge.layouts.outbound.model import (
     CountsBlock,
     MonthCounts,
+    Recipients,
     RollupSource,
     SummaryLayout,
 )
 
 SUPPLEMENTAL_COUNTS = CountsBlock("includedRecordCounts", "supplemental")
 
-ESSFSAR = SummaryLayout(
-    name="ESSFSAR",
+ESSSFE = SummaryLayout(
+    name="ESSSFE",
     root="supplementalSummaryAcceptReject",
     submission_type="S",
     file_code="SS",
@@ -40,4 +42,6 @@ ESSFSAR = SummaryLayout(
         level="supplemental", table="supplemental_record", date_column="service_from_date"
     ),
     doc="supplemental diagnosis summary: counts per level, records per year and month",
+    recipients=Recipients.ISSUER_AND_CMS,
+    former_names=("ESSFSAR",),
 )

@@ -23,6 +23,7 @@ annotations say "(assumed)" so nobody mistakes a project choice for the official
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Literal
 
 #: What a leaf's text holds.  Only ``integer`` is enforced (record identifiers and counts are the
@@ -34,6 +35,32 @@ LeafKind = Literal["string", "code", "integer", "datetime", "decimal", "date"]
 
 #: ``None`` means unbounded.
 MaxOccurs = int | None
+
+
+class Recipients(StrEnum):
+    """Who receives a report (the issuer guide's distribution).  Every outbound layout declares
+    its class (``recipients``), so the UI, the analyst report and the member-identifier test
+    read it from one place.
+
+    The guide's rule: file-level and summary reports go to the issuer and CMS and are aggregate;
+    detail reports go to the issuer only and are the only ones carrying member-level identifiers
+    (the issuer's masked enrollee ids), apart from the RADV extracts, which CMS receives by
+    exception because enrollee-level audit data is their purpose.
+    """
+
+    ISSUER_AND_CMS = "issuer + CMS"
+    ISSUER_ONLY = "issuer only"
+    ISSUER_AND_CMS_BY_EXCEPTION = "issuer + CMS by exception"
+
+    @property
+    def includes_cms(self) -> bool:
+        return self is not Recipients.ISSUER_ONLY
+
+    @property
+    def member_level(self) -> bool:
+        """Whether the report may carry member-level identifiers (issuer only, or CMS by
+        exception for enrollee-level audit data); every other report is aggregate."""
+        return self is not Recipients.ISSUER_AND_CMS
 
 
 @dataclass(frozen=True)
@@ -133,6 +160,7 @@ class FileStatusLayout:
     #: Submission type (E, M, P, S) -> two-letter code of the file name and outboundFileTypeCode.
     file_codes: dict[str, str] = field(hash=False)
     doc: str = ""
+    recipients: Recipients = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -146,6 +174,7 @@ class DetailLayout:
     issuer: ResultLevel
     doc: str = ""
     assumed_root: bool = False
+    recipients: Recipients = field(kw_only=True)
 
     def levels(self) -> list[tuple[ResultLevel, int]]:
         return self.issuer.walk()
@@ -257,6 +286,13 @@ class SummaryLayout:
     plan: ScopeSummary
     source: RollupSource
     doc: str = ""
+    recipients: Recipients = field(kw_only=True)
+    #: Names this report type had before it took the issuer guide's acronym.  A report is
+    #: recognised by its root element and file code, which the rename left alone, so a file
+    #: written under a former name reads as before; what still says the former name is what
+    #: the warehouse stored (``report_type``), renamed on the next load
+    #: (:func:`edge_pipeline.edge.outbound.phase1.tables.ensure_reported_tables`).
+    former_names: tuple[str, ...] = field(default=(), kw_only=True)
 
     def counts_for(self, level: str) -> CountsBlock | None:
         return next((block for block in self.counts if block.level == level), None)
@@ -286,6 +322,7 @@ class RaReportLayout:
     #: replaces the run's rows in exactly these (the report is a snapshot).
     tables: tuple[str, ...]
     doc: str = ""
+    recipients: Recipients = field(kw_only=True)
 
 
 OutboundLayout = FileStatusLayout | DetailLayout | SummaryLayout | RaReportLayout

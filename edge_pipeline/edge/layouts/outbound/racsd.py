@@ -9,7 +9,7 @@ category" is stated rather than implied.
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
+from edge_pipeline.edge.layouts.outbound.model import RaReportLayout, Recipients
 from edge_pipeline.edge.layouts.outbound.ra_common import (
     INCLUDED,
     MEMBER_ID,
@@ -64,4 +64,5 @@ RACSD = RaReportLayout(
     ),
     tables=("reported_ra_claim_selection",),
     doc="RA claim selection detail: every claim and supplemental record considered, by category",
+    recipients=Recipients.ISSUER_ONLY,
 )

@@ -6,7 +6,7 @@ exclusion reason (``reported_racss``).  All names are this project's (assumed).
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
+from edge_pipeline.edge.layouts.outbound.model import RaReportLayout, Recipients
 from edge_pipeline.edge.layouts.outbound.ra_common import (
     INCLUDED,
     PLAN_ID,
@@ -51,4 +51,5 @@ RACSS = RaReportLayout(
     body=(PLAN_SUMMARY,),
     tables=("reported_racss",),
     doc="RA claim selection summary: per plan, claims included and excluded by reason",
+    recipients=Recipients.ISSUER_AND_CMS,
 )

@@ -18,7 +18,7 @@ ESES names.
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
+from edge_pipeline.edge.layouts.outbound.model import RaReportLayout, Recipients
 from edge_pipeline.edge.layouts.outbound.ra_common import (
     BILLABLE_MEMBER_MONTHS,
     COEFFICIENT,
@@ -146,4 +146,5 @@ RARSD = RaReportLayout(
         "reported_risk_dropped_hcc",
     ),
     doc="risk score detail: every enrollee x plan score with its HCCs, RXCs and terms",
+    recipients=Recipients.ISSUER_ONLY,
 )

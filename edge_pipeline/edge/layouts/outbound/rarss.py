@@ -7,7 +7,7 @@ and the definitions in ``docs/phase2-outbound.md``, are this project's (assumed)
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts.outbound.model import Group, LeafKind, RaReportLayout
+from edge_pipeline.edge.layouts.outbound.model import Group, LeafKind, RaReportLayout, Recipients
 from edge_pipeline.edge.layouts.outbound.ra_common import (
     BILLABLE_MEMBER_MONTHS,
     ENROLLEE_COUNT,
@@ -80,4 +80,5 @@ RARSS = RaReportLayout(
     body=(PLAN_RATING_AREA,),
     tables=("reported_rarss", "reported_rarss_frequency"),
     doc="risk score summary: per plan and rating area, counts, averages and distributions",
+    recipients=Recipients.ISSUER_AND_CMS,
 )

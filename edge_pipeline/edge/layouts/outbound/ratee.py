@@ -15,7 +15,7 @@ reports'.
 
 from __future__ import annotations
 
-from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
+from edge_pipeline.edge.layouts.outbound.model import RaReportLayout, Recipients
 from edge_pipeline.edge.layouts.outbound.ra_common import (
     BILLABLE_MEMBER_MONTHS,
     ENROLLEE_COUNT,
@@ -82,4 +82,5 @@ RATEE = RaReportLayout(
     tables=("reported_ratee",),
     doc="RA transfer elements: per plan, rating area and market risk pool, the inputs of the "
     "state payment transfer formula",
+    recipients=Recipients.ISSUER_AND_CMS,
 )

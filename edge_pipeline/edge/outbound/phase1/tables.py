@@ -19,6 +19,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from edge_pipeline.base.warehouse.transaction import rollback
+from edge_pipeline.edge.layouts.outbound import FORMER_NAMES
 from edge_pipeline.edge.outbound.core.tables import arrow_schema_of, ddl_columns
 from edge_pipeline.edge.verification.schema import SHADOW_DDL
 
@@ -133,8 +135,42 @@ def arrow_schema(table: str) -> pa.Schema:
 
 
 def ensure_reported_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing ``reported_*`` tables and the ``outbound_file`` registry (idempotent)."""
+    """Create missing ``reported_*`` tables and the ``outbound_file`` registry (idempotent),
+    and rename report types stored under a former name (:func:`rename_former_report_types`)."""
     con.execute("CREATE SEQUENCE IF NOT EXISTS outbound_file_load_id START 1")
     for table, columns in {"outbound_file": OUTBOUND_FILE_COLUMNS, **REPORTED_TABLES}.items():
         body = ", ".join(f"{name} {sql_type}" for name, sql_type in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+    rename_former_report_types(con)
+
+
+def rename_former_report_types(con: duckdb.DuckDBPyConnection) -> int:
+    """Rename ``report_type`` values a warehouse stored under a report's former name (the
+    summaries were ESESAR, ESMCSAR, ESPCSAR, ESSFSAR) to its name now, so reconciliation, the UI
+    and the analyst report see one name per report.  The aliases are the layouts'
+    ``former_names``.  Every loaded report has its ``outbound_file`` row, so that small table
+    says whether there is anything to rename; returns the number of reports renamed."""
+    former = list(FORMER_NAMES)
+    if not former:
+        return 0
+    placeholders = ", ".join("?" for _ in former)
+    found = con.execute(
+        f"SELECT count(*) FROM outbound_file WHERE report_type IN ({placeholders})", former
+    ).fetchone()
+    if not found or not found[0]:
+        return 0
+    cases = " ".join("WHEN ? THEN ?" for _ in former)
+    params = [value for name in former for value in (name, FORMER_NAMES[name])] + former
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in (*REPORTED_TABLES, "outbound_file"):
+            con.execute(
+                f"UPDATE {table} SET report_type = CASE report_type {cases} END "
+                f"WHERE report_type IN ({placeholders})",
+                params,
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        rollback(con)
+        raise
+    return int(found[0])
