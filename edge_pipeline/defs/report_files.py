@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,13 @@ from edge_pipeline.base.folders import (
 )
 from edge_pipeline.base.input_file import open_input
 from edge_pipeline.base.names import printable_name
-from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
+from edge_pipeline.edge.layouts.outbound import (
+    DETAIL_LAYOUTS,
+    ESFAR,
+    RA_LAYOUTS,
+    SUMMARY_LAYOUTS,
+    OutboundLayout,
+)
 from edge_pipeline.edge.outbound import OutboundLoadResult, read_outbound_header
 from edge_pipeline.edge.outbound.load import PreparedReport, load_prepared_report
 from edge_pipeline.edge.reconciliation.reports import report_role
@@ -49,6 +55,40 @@ SHADOW_REPORTS_KEY = "shadow_reports"
 #: partitions.
 RISK_ADJUSTMENT_ROLE = "risk_adjustment"
 _RA_REPORT_TYPES = frozenset(layout.name for layout in RA_LAYOUTS)
+
+
+#: The Phase 1 reports of an inbound file, as the UI lists them.
+PHASE1_LAYOUTS: tuple[OutboundLayout, ...] = (ESFAR, *DETAIL_LAYOUTS, *SUMMARY_LAYOUTS)
+
+
+def recipients_metadata(layouts: Sequence[OutboundLayout]) -> dict[str, dg.TableMetadataValue]:
+    """``recipients``: each report an asset reads or writes, who receives it (its layout's
+    recipient class) and whether it may carry member-level identifiers, for the UI."""
+    return {
+        "recipients": dg.MetadataValue.table(
+            records=[
+                dg.TableRecord(
+                    {
+                        "report": layout.name,
+                        "recipients": str(layout.recipients),
+                        "content": (
+                            "may carry member ids"
+                            if layout.recipients.member_level
+                            else "aggregate"
+                        ),
+                    }
+                )
+                for layout in layouts
+            ],
+            schema=dg.TableSchema(
+                columns=[
+                    dg.TableColumn("report", "string"),
+                    dg.TableColumn("recipients", "string"),
+                    dg.TableColumn("content", "string"),
+                ]
+            ),
+        )
+    }
 
 
 def default_outbox_path() -> Path:

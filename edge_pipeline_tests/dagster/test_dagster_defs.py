@@ -36,11 +36,13 @@ from edge_pipeline.defs.inbound.resources import (
     NotASubmission,
 )
 from edge_pipeline.defs.resources import DUCKDB_WRITER_POOL, WarehouseResource
+from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
 from edge_pipeline.edge.readers.header import read_header
 from edge_pipeline.edge.synth.generate import generate_issuer
 from edge_pipeline.edge.warehouse.schema import TABLES
 
 GROUP_KEYS = {dg.AssetKey(group.key) for group in TABLE_GROUP_ASSETS}
+RA_NAMES = ("RACSD", "RACSS", "RARSD", "RARSS", "RATEE")
 
 
 # --------------------------------------------------------------------------- definitions
@@ -90,6 +92,44 @@ def test_each_landing_asset_is_partitioned_by_its_own_file_type() -> None:
         *(ingest_job_name(group.kind) for group in TABLE_GROUP_ASSETS),
         "record_refused_inbound_file",
     }
+
+
+def test_report_assets_show_each_reports_recipients() -> None:
+    """The assets that write or read EDGE's reports list, in the UI, every report they handle
+    with its recipient class as its layout declares it (issue 15)."""
+    graph = defs.resolve_asset_graph()
+    shown = {
+        asset: {
+            record.data["report"]: (record.data["recipients"], record.data["content"])
+            for record in graph.get(dg.AssetKey(asset)).metadata["recipients"].records
+        }
+        for asset in (
+            "shadow_phase1_reports",
+            "reported_esfar",
+            "reported_phase1_detail",
+            "shadow_phase2_reports",
+            "reported_ra_reports",
+        )
+    }
+    cms, issuer = ("issuer + CMS", "aggregate"), ("issuer only", "may carry member ids")
+    assert shown["reported_esfar"] == {"ESFAR": cms}
+    assert shown["reported_phase1_detail"] == {
+        **dict.fromkeys(("ESDEE", "ESDMCE", "ESDPCE", "ESDSFE"), issuer),
+        **dict.fromkeys(("ESSEFE", "ESSMFE", "ESSPFE", "ESSSFE"), cms),
+    }
+    assert shown["shadow_phase1_reports"] == {
+        **shown["reported_esfar"],
+        **shown["reported_phase1_detail"],
+    }
+    assert {name: shown["reported_ra_reports"][name] for name in RA_NAMES} == {
+        "RACSD": issuer,
+        "RACSS": cms,
+        "RARSD": issuer,
+        "RARSS": cms,
+        "RATEE": cms,
+    }
+    assert shown["shadow_phase2_reports"] == shown["reported_ra_reports"]
+    assert set(shown["reported_ra_reports"]) == {layout.name for layout in RA_LAYOUTS}
 
 
 def test_a_domain_applies_its_group_owners_tags_and_pool_to_every_asset() -> None:

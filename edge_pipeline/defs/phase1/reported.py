@@ -39,8 +39,10 @@ from edge_pipeline.defs.report_files import (
     loaded_signatures,
     no_reports_failure,
     prepared_reports,
+    recipients_metadata,
 )
 from edge_pipeline.defs.resources import WarehouseResource
+from edge_pipeline.edge.layouts.outbound import DETAIL_LAYOUTS, ESFAR, SUMMARY_LAYOUTS
 from edge_pipeline.edge.outbound import OutboundLoadResult
 from edge_pipeline.edge.reconciliation import (
     conservation_violations,
@@ -128,7 +130,10 @@ def latest_reported_status(con: duckdb.DuckDBPyConnection, file_identifier: str)
         "reported_file_status and reported_record_error (header errors); every attempt is on "
         "record in outbound_file."
     ),
-    metadata={"warehouse_tables": "reported_file_status, reported_record_error, outbound_file"},
+    metadata={
+        "warehouse_tables": "reported_file_status, reported_record_error, outbound_file",
+        **recipients_metadata([ESFAR]),
+    },
 )
 def reported_esfar(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, outbox: OutboxResource
@@ -179,7 +184,8 @@ def reported_esfar(
                 "warehouse_tables": (
                     "reported_record_status, reported_record_error, reported_level_summary, "
                     "reported_error_frequency, reported_scope_summary, reported_summary_counts"
-                )
+                ),
+                **recipients_metadata((*DETAIL_LAYOUTS, *SUMMARY_LAYOUTS)),
             },
         )
     ],

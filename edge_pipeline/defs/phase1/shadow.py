@@ -28,7 +28,11 @@ from edge_pipeline.defs.inbound.assets import SUBMISSION_FILE, TABLE_GROUP_ASSET
 from edge_pipeline.defs.inbound.partitions import inbound_files
 from edge_pipeline.defs.metadata import files_metadata, table_metadata
 from edge_pipeline.defs.reference.assets import REFERENCE_TABLES
-from edge_pipeline.defs.report_files import ShadowReportsResource
+from edge_pipeline.defs.report_files import (
+    PHASE1_LAYOUTS,
+    ShadowReportsResource,
+    recipients_metadata,
+)
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.outbound import write_phase1_reports
 from edge_pipeline.edge.ra_runs.runs import SUPPORTED_BENEFIT_YEARS, ScoringRun, scoring_runs
@@ -258,6 +262,7 @@ def _generated_at(con: duckdb.DuckDBPyConnection, load_id: int) -> datetime:
         "summary), written from the shadow verdict into <shadow_reports>/<fileIdentifier>/. "
         "The folder is replaced as a whole, so it never mixes two verdicts."
     ),
+    metadata=recipients_metadata(PHASE1_LAYOUTS),
 )
 def shadow_phase1_reports(
     context: dg.AssetExecutionContext,

@@ -21,8 +21,10 @@ from edge_pipeline.defs.report_files import (
     loaded_signatures,
     no_reports_failure,
     prepared_reports,
+    recipients_metadata,
 )
 from edge_pipeline.defs.resources import WarehouseResource
+from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
 from edge_pipeline.edge.outbound import RA_REPORTED_TABLES
 
 REPORTED_RA_REPORTS = dg.AssetKey("reported_ra_reports")
@@ -50,7 +52,10 @@ outbox_ra_report = dg.AssetSpec(
         "of the shadow Phase 2 tables (and the RACSS / RARSS summary tables); every attempt is "
         "on record in outbound_file."
     ),
-    metadata={"warehouse_tables": ", ".join(RA_REPORTED_TABLES)},
+    metadata={
+        "warehouse_tables": ", ".join(RA_REPORTED_TABLES),
+        **recipients_metadata(RA_LAYOUTS),
+    },
 )
 def reported_ra_reports(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, outbox: OutboxResource

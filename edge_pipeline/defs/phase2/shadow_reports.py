@@ -18,8 +18,9 @@ from edge_pipeline.defs.metadata import files_metadata
 from edge_pipeline.defs.phase2.scoring import RISK_SCORES, scoring_runs_of
 from edge_pipeline.defs.phase2.transfer import TRANSFER_ELEMENTS
 from edge_pipeline.defs.reference.partitions import benefit_years
-from edge_pipeline.defs.report_files import ShadowReportsResource
+from edge_pipeline.defs.report_files import ShadowReportsResource, recipients_metadata
 from edge_pipeline.defs.resources import WarehouseResource
+from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS
 from edge_pipeline.edge.outbound import write_phase2_reports
 from edge_pipeline.edge.ra_runs.runs import ScoringRun
 
@@ -53,6 +54,7 @@ def _generated_at(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> datetime:
         "RARSS, RATEE), per issuer and zone, written into <shadow_reports>/phase2/BY<year>/. The "
         "folder is replaced as a whole."
     ),
+    metadata=recipients_metadata(RA_LAYOUTS),
 )
 def shadow_phase2_reports(
     context: dg.AssetExecutionContext,
