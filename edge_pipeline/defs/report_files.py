@@ -39,6 +39,7 @@ from edge_pipeline.edge.layouts.outbound import (
     RA_LAYOUTS,
     SUMMARY_LAYOUTS,
     OutboundLayout,
+    recipient_rows,
 )
 from edge_pipeline.edge.outbound import OutboundLoadResult, read_outbound_header
 from edge_pipeline.edge.outbound.load import PreparedReport, load_prepared_report
@@ -66,20 +67,7 @@ def recipients_metadata(layouts: Sequence[OutboundLayout]) -> dict[str, dg.Table
     recipient class) and whether it may carry member-level identifiers, for the UI."""
     return {
         "recipients": dg.MetadataValue.table(
-            records=[
-                dg.TableRecord(
-                    {
-                        "report": layout.name,
-                        "recipients": str(layout.recipients),
-                        "content": (
-                            "may carry member ids"
-                            if layout.recipients.member_level
-                            else "aggregate"
-                        ),
-                    }
-                )
-                for layout in layouts
-            ],
+            records=[dg.TableRecord(row) for row in recipient_rows(layouts)],
             schema=dg.TableSchema(
                 columns=[
                     dg.TableColumn("report", "string"),

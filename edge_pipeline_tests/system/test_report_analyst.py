@@ -36,6 +36,7 @@ SHEETS = {
     "Top HCCs",
     "Score differences",
     "Transfer estimate",
+    "Reports and their recipients",
 }
 
 
@@ -114,6 +115,24 @@ def test_html_is_self_contained_with_charts_and_no_member_ids(report, member_ids
     assert page.count('src="data:image/png;base64,') == len(CHARTS) == len(report.charts)
     assert "warehouse.duckdb" in page and "generated" in page
     assert not [m for m in member_ids if m in page]
+
+
+def test_reports_and_their_recipients_in_workbook_and_html(report) -> None:
+    """Every outbound report with its recipient class (issue 15), and how many of each EDGE
+    sent that the warehouse holds (here the RA reports loaded back; Phase 1 reports were not)."""
+    sheet = load_workbook(report.workbook)["Reports and their recipients"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert header == ("report", "phase", "holds", "recipients", "content", "reports_loaded")
+    shown = {row[0]: row[1:] for row in rows[1:]}
+    assert shown["ESSEFE"] == ("Phase 1", "enrollment summary", "issuer + CMS", "aggregate", 0)
+    assert shown["ESDEE"][2:4] == ("issuer only", "may carry member ids")
+    assert shown["RARSD"][2:] == ("issuer only", "may carry member ids", 1)
+    assert shown["RATEE"][2:] == ("issuer + CMS", "aggregate", 1)
+    assert {"ESFAR", "ESSMFE", "ESSPFE", "ESSSFE", "RACSD", "RACSS", "RARSS"} <= set(shown)
+    page = report.html.read_text(encoding="utf-8")
+    assert "<h2>Reports and their recipients</h2>" in page
+    assert "<td>ESSSFE</td>" in page and "issuer + CMS" in page
 
 
 def test_monthly_summary_matches_sql(warehouse: Path) -> None:

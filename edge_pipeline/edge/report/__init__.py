@@ -45,6 +45,7 @@ def report_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
         "Top HCCs": queries.top_hccs(con),
         "Score differences": queries.score_differences(con),
         "Transfer estimate": queries.transfer_estimates(con),
+        "Reports and their recipients": queries.reports_and_recipients(con),
     }
 
 

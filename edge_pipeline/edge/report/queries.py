@@ -17,6 +17,13 @@ from collections.abc import Iterable
 import duckdb
 import pandas as pd
 
+from edge_pipeline.edge.layouts.outbound import (
+    OUTBOUND_LAYOUTS,
+    RaReportLayout,
+    current_report_type,
+    recipient_rows,
+)
+
 #: Record levels in the order the layouts nest them.
 LEVELS = ("issuer", "plan", "enrollee", "enrollment_period", "claim", "line", "supplemental")
 
@@ -385,4 +392,32 @@ def transfer_estimates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         FROM transfer_estimate
         ORDER BY benefit_year, state, risk_pool, source, plan_id, rating_area
         """,
+    )
+
+
+def reports_and_recipients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per outbound report type: its phase, what it holds, who receives it (its
+    layout's recipient class), whether it may carry member ids, and how many reports of the
+    type EDGE sent that the warehouse holds (a former name counts under the name now)."""
+    loaded: dict[str, int] = {}
+    if "outbound_file" in existing_tables(con):
+        rows = con.execute(
+            "SELECT report_type, count(*) FROM outbound_file "
+            "WHERE status IN ('loaded', 'replaced') AND report_type IS NOT NULL GROUP BY 1"
+        ).fetchall()
+        for report_type, count in rows:
+            name = current_report_type(report_type)
+            loaded[name] = loaded.get(name, 0) + int(count)
+    rows = recipient_rows(OUTBOUND_LAYOUTS)
+    return pd.DataFrame(
+        [
+            {
+                **row,
+                "phase": "Phase 2 (RA)" if isinstance(layout, RaReportLayout) else "Phase 1",
+                "holds": layout.doc.split(":")[0],
+                "reports_loaded": loaded.get(layout.name, 0),
+            }
+            for layout, row in zip(OUTBOUND_LAYOUTS, rows, strict=True)
+        ],
+        columns=["report", "phase", "holds", "recipients", "content", "reports_loaded"],
     )

@@ -13,6 +13,7 @@ so whether it may carry member-level identifiers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edge_pipeline.edge.layouts.outbound.esdee import ESDEE
@@ -56,6 +57,19 @@ FORMER_NAMES: dict[str, str] = {
     for layout in OUTBOUND_LAYOUTS
     for former in getattr(layout, "former_names", ())
 }
+
+
+def recipient_rows(layouts: Sequence[OutboundLayout] = OUTBOUND_LAYOUTS) -> list[dict[str, str]]:
+    """Each report with its recipient class and what it may hold, as the UI and the analyst
+    report list them: ``report``, ``recipients``, ``content``."""
+    return [
+        {
+            "report": layout.name,
+            "recipients": str(layout.recipients),
+            "content": layout.recipients.content,
+        }
+        for layout in layouts
+    ]
 
 
 def current_report_type(name: str) -> str:
@@ -115,4 +129,5 @@ __all__ = [
     "Recipients",
     "SummaryLayout",
     "current_report_type",
+    "recipient_rows",
 ]

@@ -62,6 +62,11 @@ class Recipients(StrEnum):
         exception for enrollee-level audit data); every other report is aggregate."""
         return self is not Recipients.ISSUER_AND_CMS
 
+    @property
+    def content(self) -> str:
+        """What a report of this class holds, as the UI and the analyst report say it."""
+        return "may carry member ids" if self.member_level else "aggregate"
+
 
 @dataclass(frozen=True)
 class Leaf:
