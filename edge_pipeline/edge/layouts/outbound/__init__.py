@@ -3,7 +3,9 @@
 For each inbound submission type the EDGE server answers with three reports: the file
 accept/reject (ESFAR, file code ``XH``), a detail error report (``XD``) and a summary (``XS``).
 Phase 2 adds the risk adjustment reports of a scoring run (spec section 6): RACSD (``CD``),
-RACSS (``CS``), RARSD (``RD``), RARSS (``RS``) and RATEE (``TE``), in ``RA_LAYOUTS``.
+RACSS (``CS``), RARSD (``RD``), RARSS (``RS``), RATEE (``TE``), and the transfer's RAUF
+(``UF``), HCRPSR (``HS``) and HCRPDE (``HE``) (file codes of the last three assumed), in
+``RA_LAYOUTS``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from edge_pipeline.edge.layouts.outbound.esdpce import ESDPCE
 from edge_pipeline.edge.layouts.outbound.esdsfe import ESDSFE
 from edge_pipeline.edge.layouts.outbound.esesar import ESESAR
 from edge_pipeline.edge.layouts.outbound.esfar import ESFAR
+from edge_pipeline.edge.layouts.outbound.hcrpde import HCRPDE
+from edge_pipeline.edge.layouts.outbound.hcrpsr import HCRPSR
 from edge_pipeline.edge.layouts.outbound.esmcsar import ESMCSAR
 from edge_pipeline.edge.layouts.outbound.espcsar import ESPCSAR
 from edge_pipeline.edge.layouts.outbound.essfsar import ESSFSAR
@@ -31,11 +35,21 @@ from edge_pipeline.edge.layouts.outbound.racss import RACSS
 from edge_pipeline.edge.layouts.outbound.rarsd import RARSD
 from edge_pipeline.edge.layouts.outbound.rarss import RARSS
 from edge_pipeline.edge.layouts.outbound.ratee import RATEE
+from edge_pipeline.edge.layouts.outbound.rauf import RAUF
 
 DETAIL_LAYOUTS: tuple[DetailLayout, ...] = (ESDEE, ESDMCE, ESDPCE, ESDSFE)
 SUMMARY_LAYOUTS: tuple[SummaryLayout, ...] = (ESESAR, ESMCSAR, ESPCSAR, ESSFSAR)
 #: Phase 2 risk adjustment reports, in the order the writer produces them.
-RA_LAYOUTS: tuple[RaReportLayout, ...] = (RACSD, RACSS, RARSD, RARSS, RATEE)
+RA_LAYOUTS: tuple[RaReportLayout, ...] = (
+    RACSD,
+    RACSS,
+    RARSD,
+    RARSS,
+    RATEE,
+    RAUF,
+    HCRPSR,
+    HCRPDE,
+)
 OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (
     ESFAR,
     *DETAIL_LAYOUTS,
@@ -77,6 +91,8 @@ __all__ = [
     "ESMCSAR",
     "ESPCSAR",
     "ESSFSAR",
+    "HCRPDE",
+    "HCRPSR",
     "OUTBOUND_BY_NAME",
     "OUTBOUND_BY_ROOT",
     "OUTBOUND_LAYOUTS",
@@ -86,6 +102,7 @@ __all__ = [
     "RARSD",
     "RARSS",
     "RATEE",
+    "RAUF",
     "RA_LAYOUTS",
     "SUMMARY_LAYOUTS",
     "DetailLayout",
