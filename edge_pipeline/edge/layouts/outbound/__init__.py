@@ -18,11 +18,11 @@ from edge_pipeline.edge.layouts.outbound.esdpce import ESDPCE
 from edge_pipeline.edge.layouts.outbound.esdsfe import ESDSFE
 from edge_pipeline.edge.layouts.outbound.esesar import ESESAR
 from edge_pipeline.edge.layouts.outbound.esfar import ESFAR
-from edge_pipeline.edge.layouts.outbound.hcrpde import HCRPDE
-from edge_pipeline.edge.layouts.outbound.hcrpsr import HCRPSR
 from edge_pipeline.edge.layouts.outbound.esmcsar import ESMCSAR
 from edge_pipeline.edge.layouts.outbound.espcsar import ESPCSAR
 from edge_pipeline.edge.layouts.outbound.essfsar import ESSFSAR
+from edge_pipeline.edge.layouts.outbound.hcrpde import HCRPDE
+from edge_pipeline.edge.layouts.outbound.hcrpsr import HCRPSR
 from edge_pipeline.edge.layouts.outbound.model import (
     DetailLayout,
     FileStatusLayout,
