@@ -186,7 +186,7 @@ def print_phase2_summary(outcome: Phase2Outcome, outbox: Path, copied: int, seco
     checks = f"{outcome.checks_passed} passed" + (
         f", FAILED: {', '.join(outcome.checks_failed)}" if outcome.checks_failed else ""
     )
-    print(f"  RA reports loaded back from the outbox: {outcome.reports_loaded or 'none'}")
+    print(f"  RA reports read back from the outbox: {outcome.reports_loaded or 'none'}")
     others = ", ".join(
         f"{report} {'?' if n is None else n}"
         for report, n in outcome.transfer_report_differences.items()
