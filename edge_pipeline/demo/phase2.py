@@ -1,5 +1,6 @@
 """The Phase 2 part of ``make demo``: RA claim selection, risk scores, the RA reports, a
-simulated EDGE answer and the risk-score reconciliation, all through Dagster.
+simulated EDGE answer and the reconciliations (RARSD, RATEE, RAUF, HCRPSR, HCRPDE), all through
+Dagster.
 
 As in Phase 1 there is no real EDGE server: the shadow's own RA reports (what EDGE *should*
 send) are copied into the outbox under ``simulated_edge_server/phase2/`` and the output says
@@ -40,6 +41,11 @@ class Phase2Outcome:
     reports: str = ""
     differences: int | None = None
     ratee_differences: int | None = None
+    #: RAUF, HCRPSR, HCRPDE vs the shadow (``user_fee_reconciliation``, ``hcrp_reconciliation``)
+    transfer_report_differences: dict[str, int | None] = field(
+        default_factory=lambda: dict.fromkeys(("RAUF", "HCRPSR", "HCRPDE"))
+    )
+    reports_loaded: str = ""
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -51,6 +57,7 @@ class Phase2Outcome:
             and not self.checks_failed
             and self.differences == 0
             and self.ratee_differences == 0
+            and all(n == 0 for n in self.transfer_report_differences.values())
         )
 
 
@@ -87,6 +94,14 @@ def run_phase2(
         ratee = meta.get("transfer_reconciliation", {})
         if "differences" in ratee:
             outcome.ratee_differences = int(ratee["differences"])
+        outcome.reports_loaded = str(meta.get("reported_ra_reports", {}).get("report_types", ""))
+        fees = meta.get("user_fee_reconciliation", {})
+        if "differences" in fees:
+            outcome.transfer_report_differences["RAUF"] = int(fees["differences"])
+        hcrp = meta.get("hcrp_reconciliation", {})
+        for report in ("HCRPSR", "HCRPDE"):
+            if f"differences/{report}" in hcrp:
+                outcome.transfer_report_differences[report] = int(hcrp[f"differences/{report}"])
         record_run(outcome, result)
     return outcome, copied
 
@@ -171,9 +186,15 @@ def print_phase2_summary(outcome: Phase2Outcome, outbox: Path, copied: int, seco
     checks = f"{outcome.checks_passed} passed" + (
         f", FAILED: {', '.join(outcome.checks_failed)}" if outcome.checks_failed else ""
     )
+    print(f"  RA reports read back from the outbox: {outcome.reports_loaded or 'none'}")
+    others = ", ".join(
+        f"{report} {'?' if n is None else n}"
+        for report, n in outcome.transfer_report_differences.items()
+    )
     print(
         f"Phase 2 reconciliation: risk scores (RARSD vs shadow) differences {scores}, "
-        f"transfer elements (RATEE vs shadow) differences {ratee}; checks {checks}"
+        f"transfer elements (RATEE vs shadow) differences {ratee}, "
+        f"user fee and high-cost risk pool (vs shadow) differences {others}; checks {checks}"
     )
     if outcome.errors:
         print(f"PHASE 2 FAILURES ({len(outcome.errors)}):")

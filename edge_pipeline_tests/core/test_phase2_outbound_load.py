@@ -64,12 +64,15 @@ def _rows(con: duckdb.DuckDBPyConnection) -> int:
 def test_directory_and_cli_load(tmp_path: Path, outbox: list[Path]) -> None:
     warehouse = tmp_path / "wh.duckdb"
     results = load_outbound_paths([outbox[0].parent], warehouse)
-    assert [(r.status, r.report_type) for r in results] == [
+    assert [(r.status, r.report_type) for r in results] == [  # in file name order
         ("loaded", "RACSD"),
         ("loaded", "RACSS"),
+        ("loaded", "HCRPDE"),
+        ("loaded", "HCRPSR"),
         ("loaded", "RARSD"),
         ("loaded", "RARSS"),
         ("loaded", "RATEE"),
+        ("loaded", "RAUF"),
     ]
     con = duckdb.connect(str(warehouse))
     registry = con.execute(
@@ -78,7 +81,7 @@ def test_directory_and_cli_load(tmp_path: Path, outbox: list[Path]) -> None:
     ).fetchall()
     assert registry == [
         (kind, kind, "RA12345T2025", "12345", "T", FIRST, "loaded")
-        for kind in ("RACSD", "RACSS", "RARSD", "RARSS", "RATEE")
+        for kind in ("HCRPDE", "HCRPSR", "RACSD", "RACSS", "RARSD", "RARSS", "RATEE", "RAUF")
     ]
     before = _digest(con)
     con.close()

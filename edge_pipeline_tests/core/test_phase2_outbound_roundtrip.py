@@ -1,4 +1,4 @@
-"""Phase 2 RA reports, round trip: shadow rows -> RACSD/RACSS/RARSD/RARSS/RATEE XML ->
+"""Phase 2 RA reports, round trip: shadow rows -> RACSD/RACSS/RARSD/RARSS/RATEE/RAUF/HCRPSR/HCRPDE XML ->
 XSD-valid -> loaded -> ``reported_*`` equal to ``shadow_*`` for the run, column for column.
 
 The summaries have no shadow twin: their numbers are checked against rollups written here in
@@ -17,6 +17,8 @@ from lxml import etree
 from phase2_outbound_support import OTHER_RUNS, RUN, TABLE_ROWS, build_shadow, insert
 
 from edge_pipeline.edge.layouts.outbound import OUTBOUND_BY_ROOT, RA_LAYOUTS
+from edge_pipeline.edge.layouts.outbound.hcrpde import ENROLLEE_HCRP
+from edge_pipeline.edge.layouts.outbound.hcrpsr import PLAN_HCRP
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf
 from edge_pipeline.edge.layouts.outbound.racsd import CLAIM_SELECTION
 from edge_pipeline.edge.layouts.outbound.racss import CLAIM_SELECTION_COUNT, PLAN_SUMMARY
@@ -31,6 +33,7 @@ from edge_pipeline.edge.layouts.outbound.rarsd import (
 )
 from edge_pipeline.edge.layouts.outbound.rarss import FREQUENCIES, PLAN_RATING_AREA
 from edge_pipeline.edge.layouts.outbound.ratee import TRANSFER_ELEMENT
+from edge_pipeline.edge.layouts.outbound.rauf import USER_FEE
 from edge_pipeline.edge.outbound import load_outbound_file, write_phase2_reports
 from edge_pipeline.edge.outbound.core.xsd import load_schema
 from edge_pipeline.edge.outbound.ra.tables import RA_REPORTED_TABLES
@@ -44,7 +47,7 @@ WHERE = "benefit_year = 2025 AND issuer_id = '12345' AND execution_zone = 'T'"
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, list]:
-    """The five reports of the run, written from the shadow and loaded back into the same
+    """The eight reports of the run, written from the shadow and loaded back into the same
     warehouse (shadow and reported tables side by side, as in production)."""
     out = tmp_path_factory.mktemp("ra") / "outbox"
     con = duckdb.connect()
@@ -54,10 +57,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyCon
     return con, paths, results
 
 
-def test_five_reports_named_and_valid(loaded) -> None:
+def test_eight_reports_named_and_valid(loaded) -> None:
     _con, paths, results = loaded
     assert [p.name for p in paths] == [
-        f"12345.{code}.D05012026T120000.T.xml" for code in ("CD", "CS", "RD", "RS", "TE")
+        f"12345.{code}.D05012026T120000.T.xml"
+        for code in ("CD", "CS", "RD", "RS", "TE", "UF", "HS", "HE")
     ]
     for path, layout in zip(paths, RA_LAYOUTS, strict=True):
         document = etree.parse(str(path))
@@ -86,7 +90,13 @@ def test_reported_equals_shadow(loaded, shadow: str) -> None:
     expected = _rows(con, shadow, columns)
     assert expected, f"{shadow}: the fixture has rows"
     assert _rows(con, reported_name(shadow), columns) == expected
-    report = {"shadow_ra_claim_selection": "RACSD", "shadow_ratee": "RATEE"}.get(shadow, "RARSD")
+    report = {
+        "shadow_ra_claim_selection": "RACSD",
+        "shadow_ratee": "RATEE",
+        "shadow_rauf": "RAUF",
+        "shadow_hcrp_summary": "HCRPSR",
+        "shadow_hcrp_enrollee": "HCRPDE",
+    }.get(shadow, "RARSD")
     types = con.execute(
         f"SELECT DISTINCT report_type FROM {reported_name(shadow)} WHERE {WHERE}"
     ).fetchall()
@@ -315,6 +325,9 @@ GROUP_TABLES: list[tuple[Group, str]] = [
     (PLAN_RATING_AREA, "reported_rarss"),
     *((group, "reported_rarss_frequency") for group in FREQUENCIES.values()),
     (TRANSFER_ELEMENT, "reported_ratee"),
+    (USER_FEE, "reported_rauf"),
+    (PLAN_HCRP, "reported_hcrp_summary"),
+    (ENROLLEE_HCRP, "reported_hcrp_enrollee"),
 ]
 
 
@@ -334,5 +347,8 @@ def test_ra_codes_and_roots() -> None:
         ("RARSD", "RD", "raRiskScoreDetail"),
         ("RARSS", "RS", "raRiskScoreSummary"),
         ("RATEE", "TE", "raTransferElementDetail"),
+        ("RAUF", "UF", "raUserFee"),
+        ("HCRPSR", "HS", "highCostRiskPoolSummary"),
+        ("HCRPDE", "HE", "highCostRiskPoolEnrolleeDetail"),
     ]
     assert len(OTHER_RUNS) == 2

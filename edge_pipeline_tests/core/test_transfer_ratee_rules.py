@@ -313,7 +313,7 @@ def test_rerun_replaces_the_run_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_high_cost_risk_pool(con: duckdb.DuckDBPyConnection) -> None:
     rows = con.execute(
-        "SELECT member_id, plan_id, paid_claims, hcrp_payment FROM hcrp_enrollee "
+        "SELECT member_id, plan_id, paid_claims, hcrp_payment FROM shadow_hcrp_enrollee "
         "WHERE benefit_year = ? AND issuer_id = ? AND execution_zone = ?",
         RUN.params,
     ).fetchall()

@@ -175,7 +175,8 @@ def test_issuer_rows_carry_user_fee_and_hcrp(built: Built) -> None:
 
     # the generator gives some enrollee more than $1M of paid claims
     hcrp = _rows(
-        built, f"SELECT plan_id, paid_claims, hcrp_payment FROM hcrp_enrollee WHERE {RUN_SQL}"
+        built,
+        f"SELECT plan_id, paid_claims, hcrp_payment FROM shadow_hcrp_enrollee WHERE {RUN_SQL}",
     )
     assert hcrp
     for _, paid, payment in hcrp:

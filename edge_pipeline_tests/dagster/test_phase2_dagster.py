@@ -59,7 +59,12 @@ from edge_pipeline.edge.warehouse.schema import TABLES
 
 KEY = str(YEAR)
 SCORING_ASSETS = {"diy_tables", "ra_claim_selection", "risk_scores", "shadow_phase2_reports"}
-REPORTED_ASSETS = {"reported_ra_reports", "risk_score_reconciliation"}
+REPORTED_ASSETS = {
+    "reported_ra_reports",
+    "risk_score_reconciliation",
+    "user_fee_reconciliation",
+    "hcrp_reconciliation",
+}
 RA_CODES = ("CD", "CS", "RD", "RS")
 
 
@@ -164,6 +169,8 @@ def test_phase2_definitions_groups_partitions_lineage_checks_and_jobs() -> None:
         "outbox_ra_report": "phase2",
         "reported_ra_reports": "phase2",
         "risk_score_reconciliation": "reconciliation",
+        "user_fee_reconciliation": "reconciliation",
+        "hcrp_reconciliation": "reconciliation",
     }
     for name, group in groups.items():
         node = graph.get(dg.AssetKey(name))
@@ -182,19 +189,32 @@ def test_phase2_definitions_groups_partitions_lineage_checks_and_jobs() -> None:
     assert {"risk_scores"} <= parents["shadow_phase2_reports"]
     assert parents["reported_ra_reports"] == {"outbox_ra_report"}  # EDGE's reports only
     assert {"reported_ra_reports", "risk_scores"} <= parents["risk_score_reconciliation"]
+    # RAUF, HCRPSR and HCRPDE are written from what the transfer estimate computed
+    assert "transfer_estimate" in parents["shadow_phase2_reports"]
+    for name in ("user_fee_reconciliation", "hcrp_reconciliation"):
+        assert parents[name] == {"reported_ra_reports", "transfer_estimate"}, name
     # every inbound file's verdict feeds a year (differently partitioned upstream)
     selection = defs.resolve_assets_def("ra_claim_selection")
     assert isinstance(selection.get_partition_mapping(SHADOW_PHASE1), dg.AllPartitionMapping)
 
     specs = {
         (spec.asset_key.to_user_string(), spec.name): spec.blocking
-        for name in ("ra_claim_selection", "risk_scores", "risk_score_reconciliation")
+        for name in (
+            "ra_claim_selection",
+            "risk_scores",
+            "risk_score_reconciliation",
+            "user_fee_reconciliation",
+            "hcrp_reconciliation",
+        )
         for spec in defs.resolve_assets_def(name).check_specs
     }
     assert {
         ("ra_claim_selection", RA_INCLUDED_CLAIMS_ACTIVE): True,
         ("risk_scores", SCORED_ENROLLEES_ENROLLED): True,
         ("risk_score_reconciliation", SCORES_MATCH_REPORTED): False,
+        ("user_fee_reconciliation", "reported_rauf_matches_shadow"): False,
+        ("hcrp_reconciliation", "reported_hcrpsr_matches_shadow"): False,
+        ("hcrp_reconciliation", "reported_hcrpde_matches_shadow"): False,
     }.items() <= specs.items()
     check_keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert set(specs) <= check_keys
@@ -321,7 +341,7 @@ def test_shadow_ra_reports_are_written_per_run_and_valid(scored: Scored) -> None
     assert [p.name for p in year_folder.iterdir()] == [scored.ra_folder.name]
     assert not list(year_folder.parent.glob(".*"))  # no staging folder left behind
     paths = scored.ra_reports()
-    assert [p.name for p in paths] == meta["files"].split(", ")
+    assert [p.name for p in paths] == sorted(meta["files"].split(", "))
     codes = [p.name.split(".")[1] for p in paths]
     assert [code for code in codes if code in RA_CODES] == list(RA_CODES)
     assert all(p.name.startswith(f"{scored.run.issuer_id}.") for p in paths)
@@ -443,6 +463,18 @@ def assert_faithful_copy_reconciles(scored: Scored, env: ReportedEnv) -> list[Pa
     assert evaluation.metadata["differences"].value == 0
     assert query(env.warehouse, "SELECT count(*) FROM risk_score_differences") == [(0,)]
     assert query(env.warehouse, "SELECT count(*) FROM reported_risk_score") == [(scored_rows,)]
+    # the user fee and the high-cost risk pool, row by row
+    assert {"RAUF", "HCRPSR", "HCRPDE"} <= set(loaded["report_types"].split(", "))
+    assert events["user_fee_reconciliation"]["differences"] == 0
+    assert events["user_fee_reconciliation"]["rauf_rows_compared"] > 0
+    assert events["hcrp_reconciliation"]["differences"] == 0
+    assert events["hcrp_reconciliation"]["hcrpsr_rows_compared"] > 0
+    for name in (
+        "reported_rauf_matches_shadow",
+        "reported_hcrpsr_matches_shadow",
+        "reported_hcrpde_matches_shadow",
+    ):
+        assert checks(result)[name].passed, name
     assert leaked(env.warehouse, result) == []
     return dropped
 

@@ -5,7 +5,8 @@ reports, so the shadow rows are written here directly: one scoring run (BY2025, 
 zone T) with several enrollees, plans and rating areas, every RACSD category, HCCs with several
 diagnosis sources (claim and supplemental), an HCC folded into a group (sources, no
 coefficient of its own), RXCs from NDC and HCPCS codes, dropped HCCs and RXCs, every other term
-kind, transfer elements (RATEE) of several pools, plans and rating areas, NULLs and empty strings
+kind, transfer elements (RATEE), user fees (RAUF) and high-cost risk pool rows (HCRPSR, HCRPDE)
+of several pools, plans and rating areas, NULLs and empty strings
 where the contract allows them, and characters XML must escape.
 A second run (BY2024) and another zone share the tables to prove runs never mix.
 """
@@ -156,6 +157,39 @@ RATEE = [
      None, None, None),
 ]  # fmt: skip
 
+#: shadow_rauf without the run columns: state, risk_pool, plan_id, rating_area,
+#: billable_member_months, user_fee_pmpm, user_fee (the RATEE keys, NULLs, an empty string,
+#: the largest values that fit).
+RAUF = [
+    ("VA", "individual", PLAN_A[:14], "1", D("15.9344"), D("0.2000"), D("3.19")),
+    ("VA", "individual", PLAN_A[:14], "2", D("0.0000"), D("0.2000"), D("0.00")),
+    ("VA", "small_group", PLAN_C[:14], None, D("12.0000"), D("0.2000"), D("2.40")),
+    ("MD", "individual", "12345MD0050001", "4 & <5>", D("9999999999.9999"), D("99999999.9999"),
+     D("9999999999999999.99")),
+    ("MD", "individual", "12345MD0050001", "", None, None, None),
+]  # fmt: skip
+
+#: shadow_hcrp_summary without the run columns: state, risk_pool, plan_id,
+#: enrollees_over_threshold, paid_claims, amount_over_threshold, threshold, coinsurance_rate,
+#: hcrp_payment, premium, charge_rate, hcrp_charge, net_amount (a plan known only from its
+#: claims has no state and pool).
+HCRP_SUMMARY = [
+    ("VA", "individual", PLAN_A[:14], 2, D("3250000.10"), D("1250000.10"), D("1000000.00"),
+     D("0.6000"), D("750000.06"), D("120000.00"), D("0.003000"), D("360.00"), D("749640.06")),
+    ("VA", "small_group", PLAN_C[:14], 0, D("0.00"), D("0.00"), D("1000000.00"), D("0.6000"),
+     D("0.00"), D("9999.99"), D("0.003000"), D("30.00"), D("-30.00")),
+    (None, None, "12345VA0090001", 1, D("1000000.01"), D("0.01"), D("1000000.00"),
+     D("0.6000"), D("0.01"), D("0.00"), D("0.003000"), D("0.00"), D("0.01")),
+]  # fmt: skip
+
+#: shadow_hcrp_enrollee without the run columns: member_id, plan_id, paid_claims,
+#: amount_over_threshold, hcrp_payment
+HCRP_ENROLLEES = [
+    ("M001", PLAN_A[:14], D("2000000.00"), D("1000000.00"), D("600000.00")),
+    ("M002 <&>", PLAN_A[:14], D("1250000.10"), D("250000.10"), D("150000.06")),
+    ("M007", "12345VA0090001", D("1000000.01"), D("0.01"), D("0.01")),
+]
+
 TABLE_ROWS: dict[str, list[tuple]] = {
     "shadow_ra_claim_selection": CLAIM_SELECTION,
     "shadow_risk_score": SCORES,
@@ -164,6 +198,9 @@ TABLE_ROWS: dict[str, list[tuple]] = {
     "shadow_risk_rxc_source": RXC_SOURCES,
     "shadow_risk_dropped_hcc": DROPPED,
     "shadow_ratee": RATEE,
+    "shadow_rauf": RAUF,
+    "shadow_hcrp_summary": HCRP_SUMMARY,
+    "shadow_hcrp_enrollee": HCRP_ENROLLEES,
 }
 
 

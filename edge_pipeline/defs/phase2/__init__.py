@@ -10,8 +10,10 @@ from edge_pipeline.defs.domain import Domain
 from edge_pipeline.defs.metadata import asset_tags, owners
 from edge_pipeline.defs.phase2.jobs import phase2_reported, phase2_scoring
 from edge_pipeline.defs.phase2.reconciliation import (
+    hcrp_reconciliation,
     risk_score_reconciliation,
     transfer_reconciliation,
+    user_fee_reconciliation,
 )
 from edge_pipeline.defs.phase2.reported import outbox_ra_report, reported_ra_reports
 from edge_pipeline.defs.phase2.resources import transfer_settings_resource
@@ -41,7 +43,14 @@ defs = dg.Definitions.merge(
         jobs=[phase2_scoring, phase2_reported],
         resources={TRANSFER_SETTINGS_KEY: transfer_settings_resource()},
     ),
-    PHASE2_RECONCILIATION.definitions(assets=[risk_score_reconciliation, transfer_reconciliation]),
+    PHASE2_RECONCILIATION.definitions(
+        assets=[
+            risk_score_reconciliation,
+            transfer_reconciliation,
+            user_fee_reconciliation,
+            hcrp_reconciliation,
+        ]
+    ),
 )
 
 __all__ = ["TRANSFER_SETTINGS_KEY", "defs"]

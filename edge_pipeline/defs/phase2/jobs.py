@@ -5,8 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from edge_pipeline.defs.phase2.reconciliation import (
+    HCRP_RECONCILIATION,
     RISK_SCORE_RECONCILIATION,
     TRANSFER_RECONCILIATION,
+    USER_FEE_RECONCILIATION,
 )
 from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
 from edge_pipeline.defs.phase2.scoring import RA_CLAIM_SELECTION, RISK_SCORES
@@ -36,11 +38,15 @@ phase2_scoring = dg.define_asset_job(
 phase2_reported = dg.define_asset_job(
     name="phase2_reported",
     selection=dg.AssetSelection.assets(
-        REPORTED_RA_REPORTS, RISK_SCORE_RECONCILIATION, TRANSFER_RECONCILIATION
+        REPORTED_RA_REPORTS,
+        RISK_SCORE_RECONCILIATION,
+        TRANSFER_RECONCILIATION,
+        USER_FEE_RECONCILIATION,
+        HCRP_RECONCILIATION,
     ),
     executor_def=dg.in_process_executor,
     description=(
-        "Load the year's RA reports from the outbox; reconcile the risk scores and the "
-        "transfer elements."
+        "Load the year's RA reports from the outbox; reconcile the risk scores, the transfer "
+        "elements, the user fees and the high-cost risk pool."
     ),
 )

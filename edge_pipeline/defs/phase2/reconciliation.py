@@ -11,6 +11,11 @@ member identifier (the warehouse table has them, for the analyst who follows up)
 ``transfer_reconciliation``: the RATEE EDGE sent against the shadow transfer elements, row by
 row (plan x rating area x risk pool), into ``ratee_differences``.
 
+``user_fee_reconciliation``: the RAUF against the shadow user fees (``rauf_differences``);
+``hcrp_reconciliation``: the HCRPSR (per plan) and the HCRPDE (per enrollee) against the shadow
+high-cost risk pool (``hcrpsr_differences``, ``hcrpde_differences``; member ids stay there, the
+check metadata shows plans and amounts only).
+
 :func:`reconcile_year` is the year-by-run loop, metadata and check both share.
 """
 
@@ -35,15 +40,24 @@ from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import ReportsMissing, ShadowMissing
 from edge_pipeline.edge.reconciliation.phase2 import (
+    HCRPDE_REPORT,
+    HCRPSR_REPORT,
     RATEE_DIFFERENCE_DISPLAY,
+    RAUF_REPORT,
     RISK_DIFFERENCE_DISPLAY,
     RISK_DIFFERENCE_KINDS,
+    RowReport,
+    refresh_hcrpde_differences,
+    refresh_hcrpsr_differences,
     refresh_ratee_differences,
+    refresh_rauf_differences,
     refresh_risk_score_differences,
 )
 
 RISK_SCORE_RECONCILIATION = dg.AssetKey("risk_score_reconciliation")
 TRANSFER_RECONCILIATION = dg.AssetKey("transfer_reconciliation")
+USER_FEE_RECONCILIATION = dg.AssetKey("user_fee_reconciliation")
+HCRP_RECONCILIATION = dg.AssetKey("hcrp_reconciliation")
 
 SCORES_MATCH_REPORTED = "reported_risk_scores_match_shadow"
 RATEE_MATCHES_SHADOW = "reported_ratee_matches_shadow"
@@ -64,6 +78,39 @@ ratee_matches_shadow = partitioned_check_spec(
     "the differing rows and the columns that differ.",
     blocking=False,
     partitions_def=benefit_years,
+)
+
+
+def matches_shadow_name(report: RowReport) -> str:
+    """``reported_<report>_matches_shadow``, the name of a row-by-row reconciliation check."""
+    return f"reported_{report.report.lower()}_matches_shadow"
+
+
+def _matches_shadow(report: RowReport, asset: dg.AssetKey, what: str) -> dg.AssetCheckSpec:
+    return partitioned_check_spec(
+        matches_shadow_name(report),
+        asset,
+        f"The {report.report} EDGE sent agrees with the shadow's, row by row: {what}. Failing "
+        f"lists the differing rows and the columns that differ (all rows in {report.table}).",
+        blocking=False,
+        partitions_def=benefit_years,
+    )
+
+
+rauf_matches_shadow = _matches_shadow(
+    RAUF_REPORT,
+    USER_FEE_RECONCILIATION,
+    "same plans, rating areas and risk pools, same billable member months, fee PMPM and fee",
+)
+hcrpsr_matches_shadow = _matches_shadow(
+    HCRPSR_REPORT,
+    HCRP_RECONCILIATION,
+    "same plans, enrollees over the threshold, paid claims, reimbursement, premium and charge",
+)
+hcrpde_matches_shadow = _matches_shadow(
+    HCRPDE_REPORT,
+    HCRP_RECONCILIATION,
+    "same enrollees over the threshold, paid claims, amount over it and reimbursement",
 )
 
 
@@ -213,4 +260,65 @@ def transfer_reconciliation(
     yield dg.MaterializeResult(metadata=reconciled.metadata("ratee_rows_compared"))
     yield reconciled.check_result(
         RATEE_MATCHES_SHADOW, RATEE_DIFFERENCE_DISPLAY, rows_name="differing_transfer_elements"
+    )
+
+
+@dg.asset(
+    key=USER_FEE_RECONCILIATION,
+    partitions_def=benefit_years,
+    kinds={"duckdb"},
+    deps=[REPORTED_RA_REPORTS, TRANSFER_ESTIMATE],
+    check_specs=[rauf_matches_shadow],
+    description=(
+        "EDGE's RAUF against the shadow RA user fees of the benefit year, row by row (plan x "
+        "rating area x risk pool), into rauf_differences."
+    ),
+    metadata={"warehouse_tables": RAUF_REPORT.table},
+)
+def user_fee_reconciliation(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Compare every run of the year that has a RAUF loaded."""
+    year = int(context.partition_key)
+    reconciled = reconcile_year(year, warehouse, refresh_rauf_differences, RAUF_REPORT.table)
+    yield dg.MaterializeResult(metadata=reconciled.metadata("rauf_rows_compared"))
+    yield reconciled.check_result(
+        matches_shadow_name(RAUF_REPORT), RAUF_REPORT.display, rows_name="differing_user_fees"
+    )
+
+
+@dg.asset(
+    key=HCRP_RECONCILIATION,
+    partitions_def=benefit_years,
+    kinds={"duckdb"},
+    deps=[REPORTED_RA_REPORTS, TRANSFER_ESTIMATE],
+    check_specs=[hcrpsr_matches_shadow, hcrpde_matches_shadow],
+    description=(
+        "EDGE's high-cost risk pool reports against the shadow's of the benefit year: HCRPSR "
+        "per plan into hcrpsr_differences, HCRPDE per enrollee into hcrpde_differences."
+    ),
+    metadata={"warehouse_tables": f"{HCRPSR_REPORT.table}, {HCRPDE_REPORT.table}"},
+)
+def hcrp_reconciliation(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Compare every run of the year that has an HCRPSR and an HCRPDE loaded."""
+    year = int(context.partition_key)
+    summary = reconcile_year(year, warehouse, refresh_hcrpsr_differences, HCRPSR_REPORT.table)
+    detail = reconcile_year(year, warehouse, refresh_hcrpde_differences, HCRPDE_REPORT.table)
+    yield dg.MaterializeResult(
+        metadata={
+            **summary.metadata("hcrpsr_rows_compared"),
+            **detail.tables,
+            "hcrpde_rows_compared": detail.compared,
+            "differences": summary.differences.num_rows + detail.differences.num_rows,
+            "differences/HCRPSR": summary.differences.num_rows,
+            "differences/HCRPDE": detail.differences.num_rows,
+        }
+    )
+    yield summary.check_result(
+        matches_shadow_name(HCRPSR_REPORT), HCRPSR_REPORT.display, rows_name="differing_plans"
+    )
+    yield detail.check_result(
+        matches_shadow_name(HCRPDE_REPORT), HCRPDE_REPORT.display, rows_name="differing_enrollees"
     )

@@ -1,8 +1,8 @@
 """``shadow_phase2_reports``: the RA reports the EDGE server should send for a benefit year.
 
-Written from the shadow's claim selection, risk scores and transfer elements of every scoring
-run of the year (RACSD, RACSS, RARSD, RARSS and, when the run has transfer elements, RATEE), so
-a person can diff them with what EDGE really sent.
+Written from the shadow's claim selection, risk scores, transfer elements and transfer estimate
+of every scoring run of the year (RACSD, RACSS, RARSD, RARSS and, when the run has them, RATEE,
+RAUF, HCRPSR and HCRPDE), so a person can diff them with what EDGE really sent.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
@@ -16,7 +16,7 @@ from edge_pipeline.base.folders import replaced_folder
 from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.defs.metadata import files_metadata
 from edge_pipeline.defs.phase2.scoring import RISK_SCORES, scoring_runs_of
-from edge_pipeline.defs.phase2.transfer import TRANSFER_ELEMENTS
+from edge_pipeline.defs.phase2.transfer import TRANSFER_ELEMENTS, TRANSFER_ESTIMATE
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.report_files import ShadowReportsResource, recipients_metadata
 from edge_pipeline.defs.resources import WarehouseResource
@@ -48,11 +48,11 @@ def _generated_at(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> datetime:
     key=SHADOW_PHASE2_REPORTS,
     partitions_def=benefit_years,
     kinds={"xml"},
-    deps=[RISK_SCORES, TRANSFER_ELEMENTS],
+    deps=[RISK_SCORES, TRANSFER_ELEMENTS, TRANSFER_ESTIMATE],
     description=(
         "The RA reports the EDGE server should send for the benefit year (RACSD, RACSS, RARSD, "
-        "RARSS, RATEE), per issuer and zone, written into <shadow_reports>/phase2/BY<year>/. The "
-        "folder is replaced as a whole."
+        "RARSS, RATEE, RAUF, HCRPSR, HCRPDE), per issuer and zone, written into "
+        "<shadow_reports>/phase2/BY<year>/. The folder is replaced as a whole."
     ),
     metadata=recipients_metadata(RA_LAYOUTS),
 )
@@ -61,7 +61,7 @@ def shadow_phase2_reports(
     warehouse: WarehouseResource,
     shadow_reports: ShadowReportsResource,
 ) -> dg.MaterializeResult:
-    """Write each run's RA reports (RATEE when the run has transfer elements) into a staging
+    """Write each run's RA reports (the transfer reports when the run has them) into a staging
     folder, then swap it in."""
     year = int(context.partition_key)
     target = shadow_reports.phase2_folder(year)

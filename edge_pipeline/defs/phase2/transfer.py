@@ -3,8 +3,10 @@
 Lineage: ``risk_scores`` → ``transfer_elements`` (``shadow_ratee``: per plan x rating area x
 risk pool, written into the RATEE by ``shadow_phase2_reports``) → ``transfer_estimate`` (the
 spec section 8 formula per state risk pool, the issuer's plans with the market file's, plus
-high-cost risk pool payments and the RA user fee), which ``transfer_reconciliation``
-(``reconciliation.py``) compares with EDGE's RATEE.  Metadata holds plans, pools, rating areas
+high-cost risk pool payments and the RA user fee, written with their report rows: HCRPSR,
+HCRPDE, RAUF), which ``transfer_reconciliation``, ``hcrp_reconciliation`` and
+``user_fee_reconciliation`` (``reconciliation.py``) compare with EDGE's RATEE, HCRPSR, HCRPDE
+and RAUF.  Metadata holds plans, pools, rating areas
 and money: no member data.
 """
 
@@ -29,6 +31,14 @@ from edge_pipeline.edge.transfer.estimate import TransferEstimate, estimate_tran
 
 TRANSFER_ELEMENTS = dg.AssetKey("transfer_elements")
 TRANSFER_ESTIMATE = dg.AssetKey("transfer_estimate")
+
+#: What ``transfer_estimate`` writes: the estimate, and the shadow of RAUF, HCRPSR and HCRPDE.
+ESTIMATE_TABLES = (
+    "transfer_estimate",
+    "shadow_rauf",
+    "shadow_hcrp_summary",
+    "shadow_hcrp_enrollee",
+)
 
 CSR_ADJUSTED_SCORES = "csr_adjusted_scores"
 csr_adjusted_scores = partitioned_check_spec(
@@ -152,7 +162,7 @@ def transfer_elements(
         "issuers' (the market file), the spec section 8 formula (pools sum to zero), high-cost risk pool payments (60 % of paid claims above $1M) and the RA "
         "user fee per billable member month."
     ),
-    metadata={"warehouse_tables": "transfer_estimate, hcrp_enrollee"},
+    metadata={"warehouse_tables": ", ".join(ESTIMATE_TABLES)},
 )
 def transfer_estimate(
     context: dg.AssetExecutionContext,
@@ -179,9 +189,7 @@ def transfer_estimate(
             """,
             params=[year],
         ).to_arrow_table()
-        tables = table_metadata(
-            con, ["transfer_estimate", "hcrp_enrollee"], ("benefit_year = ?", [year])
-        )
+        tables = table_metadata(con, list(ESTIMATE_TABLES), ("benefit_year = ?", [year]))
     issuer_rows = [row for row in table.to_pylist() if row["source"] == "issuer"]
     return dg.MaterializeResult(
         metadata={

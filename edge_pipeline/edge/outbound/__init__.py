@@ -7,7 +7,7 @@ reports), which import the core and never each other; :mod:`.read` and :mod:`.lo
 both and pick the family by the report's root element.
 
 * :func:`write_phase1_reports` -- ESFAR + detail + summary of one inbound file, as XML.
-* :func:`write_phase2_reports` -- RACSD, RACSS, RARSD, RARSS of one scoring run, as XML.
+* :func:`write_phase2_reports` -- the RA reports (RACSD ... HCRPDE) of one scoring run, as XML.
 * :func:`load_outbound_file` / :func:`load_outbound_paths` -- reports of either phase into
   ``reported_*`` and the ``outbound_file`` registry, one transaction per file (an RA report
   replaces its run's earlier snapshot of the same type).

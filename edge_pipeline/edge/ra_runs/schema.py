@@ -1,5 +1,5 @@
 """The Phase 2 warehouse tables: the contract between claim selection, scoring, the RA reports
-(RACSD / RACSS / RARSD / RARSS) and reconciliation (``docs/phase2-contract.md``).
+(RACSD / RACSS / RARSD / RARSS / RATEE / RAUF / HCRPSR / HCRPDE) and reconciliation (``docs/phase2-contract.md``).
 
 Why one module: four parts of the code base write or read these tables (the claim-selection
 rules, the risk model, the report writers and readers, the Dagster checks).  Declaring each
@@ -75,6 +75,30 @@ SHADOW_PHASE2_DDL: dict[str, str] = {
         "billable_member_months DECIMAL(14,4), plrs DECIMAL(12,3), arf DECIMAL(12,3), "
         "av DECIMAL(6,3), idf DECIMAL(6,3), gcf DECIMAL(8,4), premium_pmpm DECIMAL(14,2), "
         f"{', '.join(f'{name} {kind}' for name, kind in RATEE_EXACT_COLUMNS.items())}"
+    ),
+    # RAUF: the RA user fee of each RATEE row (plan x rating area x risk pool): the year's fee
+    # per billable member month x the row's billable member months, rounded to the cent
+    # (``transfer/user_fee.py``; the transfer estimate's ``user_fee``).
+    "shadow_rauf": (
+        f"{RUN_COLUMNS}, state VARCHAR, risk_pool VARCHAR, plan_id VARCHAR, rating_area VARCHAR, "
+        "billable_member_months DECIMAL(14,4), user_fee_pmpm DECIMAL(12,4), "
+        "user_fee DECIMAL(18,2)"
+    ),
+    # HCRPSR: the high-cost risk pool per plan (14-character id): enrollees over the
+    # threshold, their paid claims, the amount above it, the reimbursement at the coinsurance
+    # rate, and the plan's charge (a percentage of its premium) (``transfer/hcrp.py``).
+    "shadow_hcrp_summary": (
+        f"{RUN_COLUMNS}, state VARCHAR, risk_pool VARCHAR, plan_id VARCHAR, "
+        "enrollees_over_threshold INTEGER, paid_claims DECIMAL(18,2), "
+        "amount_over_threshold DECIMAL(18,2), threshold DECIMAL(18,2), "
+        "coinsurance_rate DECIMAL(6,4), hcrp_payment DECIMAL(18,2), premium DECIMAL(18,2), "
+        "charge_rate DECIMAL(8,6), hcrp_charge DECIMAL(18,2), net_amount DECIMAL(18,2)"
+    ),
+    # HCRPDE (issuer only): one row per enrollee x plan (14-character id) whose paid claims in
+    # the benefit year exceed the threshold; the transfer estimate's HCRP payments.
+    "shadow_hcrp_enrollee": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, paid_claims DECIMAL(18,2), "
+        "amount_over_threshold DECIMAL(18,2), hcrp_payment DECIMAL(18,2)"
     ),
 }
 

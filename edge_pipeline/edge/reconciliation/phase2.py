@@ -11,9 +11,11 @@ side has, which usually names the claim or supplemental record to look at.  Rows
 * ``not_in_shadow``: the RARSD scores an enrollee x plan we did not.
 
 The run's rows of ``risk_score_differences`` are replaced in one transaction; no rows after a
-refresh means EDGE and the shadow agree.  ``ratee_differences`` does the same for RATEE rows
-(plan x rating area x risk pool): ``values`` (the columns that differ are listed),
-``not_reported``, ``not_in_shadow``.
+refresh means EDGE and the shadow agree.  The reports whose entries are shadow rows are
+compared row by row on their key (:class:`RowReport`): RATEE and RAUF (plan x rating area x
+risk pool) into ``ratee_differences`` and ``rauf_differences``, HCRPSR (plan) into
+``hcrpsr_differences``, HCRPDE (enrollee x plan) into ``hcrpde_differences``, each row
+``values`` (the columns that differ are listed), ``not_reported`` or ``not_in_shadow``.
 """
 
 from __future__ import annotations
@@ -24,10 +26,17 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from edge_pipeline.base.warehouse.query import first_row
+from edge_pipeline.base.warehouse.query import first_row, table_exists
 from edge_pipeline.base.warehouse.transaction import rollback
+from edge_pipeline.edge.outbound.core.tables import ddl_columns
 from edge_pipeline.edge.ra_runs.runs import RUN_FILTER, ScoringRun, run_filter
-from edge_pipeline.edge.ra_runs.schema import RUN_COLUMNS, delete_run, ensure_phase2_schema
+from edge_pipeline.edge.ra_runs.schema import (
+    RUN_COLUMNS,
+    SHADOW_PHASE2_DDL,
+    delete_run,
+    ensure_phase2_schema,
+    reported_name,
+)
 from edge_pipeline.edge.reconciliation.reports import ReportsMissing, ShadowMissing
 
 RISK_DIFFERENCE_KINDS: dict[str, str] = {
@@ -179,89 +188,186 @@ def refresh_risk_score_differences(
     return RiskScoreComparison(run, int(compared[0]) if compared else 0, differences)
 
 
-# -- RATEE ------------------------------------------------------------------------------------
-
-#: Key of a RATEE row within a run, and the values compared.
-RATEE_KEY = ("state", "risk_pool", "plan_id", "rating_area")
-RATEE_VALUES = (
-    "metal",
-    "enrollees",
-    "member_months",
-    "billable_member_months",
-    "plrs",
-    "arf",
-    "av",
-    "idf",
-    "gcf",
-    "premium_pmpm",
-)
-
-RATEE_DIFFERENCES_DDL = (
-    f"{RUN_COLUMNS}, state VARCHAR, risk_pool VARCHAR, plan_id VARCHAR, rating_area VARCHAR, "
-    "difference VARCHAR, differing_columns VARCHAR, "
-    "shadow_billable_member_months DECIMAL(14,4), reported_billable_member_months DECIMAL(14,4), "
-    "shadow_plrs DECIMAL(12,3), reported_plrs DECIMAL(12,3), reconciled_at TIMESTAMP"
-)
-
-#: Columns shown in metadata (plans, pools, numbers: no member data exists in RATEE rows).
-RATEE_DIFFERENCE_DISPLAY = (
-    *RATEE_KEY,
-    "difference",
-    "differing_columns",
-    "shadow_billable_member_months",
-    "reported_billable_member_months",
-    "shadow_plrs",
-    "reported_plrs",
-)
+# -- RATEE, RAUF, HCRPSR, HCRPDE: one row per key ---------------------------------------------
 
 
 @dataclass(frozen=True)
-class RateeComparison:
-    """Outcome of one run's RATEE comparison."""
+class RowReport:
+    """A report whose entries are shadow rows, compared row by row on ``key``: what differs in
+    ``values`` is listed by column name; ``shown`` columns are carried from both sides
+    (``shadow_<c>``, ``reported_<c>``) into the ``table`` of differences."""
+
+    report: str
+    shadow: str
+    key: tuple[str, ...]
+    values: tuple[str, ...]
+    table: str
+    shown: tuple[str, ...]
+    #: The run's rows here mean the shadow computed the report (its own table may be empty:
+    #: an HCRPDE with nobody over the threshold).
+    computed_in: str = ""
+
+    @property
+    def reported(self) -> str:
+        return reported_name(self.shadow)
+
+    @property
+    def ddl(self) -> str:
+        types = ddl_columns(SHADOW_PHASE2_DDL[self.shadow])
+        carried = ", ".join(
+            f"{side}_{c} {types[c]}" for c in self.shown for side in ("shadow", "reported")
+        )
+        return (
+            f"{RUN_COLUMNS}, {', '.join(f'{k} {types[k]}' for k in self.key)}, "
+            f"difference VARCHAR, differing_columns VARCHAR, "
+            f"{carried + ', ' if carried else ''}reconciled_at TIMESTAMP"
+        )
+
+    @property
+    def display(self) -> tuple[str, ...]:
+        """Columns safe for logs and Dagster metadata: the key without a member id, the
+        difference and the carried values."""
+        carried = tuple(f"{side}_{c}" for c in self.shown for side in ("shadow", "reported"))
+        return (
+            *(k for k in self.key if k != "member_id"),
+            "difference",
+            "differing_columns",
+            *carried,
+        )
+
+
+RATEE_REPORT = RowReport(
+    report="RATEE",
+    shadow="shadow_ratee",
+    key=("state", "risk_pool", "plan_id", "rating_area"),
+    values=(
+        "metal",
+        "enrollees",
+        "member_months",
+        "billable_member_months",
+        "plrs",
+        "arf",
+        "av",
+        "idf",
+        "gcf",
+        "premium_pmpm",
+    ),
+    table="ratee_differences",
+    shown=("billable_member_months", "plrs"),
+)
+RAUF_REPORT = RowReport(
+    report="RAUF",
+    shadow="shadow_rauf",
+    key=RATEE_REPORT.key,
+    values=("billable_member_months", "user_fee_pmpm", "user_fee"),
+    table="rauf_differences",
+    shown=("user_fee",),
+)
+HCRPSR_REPORT = RowReport(
+    report="HCRPSR",
+    shadow="shadow_hcrp_summary",
+    key=("plan_id",),
+    values=(
+        "state",
+        "risk_pool",
+        "enrollees_over_threshold",
+        "paid_claims",
+        "amount_over_threshold",
+        "threshold",
+        "coinsurance_rate",
+        "hcrp_payment",
+        "premium",
+        "charge_rate",
+        "hcrp_charge",
+        "net_amount",
+    ),
+    table="hcrpsr_differences",
+    shown=("hcrp_payment", "hcrp_charge"),
+)
+HCRPDE_REPORT = RowReport(
+    report="HCRPDE",
+    shadow="shadow_hcrp_enrollee",
+    key=("member_id", "plan_id"),
+    values=("paid_claims", "amount_over_threshold", "hcrp_payment"),
+    table="hcrpde_differences",
+    shown=("hcrp_payment",),
+    computed_in="shadow_hcrp_summary",
+)
+
+#: Kept for callers of the RATEE comparison.
+RATEE_KEY = RATEE_REPORT.key
+RATEE_VALUES = RATEE_REPORT.values
+RATEE_DIFFERENCES_DDL = RATEE_REPORT.ddl
+RATEE_DIFFERENCE_DISPLAY = RATEE_REPORT.display
+
+
+@dataclass(frozen=True)
+class RowComparison:
+    """Outcome of one run's comparison of a :class:`RowReport`."""
 
     run: ScoringRun
     compared: int
     differences: pa.Table
 
 
-def refresh_ratee_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> RateeComparison:
-    """Compare the run's shadow RATEE rows with the reported RATEE; replace its rows of
-    ``ratee_differences`` (one per row that differs or is on one side only)."""
-    ensure_phase2_schema(con)
-    con.execute(f"CREATE TABLE IF NOT EXISTS ratee_differences ({RATEE_DIFFERENCES_DDL})")
-    if not _count(con, "shadow_ratee", run):
-        raise ShadowMissing(f"{run.label}: no shadow transfer elements (run them first)")
-    if not _count(con, "reported_ratee", run):
-        raise ReportsMissing(f"{run.label}: no RATEE loaded from the outbox")
-    on = " AND ".join(f"r.{k} IS NOT DISTINCT FROM s.{k}" for k in RATEE_KEY)
-    differing = ", ".join(
-        f"CASE WHEN s.{c} IS DISTINCT FROM r.{c} THEN '{c}' END" for c in RATEE_VALUES
+RateeComparison = RowComparison
+
+
+def _loaded(con: duckdb.DuckDBPyConnection, report: str, run: ScoringRun) -> bool:
+    """Whether a report of this type is the run's current snapshot (loaded, maybe empty)."""
+    if not table_exists(con, "reported_ra_report"):
+        return False
+    row = first_row(
+        con,
+        f"SELECT count(*) FROM reported_ra_report WHERE {RUN_FILTER} AND report_type = ?",
+        [*run.params, report],
     )
+    return bool(row and row[0])
+
+
+def refresh_row_differences(
+    con: duckdb.DuckDBPyConnection, run: ScoringRun, spec: RowReport
+) -> RowComparison:
+    """Compare the run's shadow rows of ``spec`` with the reported ones; replace its rows of
+    ``spec.table`` (one per key that differs or is on one side only: ``values`` (the columns
+    that differ are listed), ``not_reported``, ``not_in_shadow``).
+
+    Raises ``ShadowMissing`` when the shadow has not computed the report for the run and
+    ``ReportsMissing`` when no report of the type is loaded for it: comparing with nothing
+    would list every row."""
+    ensure_phase2_schema(con)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {spec.table} ({spec.ddl})")
+    if not _count(con, spec.computed_in or spec.shadow, run):
+        raise ShadowMissing(f"{run.label}: no shadow {spec.report} rows (compute them first)")
+    if not _loaded(con, spec.report, run):
+        raise ReportsMissing(f"{run.label}: no {spec.report} loaded from the outbox")
+    on = " AND ".join(f"r.{k} IS NOT DISTINCT FROM s.{k}" for k in spec.key)
+    differing = ", ".join(
+        f"CASE WHEN s.{c} IS DISTINCT FROM r.{c} THEN '{c}' END" for c in spec.values
+    )
+    carried = "".join(f"s.{c} AS shadow_{c}, r.{c} AS reported_{c}, " for c in spec.shown)
+    carried_names = "".join(f"shadow_{c}, reported_{c}, " for c in spec.shown)
     params = run.params
     con.execute("BEGIN TRANSACTION")
     try:
-        delete_run(con, ["ratee_differences"], *params)
+        delete_run(con, [spec.table], *params)
         con.execute(
             f"""
-            INSERT INTO ratee_differences BY NAME
-            WITH s AS (SELECT *, TRUE AS here FROM shadow_ratee WHERE {RUN_FILTER}),
-            r AS (SELECT *, TRUE AS here FROM reported_ratee WHERE {RUN_FILTER}),
+            INSERT INTO {spec.table} BY NAME
+            WITH s AS (SELECT *, TRUE AS here FROM {spec.shadow} WHERE {RUN_FILTER}),
+            r AS (SELECT *, TRUE AS here FROM {spec.reported} WHERE {RUN_FILTER}),
             joined AS (
-              SELECT {", ".join(f"coalesce(s.{k}, r.{k}) AS {k}" for k in RATEE_KEY)},
+              SELECT {", ".join(f"coalesce(s.{k}, r.{k}) AS {k}" for k in spec.key)},
                 s.here IS NOT NULL AS in_shadow, r.here IS NOT NULL AS in_reported,
-                concat_ws(' ', {differing}) AS differing_columns,
-                s.billable_member_months AS shadow_billable_member_months,
-                r.billable_member_months AS reported_billable_member_months,
-                s.plrs AS shadow_plrs, r.plrs AS reported_plrs
+                {carried}concat_ws(' ', {differing}) AS differing_columns
               FROM s FULL OUTER JOIN r ON {on}
             )
             SELECT ?::INTEGER AS benefit_year, ? AS issuer_id, ? AS execution_zone,
-              {", ".join(RATEE_KEY)},
+              {", ".join(spec.key)},
               CASE WHEN NOT in_reported THEN 'not_reported'
                    WHEN NOT in_shadow THEN 'not_in_shadow' ELSE 'values' END AS difference,
               CASE WHEN in_shadow AND in_reported THEN differing_columns END AS differing_columns,
-              shadow_billable_member_months, reported_billable_member_months,
-              shadow_plrs, reported_plrs, ?::TIMESTAMP AS reconciled_at
+              {carried_names}?::TIMESTAMP AS reconciled_at
             FROM joined
             WHERE NOT in_shadow OR NOT in_reported OR differing_columns <> ''
             """,
@@ -271,16 +377,38 @@ def refresh_ratee_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) -
     except BaseException:
         rollback(con)
         raise
+    keys = ", ".join(spec.key)
     compared = first_row(
         con,
         f"""
         SELECT count(*) FROM (
-          SELECT {", ".join(RATEE_KEY)} FROM shadow_ratee WHERE {RUN_FILTER}
-          UNION SELECT {", ".join(RATEE_KEY)} FROM reported_ratee WHERE {RUN_FILTER})
+          SELECT {keys} FROM {spec.shadow} WHERE {RUN_FILTER}
+          UNION SELECT {keys} FROM {spec.reported} WHERE {RUN_FILTER})
         """,
         [*params, *params],
     )
     differences = con.sql(
-        f"SELECT * FROM ratee_differences WHERE {RUN_FILTER} ORDER BY ALL", params=params
+        f"SELECT * FROM {spec.table} WHERE {RUN_FILTER} ORDER BY ALL", params=params
     ).to_arrow_table()
-    return RateeComparison(run, int(compared[0]) if compared else 0, differences)
+    return RowComparison(run, int(compared[0]) if compared else 0, differences)
+
+
+def refresh_ratee_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> RowComparison:
+    """The RATEE rows (plan x rating area x risk pool) into ``ratee_differences``."""
+    return refresh_row_differences(con, run, RATEE_REPORT)
+
+
+def refresh_rauf_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> RowComparison:
+    """The RAUF rows (plan x rating area x risk pool) into ``rauf_differences``."""
+    return refresh_row_differences(con, run, RAUF_REPORT)
+
+
+def refresh_hcrpsr_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> RowComparison:
+    """The HCRPSR rows (plan) into ``hcrpsr_differences``."""
+    return refresh_row_differences(con, run, HCRPSR_REPORT)
+
+
+def refresh_hcrpde_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> RowComparison:
+    """The HCRPDE rows (enrollee x plan) into ``hcrpde_differences`` (member ids stay in the
+    warehouse: ``HCRPDE_REPORT.display`` leaves them out)."""
+    return refresh_row_differences(con, run, HCRPDE_REPORT)

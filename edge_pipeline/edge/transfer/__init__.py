@@ -3,7 +3,8 @@ the high-cost risk pool and the RA user fee.
 
 Order for a scoring run (after ``score_run``): :func:`compute_transfer_elements` (RATEE), then
 :func:`estimate_transfers`, which reads the RATEE and writes the high-cost risk pool
-(``hcrp_enrollee``) with the estimate; :func:`compute_hcrp` writes the former alone.
+(``shadow_hcrp_enrollee`` and ``shadow_hcrp_summary``: HCRPDE, HCRPSR) and the RA user fee
+(``shadow_rauf``: RAUF) with the estimate; :func:`compute_hcrp` writes the HCRP rows alone.
 """
 
 from edge_pipeline.edge.transfer.elements import compute_transfer_elements
@@ -23,6 +24,7 @@ from edge_pipeline.edge.transfer.formula import (
     round_to_zero_sum,
 )
 from edge_pipeline.edge.transfer.hcrp import (
+    HCRP_CHARGE_RATE,
     HCRP_COINSURANCE,
     HCRP_THRESHOLD,
     compute_hcrp,
@@ -36,12 +38,14 @@ from edge_pipeline.edge.transfer.user_fee import (
     DEFAULT_USER_FEE_PATH,
     read_user_fees,
     user_fee_pmpm,
+    write_rauf,
 )
 
 __all__ = [
     "ADMIN_FACTOR",
     "DEFAULT_GCF",
     "DEFAULT_USER_FEE_PATH",
+    "HCRP_CHARGE_RATE",
     "HCRP_COINSURANCE",
     "HCRP_THRESHOLD",
     "METAL_FACTORS",
@@ -71,4 +75,5 @@ __all__ = [
     "transfer_pool_file",
     "user_fee_pmpm",
     "write_hcrp",
+    "write_rauf",
 ]

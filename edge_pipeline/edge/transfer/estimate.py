@@ -14,10 +14,11 @@ Per state x risk pool the issuer is in:
 3. the formula (:func:`formula.pool_transfers`) on those rows: share, transfer PMPM, transfer
    total rounded to the cent so that the pool sums to exactly zero; a plan's transfer is the
    sum of its rows';
-4. on the issuer's rows only: ``hcrp_payment`` (Σ of the ``hcrp_enrollee`` rows of the plan
-   whose enrollee's latest rating area in the plan is the row's, recomputed in the same
-   transaction, :func:`hcrp.write_hcrp`) and ``user_fee`` = the year's user fee PMPM x the
-   row's billable member months, rounded to the cent.
+4. on the issuer's rows only: ``hcrp_payment`` (Σ of the ``shadow_hcrp_enrollee`` rows of the
+   plan whose enrollee's latest rating area in the plan is the row's, recomputed in the same
+   transaction with the HCRPSR rows, :func:`hcrp.write_hcrp`) and ``user_fee`` = the year's
+   user fee PMPM x the row's billable member months, rounded to the cent: the row's RAUF
+   (``shadow_rauf``, :func:`user_fee.write_rauf`, written in the same transaction).
 
 Without a market file the pool holds the issuer's plans alone (a within-issuer view).  The
 run's ``transfer_estimate`` rows are replaced in one transaction; what is returned holds counts
@@ -39,7 +40,7 @@ from edge_pipeline.edge.transfer.formula import CENT, PlanInput, PlanTransfer, p
 from edge_pipeline.edge.transfer.hcrp import write_hcrp
 from edge_pipeline.edge.transfer.market import MarketPlan, read_market
 from edge_pipeline.edge.transfer.schema import ensure_transfer_schema
-from edge_pipeline.edge.transfer.user_fee import user_fee_pmpm
+from edge_pipeline.edge.transfer.user_fee import user_fee_pmpm, write_rauf
 
 ESTIMATE_TABLE = "transfer_estimate"
 
@@ -147,7 +148,7 @@ def _hcrp_by_row(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> dict[tuple[
     rows = con.execute(
         f"""
         SELECT h.plan_id, coalesce(a.rating_area, '') AS rating_area, sum(h.hcrp_payment)
-        FROM hcrp_enrollee h
+        FROM shadow_hcrp_enrollee h
         LEFT JOIN (
           SELECT member_id, left(plan_id, 14) AS plan14,
             arg_max(rating_area, (last_day, plan_id)) AS rating_area
@@ -159,6 +160,18 @@ def _hcrp_by_row(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> dict[tuple[
         [*run.params, *run.params],
     ).fetchall()
     return {(plan, area): total for plan, area, total in rows}
+
+
+def _fee_by_row(
+    con: duckdb.DuckDBPyConnection, run: ScoringRun
+) -> dict[tuple[str, str, str, str], Decimal]:
+    """(state, risk pool, plan, rating area) -> the row's RA user fee (``shadow_rauf``)."""
+    rows = con.execute(
+        f"SELECT state, risk_pool, plan_id, coalesce(rating_area, ''), user_fee "
+        f"FROM shadow_rauf WHERE {RUN_FILTER}",
+        run.params,
+    ).fetchall()
+    return {(state, pool, plan, area): fee for state, pool, plan, area, fee in rows}
 
 
 def _row(
@@ -183,7 +196,7 @@ def _pool_rows(
     own: dict[tuple[str, str], list[PlanInput]],
     market: list[MarketPlan],
     hcrp: dict[tuple[str, str], Decimal],
-    fee_pmpm: Decimal,
+    user_fees: dict[tuple[str, str, str, str], Decimal],
 ) -> tuple[list[tuple], list[PoolEstimate]]:
     """The formula per pool: the rows to store and the pool totals."""
     rows: list[tuple] = []
@@ -192,7 +205,7 @@ def _pool_rows(
         others = [m.plan for m in market if (m.state, m.risk_pool) == key]
         result = pool_transfers([*plans, *others])
         issuer_results = result.plans[: len(plans)]
-        fees = [(p.billable_member_months * fee_pmpm).quantize(CENT) for p in plans]
+        fees = [user_fees[(*key, p.plan_id, p.rating_area)] for p in plans]
         payments = [hcrp.get((p.plan_id, p.rating_area), Decimal("0.00")) for p in plans]
         rows += [
             _row(run, key, r, "issuer", payment, fee)
@@ -228,7 +241,7 @@ def estimate_transfers(
     market_path: Path | None,
     user_fee_path: Path | None = None,
 ) -> TransferEstimate:
-    """Replace the run's ``hcrp_enrollee`` and ``transfer_estimate`` rows, in one transaction
+    """Replace the run's ``transfer_estimate``, RAUF and HCRP rows, in one transaction
     (see the module doc).
 
     ``market_path``: the market file (``None``: the issuer's plans only).  ``user_fee_path``:
@@ -251,7 +264,8 @@ def estimate_transfers(
     con.execute("BEGIN TRANSACTION")
     try:
         write_hcrp(con, run)
-        rows, pools = _pool_rows(run, own, market, _hcrp_by_row(con, run), fee_pmpm)
+        write_rauf(con, run, fee_pmpm)
+        rows, pools = _pool_rows(run, own, market, _hcrp_by_row(con, run), _fee_by_row(con, run))
         delete_run(con, (ESTIMATE_TABLE,), *run.params)
         if rows:
             con.executemany(

@@ -3,8 +3,9 @@
 The RATEE rows themselves (``shadow_ratee`` / ``reported_ratee``) are declared with the other
 Phase 2 report tables in ``edge_pipeline.edge.ra_runs.schema``; these are what the pipeline
 derives from them: the estimate per plan of each state risk pool (the issuer's plans from its
-own RATEE rows, the other issuers' from the configured market file), and the high-cost risk
-pool payments per enrollee.  Both are scoped by the scoring run and replaced with it.
+own RATEE rows, the other issuers' from the configured market file), scoped by the scoring run
+and replaced with it.  The high-cost risk pool and the user fee it is written with are RA
+reports of their own (HCRPSR, HCRPDE, RAUF), so their tables are with the other reports'.
 """
 
 from __future__ import annotations
@@ -25,11 +26,6 @@ TRANSFER_DDL: dict[str, str] = {
         "arf DECIMAL(18,10), idf DECIMAL(6,3), av DECIMAL(6,3), gcf DECIMAL(8,4), "
         "premium_pmpm DECIMAL(18,8), share DECIMAL(18,12), transfer_pmpm DECIMAL(18,6), "
         "transfer_total DECIMAL(18,2), hcrp_payment DECIMAL(18,2), user_fee DECIMAL(18,2)"
-    ),
-    # Enrollees whose paid claims in the benefit year exceed the high-cost threshold.
-    "hcrp_enrollee": (
-        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, paid_claims DECIMAL(18,2), "
-        "hcrp_payment DECIMAL(18,2)"
     ),
 }
 

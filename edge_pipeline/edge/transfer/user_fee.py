@@ -4,6 +4,10 @@ HHS sets the fee in each year's Notice of Benefit and Payment Parameters, so it 
 code: a CSV ``benefit_year,user_fee_pmpm``.  The package ships the public values
 (``edge_pipeline/transfer_config/ra_user_fee.csv``: 2024 $0.21, 2025 $0.20 PMPM); a deployment
 passes its own file for a newer year without a release.
+
+The fee of each RATEE row (plan x rating area x risk pool) is ``shadow_rauf``, what the RAUF
+report states: the row's billable member months x the fee PMPM, rounded to the cent (half away
+from zero).  The transfer estimate takes its ``user_fee`` from there, so the two never differ.
 """
 
 from __future__ import annotations
@@ -11,8 +15,15 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
+
 from edge_pipeline.base.config_csv import Column, decimal, read_config_csv, year
+from edge_pipeline.base.warehouse.query import scalar
+from edge_pipeline.edge.ra_runs.runs import RUN_FILTER, ScoringRun
+from edge_pipeline.edge.ra_runs.schema import delete_run, ensure_phase2_schema
 from edge_pipeline.edge.transfer.inputs import TransferInputError
+
+RAUF_TABLE = "shadow_rauf"
 
 #: The shipped default, inside the package.
 DEFAULT_USER_FEE_PATH = Path(__file__).resolve().parents[2] / "transfer_config" / "ra_user_fee.csv"
@@ -46,3 +57,25 @@ def user_fee_pmpm(benefit_year: int, path: Path | None = None) -> Decimal:
             f"no user fee for benefit year {benefit_year} (listed: {sorted(fees)})",
         )
     return fees[benefit_year]
+
+
+def write_rauf(con: duckdb.DuckDBPyConnection, run: ScoringRun, fee_pmpm: Decimal) -> int:
+    """Replace the run's ``shadow_rauf`` rows, one per ``shadow_ratee`` row, inside the caller's
+    transaction (the transfer estimate's); returns how many."""
+    ensure_phase2_schema(con)
+    delete_run(con, (RAUF_TABLE,), *run.params)
+    con.execute(
+        f"""
+        INSERT INTO {RAUF_TABLE} BY NAME
+        SELECT benefit_year, issuer_id, execution_zone, state, risk_pool, plan_id, rating_area,
+          billable_member_months, CAST($fee AS DECIMAL(12,4)) AS user_fee_pmpm,
+          CAST(round(coalesce(billable_member_months, 0) * CAST($fee AS DECIMAL(12,4)), 2)
+            AS DECIMAL(18,2)) AS user_fee
+        FROM shadow_ratee
+        WHERE benefit_year = $year AND issuer_id = $issuer AND execution_zone = $zone
+        """,
+        {"fee": fee_pmpm, "year": run.benefit_year, "issuer": run.issuer_id,
+         "zone": run.execution_zone},
+    )  # fmt: skip
+    rows = scalar(con, f"SELECT count(*) FROM {RAUF_TABLE} WHERE {RUN_FILTER}", run.params)
+    return int(rows or 0)

@@ -5,7 +5,9 @@ accept/reject (ESFAR, file code ``XH``), a detail error report (``XD``: ESDEE, E
 ESDSFE) and a summary (``XS``: ESSEFE, ESSMFE, ESSPFE, ESSSFE, the issuer guide's acronyms;
 formerly ESESAR, ESMCSAR, ESPCSAR, ESSFSAR, kept as ``former_names``).
 Phase 2 adds the risk adjustment reports of a scoring run (spec section 6): RACSD (``CD``),
-RACSS (``CS``), RARSD (``RD``), RARSS (``RS``) and RATEE (``TE``), in ``RA_LAYOUTS``.
+RACSS (``CS``), RARSD (``RD``), RARSS (``RS``), RATEE (``TE``), and the transfer's RAUF
+(``UF``), HCRPSR (``HS``) and HCRPDE (``HE``) (file codes of the last three assumed), in
+``RA_LAYOUTS``.
 
 Every layout declares its ``recipients`` (:class:`~.model.Recipients`): who receives it, and
 so whether it may carry member-level identifiers.
@@ -25,6 +27,8 @@ from edge_pipeline.edge.layouts.outbound.essefe import ESSEFE
 from edge_pipeline.edge.layouts.outbound.essmfe import ESSMFE
 from edge_pipeline.edge.layouts.outbound.esspfe import ESSPFE
 from edge_pipeline.edge.layouts.outbound.esssfe import ESSSFE
+from edge_pipeline.edge.layouts.outbound.hcrpde import HCRPDE
+from edge_pipeline.edge.layouts.outbound.hcrpsr import HCRPSR
 from edge_pipeline.edge.layouts.outbound.model import (
     DetailLayout,
     FileStatusLayout,
@@ -38,11 +42,21 @@ from edge_pipeline.edge.layouts.outbound.racss import RACSS
 from edge_pipeline.edge.layouts.outbound.rarsd import RARSD
 from edge_pipeline.edge.layouts.outbound.rarss import RARSS
 from edge_pipeline.edge.layouts.outbound.ratee import RATEE
+from edge_pipeline.edge.layouts.outbound.rauf import RAUF
 
 DETAIL_LAYOUTS: tuple[DetailLayout, ...] = (ESDEE, ESDMCE, ESDPCE, ESDSFE)
 SUMMARY_LAYOUTS: tuple[SummaryLayout, ...] = (ESSEFE, ESSMFE, ESSPFE, ESSSFE)
 #: Phase 2 risk adjustment reports, in the order the writer produces them.
-RA_LAYOUTS: tuple[RaReportLayout, ...] = (RACSD, RACSS, RARSD, RARSS, RATEE)
+RA_LAYOUTS: tuple[RaReportLayout, ...] = (
+    RACSD,
+    RACSS,
+    RARSD,
+    RARSS,
+    RATEE,
+    RAUF,
+    HCRPSR,
+    HCRPDE,
+)
 OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (
     ESFAR,
     *DETAIL_LAYOUTS,
@@ -110,6 +124,8 @@ __all__ = [
     "ESSPFE",
     "ESSSFE",
     "FORMER_NAMES",
+    "HCRPDE",
+    "HCRPSR",
     "OUTBOUND_BY_NAME",
     "OUTBOUND_BY_ROOT",
     "OUTBOUND_LAYOUTS",
@@ -119,6 +135,7 @@ __all__ = [
     "RARSD",
     "RARSS",
     "RATEE",
+    "RAUF",
     "RA_LAYOUTS",
     "SUMMARY_LAYOUTS",
     "DetailLayout",

@@ -308,7 +308,7 @@ class SummaryLayout:
 
 @dataclass(frozen=True)
 class RaReportLayout:
-    """A Phase 2 risk adjustment report (spec section 6: RACSD, RACSS, RARSD, RARSS, RATEE).
+    """A Phase 2 risk adjustment report (spec section 6: RACSD ... RATEE, RAUF, HCRPSR, HCRPDE).
 
     Unlike the Phase 1 reports these answer a *scoring run* (benefit year, issuer, zone), not
     one inbound file, and their shapes are lists of warehouse rows, so they are declared

@@ -44,7 +44,7 @@ def _header_leaf(leaf: Node) -> Node:
     if isinstance(leaf, Leaf) and leaf.column == "file_type_code":
         return replace(
             leaf,
-            doc="the report name: RACSD, RACSS, RARSD, RARSS or RATEE (assumed for RA reports)",
+            doc="the report's acronym, e.g. RACSD, RATEE or HCRPSR (assumed for RA reports)",
         )
     if isinstance(leaf, Leaf) and leaf.column == "inbound_file_identifier":
         return replace(
@@ -108,4 +108,34 @@ def source_leaves() -> tuple[Leaf, ...]:
         ra_leaf(CLAIM_ID, "claim_identifier", doc="claim id, or the supplemental record's id"),
         ra_leaf(FILE_ID, "file_identifier", doc="fileIdentifier of the inbound file"),
         ra_leaf(RECORD_ID, "record_identifier", "integer", doc="recordIdentifier in that file"),
+    )
+
+
+def standard_component_leaf() -> Leaf:
+    """The plan of the transfer reports: the 14-character HIOS standard component id (not the
+    16-character ``insurancePlanIdentifier`` of the claim and score reports)."""
+    return ra_leaf(
+        "standardComponentIdentifier",
+        "plan_id",
+        required=True,
+        doc="14-character HIOS standard component id (the plan id without its CSR variant)",
+    )
+
+
+def pool_plan_leaves(*, pool_required: bool = True) -> tuple[Leaf, ...]:
+    """State, market risk pool and plan: the key of the transfer reports (RATEE, RAUF, HCRPSR)
+    but the rating area.  ``pool_required=False``: state and pool may be absent (a plan known
+    only from its claims)."""
+    return (
+        ra_leaf(
+            "stateCode", "state", required=pool_required, doc="two-letter state of the risk pool"
+        ),
+        ra_leaf(
+            "riskPoolCode",
+            "risk_pool",
+            required=pool_required,
+            doc="market risk pool: individual, small_group or catastrophic (catastrophic plans "
+            "form their own individual-market pool)",
+        ),
+        standard_component_leaf(),
     )

@@ -22,6 +22,7 @@ from edge_pipeline.edge.layouts.outbound.ra_common import (
     MEMBER_MONTHS,
     METAL,
     RATING_AREA,
+    pool_plan_leaves,
     ra_group,
     ra_leaf,
 )
@@ -30,20 +31,7 @@ from edge_pipeline.edge.layouts.outbound.ra_common import (
 TRANSFER_ELEMENT = ra_group(
     "includedTransferElement",
     (
-        ra_leaf("stateCode", "state", required=True, doc="two-letter state of the risk pool"),
-        ra_leaf(
-            "riskPoolCode",
-            "risk_pool",
-            required=True,
-            doc="market risk pool: individual, small_group or catastrophic (catastrophic plans "
-            "form their own individual-market pool)",
-        ),
-        ra_leaf(
-            "standardComponentIdentifier",
-            "plan_id",
-            required=True,
-            doc="14-character HIOS standard component id (the plan id without its CSR variant)",
-        ),
+        *pool_plan_leaves(),
         ra_leaf(RATING_AREA, "rating_area", doc="absent when unknown"),
         ra_leaf(METAL, "metal"),
         ra_leaf(ENROLLEE_COUNT, "enrollees", "integer", doc="distinct enrollees"),

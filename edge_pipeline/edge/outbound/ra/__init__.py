@@ -1,2 +1,3 @@
-"""Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE): written from a scoring run's
-``shadow_ra_*`` tables, read into ``reported_ra_*`` (layouts: ``layouts/outbound/ra*.py``)."""
+"""Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE, RAUF, HCRPSR, HCRPDE): written from a
+scoring run's ``shadow_*`` tables, read into ``reported_*`` (layouts: ``layouts/outbound/ra*.py``,
+``rauf.py``, ``hcrpsr.py``, ``hcrpde.py``)."""

@@ -1,5 +1,5 @@
-"""Read the Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE) into ``reported_*`` rows,
-streaming.
+"""Read the Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE, RAUF, HCRPSR, HCRPDE) into
+``reported_*`` rows, streaming.
 
 This is the RA part of :class:`~edge_pipeline.edge.outbound.read.OutboundReportReader`: the
 reader there parses with the hardened iterparse, checks every element against the layout's
@@ -27,6 +27,8 @@ from lxml import etree
 from edge_pipeline.base.errors import safe_name
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
 from edge_pipeline.edge.layouts.outbound.common import FILE_HEADER
+from edge_pipeline.edge.layouts.outbound.hcrpde import ENROLLEE_HCRP, HCRPDE
+from edge_pipeline.edge.layouts.outbound.hcrpsr import HCRPSR, PLAN_HCRP
 from edge_pipeline.edge.layouts.outbound.model import Group, Node, RaReportLayout
 from edge_pipeline.edge.layouts.outbound.racsd import CATEGORY_ELEMENTS, CLAIM_SELECTION, RACSD
 from edge_pipeline.edge.layouts.outbound.racss import (
@@ -46,6 +48,7 @@ from edge_pipeline.edge.layouts.outbound.rarsd import (
 )
 from edge_pipeline.edge.layouts.outbound.rarss import FREQUENCIES, PLAN_RATING_AREA, RARSS
 from edge_pipeline.edge.layouts.outbound.ratee import RATEE, TRANSFER_ELEMENT
+from edge_pipeline.edge.layouts.outbound.rauf import RAUF, USER_FEE
 from edge_pipeline.edge.outbound.core.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.core.reader import Handler, ReportReader, Row, TableRow, release
 from edge_pipeline.edge.outbound.ra.xml import read_entry
@@ -72,7 +75,10 @@ class RaReportHandler(Handler):
             RACSS.name: {PLAN_SUMMARY.name: (1, self._plan_summary)},
             RARSD.name: {ENROLLEE.name: (1, self._enrollee)},
             RARSS.name: {PLAN_RATING_AREA.name: (1, self._plan_rating_area)},
-            RATEE.name: {TRANSFER_ELEMENT.name: (1, self._transfer_element)},
+            RATEE.name: {TRANSFER_ELEMENT.name: (1, self._flat(RATEE, TRANSFER_ELEMENT))},
+            RAUF.name: {USER_FEE.name: (1, self._flat(RAUF, USER_FEE))},
+            HCRPSR.name: {PLAN_HCRP.name: (1, self._flat(HCRPSR, PLAN_HCRP))},
+            HCRPDE.name: {ENROLLEE_HCRP.name: (1, self._flat(HCRPDE, ENROLLEE_HCRP))},
         }[layout.name]
 
     # -- the run ------------------------------------------------------------------------------
@@ -190,6 +196,11 @@ class RaReportHandler(Handler):
             for item in _children(elem, group):
                 yield table, self._row(item, group, table, distribution=distribution, **key)
 
-    def _transfer_element(self, elem: Any) -> Iterator[TableRow]:
-        table = "reported_ratee"
-        yield table, self._row(elem, TRANSFER_ELEMENT, table)
+    def _flat(self, layout: RaReportLayout, group: Group) -> Callable[[Any], Iterator[TableRow]]:
+        """An entry that is one row of the report's one table (RATEE, RAUF, HCRPSR, HCRPDE)."""
+        (table,) = layout.tables
+
+        def rows(elem: Any) -> Iterator[TableRow]:
+            yield table, self._row(elem, group, table)
+
+        return rows

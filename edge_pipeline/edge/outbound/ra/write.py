@@ -1,5 +1,5 @@
-"""Write the Phase 2 RA reports of a scoring run (RACSD, RACSS, RARSD, RARSS, RATEE) from
-``shadow_*``.
+"""Write the Phase 2 RA reports of a scoring run (RACSD, RACSS, RARSD, RARSS, RATEE, RAUF,
+HCRPSR, HCRPDE) from ``shadow_*``.
 
 ``write_phase2_reports`` turns what the shadow computed for a run (claim selection, risk
 scores, transfer elements, ``docs/phase2-contract.md``) into the XML reports the EDGE server
@@ -7,6 +7,9 @@ would send, for a simulated outbox and as a reference rendering to diff a real s
 against.  RATEE is written by default only for a run that has transfer elements
 (``shadow_ratee`` rows): a run scored without the transfer step keeps writing the four claim
 selection and risk score reports, and never an empty RATEE that would replace a loaded one.
+RAUF, HCRPSR and HCRPDE likewise need the transfer estimate (``shadow_rauf``,
+``shadow_hcrp_summary``); HCRPDE is then written even when no enrollee is over the threshold
+(an empty HCRPDE states that nobody is).
 
 Why it is built this way (as the Phase 1 writer, :mod:`edge_pipeline.edge.outbound.phase1.write`):
 
@@ -32,7 +35,19 @@ from typing import Any
 import duckdb
 
 from edge_pipeline.base.warehouse.query import first_row
-from edge_pipeline.edge.layouts.outbound import RA_LAYOUTS, RACSD, RACSS, RARSD, RARSS, RATEE
+from edge_pipeline.edge.layouts.outbound import (
+    HCRPDE,
+    HCRPSR,
+    RA_LAYOUTS,
+    RACSD,
+    RACSS,
+    RARSD,
+    RARSS,
+    RATEE,
+    RAUF,
+)
+from edge_pipeline.edge.layouts.outbound.hcrpde import ENROLLEE_HCRP
+from edge_pipeline.edge.layouts.outbound.hcrpsr import PLAN_HCRP
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, RaReportLayout
 from edge_pipeline.edge.layouts.outbound.racsd import CATEGORY_ELEMENTS, CLAIM_SELECTION
 from edge_pipeline.edge.layouts.outbound.racss import CLAIM_SELECTION_COUNT, PLAN_SUMMARY
@@ -49,6 +64,7 @@ from edge_pipeline.edge.layouts.outbound.rarsd import (
 )
 from edge_pipeline.edge.layouts.outbound.rarss import FREQUENCIES, PLAN_RATING_AREA
 from edge_pipeline.edge.layouts.outbound.ratee import TRANSFER_ELEMENT
+from edge_pipeline.edge.layouts.outbound.rauf import USER_FEE
 from edge_pipeline.edge.outbound.core.writer import FETCH_ROWS, EdgeServerInfo, fetch
 from edge_pipeline.edge.outbound.core.xmlout import XmlStream
 from edge_pipeline.edge.outbound.ra.facts import RunFacts, report_path, run_facts, write_header
@@ -68,8 +84,14 @@ from edge_pipeline.edge.ra_runs.runs import ScoringRun
 RARSD_FETCH_ROWS = 1_000
 
 #: Reports written by default only when the run has rows in this shadow table (named in
-#: ``reports``, they are written regardless, empty if need be).
-WRITTEN_WITH_ROWS: dict[str, str] = {RATEE.name: "shadow_ratee"}
+#: ``reports``, they are written regardless, empty if need be).  HCRPDE goes with the HCRP
+#: summary: a run whose HCRP was computed states its enrollees over the threshold, even none.
+WRITTEN_WITH_ROWS: dict[str, str] = {
+    RATEE.name: "shadow_ratee",
+    RAUF.name: "shadow_rauf",
+    HCRPSR.name: "shadow_hcrp_summary",
+    HCRPDE.name: "shadow_hcrp_summary",
+}
 
 
 def write_phase2_reports(
@@ -84,11 +106,12 @@ def write_phase2_reports(
     server: EdgeServerInfo | None = None,
     fetch_rows: int = FETCH_ROWS,
 ) -> list[Path]:
-    """Write the run's RA reports into ``out_dir``; returns their paths (RACSD, RACSS, RARSD,
-    RARSS, RATEE order, or the subset named in ``reports``).
+    """Write the run's RA reports into ``out_dir``; returns their paths (``RA_LAYOUTS`` order:
+    RACSD, RACSS, RARSD, RARSS, RATEE, RAUF, HCRPSR, HCRPDE, or the subset named in
+    ``reports``).
 
-    ``reports=None`` writes RACSD, RACSS, RARSD and RARSS always, and RATEE when the run has
-    ``shadow_ratee`` rows (:data:`WRITTEN_WITH_ROWS`); a report named in ``reports`` is written
+    ``reports=None`` writes RACSD, RACSS, RARSD and RARSS always, and the transfer reports when
+    the run has their shadow rows (:data:`WRITTEN_WITH_ROWS`); a report named in ``reports`` is written
     even when it has no entry.  ``generated_at`` (default: now, to the second) names the files
     and fills the headers, so the same inputs and time give the same bytes.  Two runs written
     into one folder in the same second would share file names: write each run into its own
@@ -118,6 +141,9 @@ def write_phase2_reports(
         RARSD.name: write_rarsd,
         RARSS.name: write_rarss,
         RATEE.name: write_ratee,
+        RAUF.name: lambda ctx: write_rows(ctx, RAUF, USER_FEE, "shadow_rauf"),
+        HCRPSR.name: lambda ctx: write_rows(ctx, HCRPSR, PLAN_HCRP, "shadow_hcrp_summary"),
+        HCRPDE.name: lambda ctx: write_rows(ctx, HCRPDE, ENROLLEE_HCRP, "shadow_hcrp_enrollee"),
     }
     return [writers[layout.name](context) for layout in RA_LAYOUTS if layout.name in wanted]
 
@@ -369,21 +395,27 @@ def write_rarss(ctx: _Context) -> Path:
         return out.finish()
 
 
-# -- RATEE ------------------------------------------------------------------------------------
+# -- RATEE, RAUF, HCRPSR, HCRPDE: one flat entry per shadow row -------------------------------
 
 
-def write_ratee(ctx: _Context) -> Path:
-    """Every transfer element row of the run, in state, risk pool, plan, rating area order."""
-    columns = _columns(TRANSFER_ELEMENT)
+def write_rows(ctx: _Context, layout: RaReportLayout, entry: Group, table: str) -> Path:
+    """Every row of the run in ``table`` as one ``entry``, in the order of the entry's leaves
+    (NULL first): for RATEE and RAUF state, risk pool, plan, rating area."""
+    columns = _columns(entry)
     sql = f"""
-        SELECT {", ".join(columns)} FROM shadow_ratee
+        SELECT {", ".join(columns)} FROM {table}
         WHERE {RUN}
         ORDER BY {_order(columns)}
     """
     written = 0
-    with ctx.open(RATEE) as out:
+    with ctx.open(layout) as out:
         for row in ctx.rows(sql):
-            write_entry(out, TRANSFER_ELEMENT, row)
+            write_entry(out, entry, row)
             written += 1
-        ctx.check(RATEE, {"shadow_ratee": written})
+        ctx.check(layout, {table: written})
         return out.finish()
+
+
+def write_ratee(ctx: _Context) -> Path:
+    """Every transfer element row of the run, in state, risk pool, plan, rating area order."""
+    return write_rows(ctx, RATEE, TRANSFER_ELEMENT, "shadow_ratee")
