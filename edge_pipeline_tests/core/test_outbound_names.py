@@ -47,6 +47,9 @@ EXPECTED_RECIPIENTS = {
     "RACSS": Recipients.ISSUER_AND_CMS,
     "RARSS": Recipients.ISSUER_AND_CMS,
     "RATEE": Recipients.ISSUER_AND_CMS,
+    "RAUF": Recipients.ISSUER_AND_CMS,
+    "HCRPSR": Recipients.ISSUER_AND_CMS,
+    "HCRPDE": Recipients.ISSUER_ONLY,
 }
 
 #: Element names that hold a member's identifier in the inbound files (``insuredMemberIdentifier``,

@@ -81,6 +81,8 @@ def test_every_asset_has_a_group_description_owners_and_tags() -> None:
         "phase1_reconciliation",
         "risk_score_reconciliation",
         "transfer_reconciliation",
+        "user_fee_reconciliation",
+        "hcrp_reconciliation",
     }
 
 

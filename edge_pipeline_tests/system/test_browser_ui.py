@@ -325,6 +325,23 @@ def evaluation_result(text: str) -> str | None:
     return lines[0] if found and lines else None
 
 
+#: How many window heights a lineage page is opened in (:func:`tall_window`).
+TALL = 2
+
+
+@contextlib.contextmanager
+def tall_window(driver: Any) -> Iterator[None]:
+    """A window ``TALL`` times as high while a lineage graph is shown: the graph draws only the
+    boxes on screen, and it grows with the definitions, so a box below the fold would never be
+    drawn and the page never settle."""
+    size = driver.get_window_size()
+    driver.set_window_size(size["width"], TALL * size["height"])
+    try:
+        yield
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+
+
 def asset_route(name: str, query: str = "") -> str:
     path = "/".join(urllib.parse.quote(part, safe="") for part in name.split("/"))
     return f"/assets/{path}{'?' + query if query else ''}"
@@ -350,9 +367,7 @@ def test_asset_graph_shows_every_group(
     route = f"/asset-groups?expanded={urllib.parse.quote(expanded, safe='@:,')}"
     size = driver.get_window_size()
     try:
-        # The graph draws only the boxes on screen: start tall enough for every box to be
-        # drawn (the graph grows with the definitions), then fit the window to the graph.
-        driver.set_window_size(size["width"], 2 * size["height"])
+        driver.set_window_size(size["width"], TALL * size["height"])  # see tall_window
         text = open_page(driver, ui, route, "asset_graph", list(ui.groups), graph_settled(ui))
         # The global graph is zoomed to fit its width: make the window tall enough for the
         # whole graph to be in the screenshot (it grows with the definitions), then reload.
@@ -391,9 +406,10 @@ def test_group_lineage_shows_key_assets_materialized(
         return drv.execute_script(_GRAPH_STATE)["transform"], tuple(sorted(boxes))
 
     route = f"/locations/{location}/asset-groups/{urllib.parse.quote(group)}"
-    open_page(driver, ui, route, f"group_{group}", [group], Settled(members_loaded))
-    screenshot(driver, ui, f"group_{group}", record_property)
-    boxes = graph_boxes(driver)
+    with tall_window(driver):
+        open_page(driver, ui, route, f"group_{group}", [group], Settled(members_loaded))
+        screenshot(driver, ui, f"group_{group}", record_property)
+        boxes = graph_boxes(driver)
     keys = [info for info in members if info.name in KEY_ASSETS]
     assert keys or group == "reference", f"no key asset in group {group!r}"
     for info in keys:

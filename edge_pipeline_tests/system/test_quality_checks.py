@@ -224,7 +224,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
         markets = _rows(con, "SELECT count(*) FROM transfer_estimate WHERE source = 'market'")
     finally:
         con.close()
-    assert [t for (t,) in loaded] == ["RACSD", "RACSS", "RARSD", "RARSS", "RATEE"]
+    assert [t for (t,) in loaded] == ["RACSD", "RACSS", "RARSD", "RARSS", "RATEE", "RAUF"]
     assert markets[0][0] > 0  # the estimate has the other issuers' plans of the pool
     print(f"\nbase warehouse built in {time.perf_counter() - started:.1f}s")
     return Base(warehouse, ra, run, claim, supplementals)
