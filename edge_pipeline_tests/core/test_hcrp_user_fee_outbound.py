@@ -137,7 +137,7 @@ def test_hcrpde_is_written_empty_when_nobody_is_over_the_threshold(tmp_path: Pat
     build_shadow(con)
     con.execute(f"DELETE FROM shadow_hcrp_enrollee WHERE {WHERE}")
     codes = [p.name.split(".")[1] for p in write_phase2_reports(con, tmp_path, *RUN, GENERATED)]
-    assert codes == ["CD", "CS", "RD", "RS", "TE", "UF", "HS", "HE"]
+    assert codes == ["CD", "CS", "RD", "RS", "TE", "UF", "HS", "HE", "EC", "CY"]
     (empty,) = tmp_path.glob("*.HE.*")
     assert load_schema(HCRPDE).validate(etree.parse(str(empty)))
     result = load_outbound_file(con, empty)
@@ -146,7 +146,7 @@ def test_hcrpde_is_written_empty_when_nobody_is_over_the_threshold(tmp_path: Pat
     for table in ("shadow_rauf", "shadow_hcrp_summary"):
         con.execute(f"DELETE FROM {table} WHERE {WHERE}")
     codes = [p.name.split(".")[1] for p in write_phase2_reports(con, tmp_path / "b", *RUN)]
-    assert codes == ["CD", "CS", "RD", "RS", "TE"]
+    assert codes == ["CD", "CS", "RD", "RS", "TE", "EC", "CY"]
 
 
 # -- hand-written files (the element names, not the writer) -----------------------------------

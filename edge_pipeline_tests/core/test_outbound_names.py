@@ -50,6 +50,8 @@ EXPECTED_RECIPIENTS = {
     "RAUF": Recipients.ISSUER_AND_CMS,
     "HCRPSR": Recipients.ISSUER_AND_CMS,
     "HCRPDE": Recipients.ISSUER_ONLY,
+    "ECD": Recipients.ISSUER_ONLY,
+    "ECS": Recipients.ISSUER_AND_CMS,
 }
 
 #: Element names that hold a member's identifier in the inbound files (``insuredMemberIdentifier``,

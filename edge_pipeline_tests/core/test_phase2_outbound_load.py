@@ -67,6 +67,8 @@ def test_directory_and_cli_load(tmp_path: Path, outbox: list[Path]) -> None:
     assert [(r.status, r.report_type) for r in results] == [  # in file name order
         ("loaded", "RACSD"),
         ("loaded", "RACSS"),
+        ("loaded", "ECS"),
+        ("loaded", "ECD"),
         ("loaded", "HCRPDE"),
         ("loaded", "HCRPSR"),
         ("loaded", "RARSD"),
@@ -81,7 +83,7 @@ def test_directory_and_cli_load(tmp_path: Path, outbox: list[Path]) -> None:
     ).fetchall()
     assert registry == [
         (kind, kind, "RA12345T2025", "12345", "T", FIRST, "loaded")
-        for kind in ("HCRPDE", "HCRPSR", "RACSD", "RACSS", "RARSD", "RARSS", "RATEE", "RAUF")
+        for kind in ("ECD", "ECS", "HCRPDE", "HCRPSR", "RACSD", "RACSS", "RARSD", "RARSS", "RATEE", "RAUF")
     ]
     before = _digest(con)
     con.close()

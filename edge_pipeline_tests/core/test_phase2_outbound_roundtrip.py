@@ -1,4 +1,4 @@
-"""Phase 2 RA reports, round trip: shadow rows -> RACSD/RACSS/RARSD/RARSS/RATEE/RAUF/HCRPSR/HCRPDE XML ->
+"""Phase 2 RA reports, round trip: shadow rows -> RACSD/RACSS/RARSD/RARSS/RATEE/RAUF/HCRPSR/HCRPDE/ECD/ECS XML ->
 XSD-valid -> loaded -> ``reported_*`` equal to ``shadow_*`` for the run, column for column.
 
 The summaries have no shadow twin: their numbers are checked against rollups written here in
@@ -47,7 +47,7 @@ WHERE = "benefit_year = 2025 AND issuer_id = '12345' AND execution_zone = 'T'"
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, list]:
-    """The eight reports of the run, written from the shadow and loaded back into the same
+    """The ten reports of the run, written from the shadow and loaded back into the same
     warehouse (shadow and reported tables side by side, as in production)."""
     out = tmp_path_factory.mktemp("ra") / "outbox"
     con = duckdb.connect()
@@ -57,11 +57,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyCon
     return con, paths, results
 
 
-def test_eight_reports_named_and_valid(loaded) -> None:
+def test_ten_reports_named_and_valid(loaded) -> None:
     _con, paths, results = loaded
     assert [p.name for p in paths] == [
         f"12345.{code}.D05012026T120000.T.xml"
-        for code in ("CD", "CS", "RD", "RS", "TE", "UF", "HS", "HE")
+        for code in ("CD", "CS", "RD", "RS", "TE", "UF", "HS", "HE", "EC", "CY")
     ]
     for path, layout in zip(paths, RA_LAYOUTS, strict=True):
         document = etree.parse(str(path))
@@ -96,6 +96,9 @@ def test_reported_equals_shadow(loaded, shadow: str) -> None:
         "shadow_rauf": "RAUF",
         "shadow_hcrp_summary": "HCRPSR",
         "shadow_hcrp_enrollee": "HCRPDE",
+        "shadow_ecd_orphan_claim": "ECD",
+        "shadow_ecd_enrollee_without_claim": "ECD",
+        "shadow_ecs": "ECS",
     }.get(shadow, "RARSD")
     types = con.execute(
         f"SELECT DISTINCT report_type FROM {reported_name(shadow)} WHERE {WHERE}"
@@ -350,5 +353,7 @@ def test_ra_codes_and_roots() -> None:
         ("RAUF", "UF", "raUserFee"),
         ("HCRPSR", "HS", "highCostRiskPoolSummary"),
         ("HCRPDE", "HE", "highCostRiskPoolEnrolleeDetail"),
+        ("ECD", "EC", "enrolleeClaimsDetail"),
+        ("ECS", "CY", "enrolleeClaimsSummary"),
     ]
     assert len(OTHER_RUNS) == 2

@@ -159,7 +159,8 @@ def test_rewrite_is_byte_identical(shadow, ratee: Path, tmp_path: Path) -> None:
 def test_default_includes_ratee_only_for_a_run_with_transfer_elements(tmp_path: Path) -> None:
     con = duckdb.connect()
     build_shadow(con)
-    for table in ("shadow_rauf", "shadow_hcrp_summary"):  # no transfer estimate either
+    # no transfer estimate either, nor ECD/ECS (a run selected before they were computed)
+    for table in ("shadow_rauf", "shadow_hcrp_summary", "shadow_ecs"):
         con.execute(f"DELETE FROM {table} WHERE {WHERE}")
     codes = [p.name.split(".")[1] for p in write_phase2_reports(con, tmp_path / "a", *RUN, FIRST)]
     assert codes == ["CD", "CS", "RD", "RS", "TE"]

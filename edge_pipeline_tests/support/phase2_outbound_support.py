@@ -5,8 +5,8 @@ reports, so the shadow rows are written here directly: one scoring run (BY2025, 
 zone T) with several enrollees, plans and rating areas, every RACSD category, HCCs with several
 diagnosis sources (claim and supplemental), an HCC folded into a group (sources, no
 coefficient of its own), RXCs from NDC and HCPCS codes, dropped HCCs and RXCs, every other term
-kind, transfer elements (RATEE), user fees (RAUF) and high-cost risk pool rows (HCRPSR, HCRPDE)
-of several pools, plans and rating areas, NULLs and empty strings
+kind, transfer elements (RATEE), user fees (RAUF), high-cost risk pool rows (HCRPSR, HCRPDE)
+and enrollee claims rows (ECD orphan claims and enrollees without claims, ECS) of several pools, plans and rating areas, NULLs and empty strings
 where the contract allows them, and characters XML must escape.
 A second run (BY2024) and another zone share the tables to prove runs never mix.
 """
@@ -190,6 +190,34 @@ HCRP_ENROLLEES = [
     ("M007", "12345VA0090001", D("1000000.01"), D("0.01"), D("0.01")),
 ]
 
+#: shadow_ecd_orphan_claim without the run columns: record_kind, claim_identifier,
+#: file_identifier, record_identifier, member_id, plan_id, service_from_date, service_to_date,
+#: orphan_reason (a claim without plan, characters XML escapes).
+ECD_ORPHANS = [
+    ("medical", "C-103", "M00000000002", 3, "M005", PLAN_C, dt.date(2025, 3, 1),
+     dt.date(2025, 3, 4), "outside_enrollment_period"),
+    ("medical", "C-102", "M00000000001", 20, None, None, None, dt.date(2025, 6, 30),
+     "not_enrolled_in_plan"),
+    ("pharmacy", "RX-10 <&>", "P00000000001", 7, "M004", PLAN_B, dt.date(2025, 2, 2),
+     dt.date(2025, 2, 2), "not_enrolled_in_plan"),
+]  # fmt: skip
+
+#: shadow_ecd_enrollee_without_claim without the run columns: member_id, plan_id, member_months
+ECD_WITHOUT = [
+    ("M002 <&>", PLAN_A, D("12.0000")),
+    ("M006", PLAN_B, D("0.0323")),
+    ("M008", PLAN_C, None),
+]
+
+#: shadow_ecs without the run columns: plan_id, enrollees, enrollees_with_claims,
+#: enrollees_without_claims, claims_linked, orphan_claims
+ECS = [
+    (PLAN_A, 3, 2, 1, 7, 0),
+    (PLAN_B, 2, 1, 1, 1, 1),
+    (PLAN_C, 1, 0, 1, 0, 1),
+    (None, 0, 0, 0, 0, 1),
+]
+
 TABLE_ROWS: dict[str, list[tuple]] = {
     "shadow_ra_claim_selection": CLAIM_SELECTION,
     "shadow_risk_score": SCORES,
@@ -201,6 +229,9 @@ TABLE_ROWS: dict[str, list[tuple]] = {
     "shadow_rauf": RAUF,
     "shadow_hcrp_summary": HCRP_SUMMARY,
     "shadow_hcrp_enrollee": HCRP_ENROLLEES,
+    "shadow_ecd_orphan_claim": ECD_ORPHANS,
+    "shadow_ecd_enrollee_without_claim": ECD_WITHOUT,
+    "shadow_ecs": ECS,
 }
 
 

@@ -17,7 +17,9 @@ Facts of medical claims:
 * ``_covered_in_year`` -- the enrollee is in ``_cs_coverage`` for the claim's plan.
 
 Facts of pharmacy claims: ``_plan_active_in_fill_year``, ``_ndc_maps_to_rxc`` (DIY table 10a
-of the benefit year), ``_enrolled_in_active_area`` (``_cs_coverage`` for the claim's plan).
+of the benefit year), ``_enrolled_in_active_area`` (``_cs_coverage`` for the claim's plan),
+``_enrolled`` (an active period of the same enrollee and plan contains the fill date; no rule
+reads it, ECD does: ``enrollee_claims.py``).
 """
 
 from __future__ import annotations
@@ -134,16 +136,25 @@ SELECT *, {reason_case(MEDICAL_RULES, run.benefit_year)} AS reason_code FROM fac
 def build_pharmacy(con: duckdb.DuckDBPyConnection, run: Run) -> None:
     """``_cs_pharmacy``: the run's active pharmacy claims with facts and reason code."""
     facts = f"""
-WITH facts AS (
+WITH enrolled AS (
+  SELECT DISTINCT a.file_identifier, a.record_identifier
+  FROM active_pharmacy_claim a
+  JOIN _cs_enrollment e ON e.member_id = a.member_id AND e.plan_id = a.plan_id
+   AND a.prescription_fill_date BETWEEN e.start_date AND e.end_date
+  WHERE {run.scope("a")}
+), facts AS (
   SELECT a.*,
     {plan_effective("r", "year(a.prescription_fill_date)")} AS _plan_active_in_fill_year,
     x.ndc IS NOT NULL AS _ndc_maps_to_rxc,
-    v.member_id IS NOT NULL AS _enrolled_in_active_area
+    v.member_id IS NOT NULL AS _enrolled_in_active_area,
+    n.record_identifier IS NOT NULL AS _enrolled
   FROM active_pharmacy_claim a
   LEFT JOIN ref_plan r ON r.insurance_plan_identifier = a.plan_id
   LEFT JOIN (SELECT DISTINCT ndc FROM ra_ref_ndc WHERE benefit_year = {run.benefit_year}) x
     ON x.ndc = a.national_drug_code
   LEFT JOIN _cs_coverage v ON v.member_id = a.member_id AND v.plan_id = a.plan_id
+  LEFT JOIN enrolled n ON n.file_identifier = a.file_identifier
+    AND n.record_identifier = a.record_identifier
   WHERE {run.scope("a")}
 )
 SELECT *, {reason_case(PHARMACY_RULES, run.benefit_year)} AS reason_code FROM facts

@@ -2,8 +2,8 @@
 
 Reads the Phase 1 warehouse (``active_enrollment``, the active-claim views, accepted ESSFS
 records, ``ref_plan``) and DIY tables 2 and 10a of the benefit year, and replaces the run's
-rows of ``shadow_ra_claim_selection``, ``ra_enrollee_month``, ``ra_enrollee``, ``ra_diagnosis``
-and ``ra_drug_code`` in one transaction: a failure leaves the previous selection intact, and running twice gives the
+rows of ``shadow_ra_claim_selection``, ``ra_enrollee_month``, ``ra_enrollee``, ``ra_diagnosis``,
+``ra_drug_code`` and the ECD/ECS shadow (``enrollee_claims.py``) in one transaction: a failure leaves the previous selection intact, and running twice gives the
 same rows.  Logs carry counts only, never member data.
 """
 
@@ -19,6 +19,10 @@ from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.base.warehouse.transaction import rollback
 from edge_pipeline.edge.claim_selection.drug_codes import drug_code_sql
 from edge_pipeline.edge.claim_selection.eligible_codes import load_eligible_codes
+from edge_pipeline.edge.claim_selection.enrollee_claims import (
+    ENROLLEE_CLAIMS_TABLES,
+    enrollee_claims_sql,
+)
 from edge_pipeline.edge.claim_selection.enrollees import enrollee_month_sql, enrollee_sql
 from edge_pipeline.edge.claim_selection.facts import build_enrollment, build_medical, build_pharmacy
 from edge_pipeline.edge.claim_selection.rules import (
@@ -41,6 +45,7 @@ OUTPUT_TABLES = (
     "ra_enrollee",
     "ra_diagnosis",
     "ra_drug_code",
+    *ENROLLEE_CLAIMS_TABLES,
 )
 
 #: Views and tables selection reads (Phase 1 must have run).
@@ -153,9 +158,10 @@ def _write(con: duckdb.DuckDBPyConnection, run: Run) -> None:
         )
     for table, sql in (
         ("ra_enrollee_month", enrollee_month_sql(run)),  # read by enrollee_sql
-        ("ra_enrollee", enrollee_sql(run)),
+        ("ra_enrollee", enrollee_sql(run)),  # read by the ECD/ECS shadow
         ("ra_diagnosis", diagnosis_sql(run)),
         ("ra_drug_code", drug_code_sql(run)),
+        *enrollee_claims_sql(run),
     ):
         con.execute(
             f"INSERT INTO {table} BY NAME SELECT {run.columns()}, x.* FROM ({sql}) x", run.params

@@ -1,5 +1,5 @@
 """The Phase 2 warehouse tables: the contract between claim selection, scoring, the RA reports
-(RACSD / RACSS / RARSD / RARSS / RATEE / RAUF / HCRPSR / HCRPDE) and reconciliation (``docs/phase2-contract.md``).
+(RACSD / RACSS / RARSD / RARSS / RATEE / RAUF / HCRPSR / HCRPDE / ECD / ECS) and reconciliation (``docs/phase2-contract.md``).
 
 Why one module: four parts of the code base write or read these tables (the claim-selection
 rules, the risk model, the report writers and readers, the Dagster checks).  Declaring each
@@ -99,6 +99,22 @@ SHADOW_PHASE2_DDL: dict[str, str] = {
     "shadow_hcrp_enrollee": (
         f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, paid_claims DECIMAL(18,2), "
         "amount_over_threshold DECIMAL(18,2), hcrp_payment DECIMAL(18,2)"
+    ),
+    # ECD (issuer only), written by claim selection (``claim_selection/enrollee_claims.py``):
+    # active medical/pharmacy claims of the year no active enrollment period of the same
+    # enrollee and plan covers, and enrollees x plans of the year without a linked claim.
+    "shadow_ecd_orphan_claim": (
+        f"{RUN_COLUMNS}, record_kind VARCHAR, claim_identifier VARCHAR, file_identifier VARCHAR, "
+        "record_identifier BIGINT, member_id VARCHAR, plan_id VARCHAR, service_from_date DATE, "
+        "service_to_date DATE, orphan_reason VARCHAR"
+    ),
+    "shadow_ecd_enrollee_without_claim": (
+        f"{RUN_COLUMNS}, member_id VARCHAR, plan_id VARCHAR, member_months DECIMAL(12,4)"
+    ),
+    # ECS (issuer + CMS): per plan, enrollees with and without claims, linked and orphan claims.
+    "shadow_ecs": (
+        f"{RUN_COLUMNS}, plan_id VARCHAR, enrollees INTEGER, enrollees_with_claims INTEGER, "
+        "enrollees_without_claims INTEGER, claims_linked INTEGER, orphan_claims INTEGER"
     ),
 }
 

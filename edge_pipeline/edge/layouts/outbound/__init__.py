@@ -6,8 +6,8 @@ ESDSFE) and a summary (``XS``: ESSEFE, ESSMFE, ESSPFE, ESSSFE, the issuer guide'
 formerly ESESAR, ESMCSAR, ESPCSAR, ESSFSAR, kept as ``former_names``).
 Phase 2 adds the risk adjustment reports of a scoring run (spec section 6): RACSD (``CD``),
 RACSS (``CS``), RARSD (``RD``), RARSS (``RS``), RATEE (``TE``), and the transfer's RAUF
-(``UF``), HCRPSR (``HS``) and HCRPDE (``HE``) (file codes of the last three assumed), in
-``RA_LAYOUTS``.
+(``UF``), HCRPSR (``HS``) and HCRPDE (``HE``), and the enrollee claims reports ECD (``EC``) and
+ECS (``CY``) (file codes of the last five assumed), in ``RA_LAYOUTS``.
 
 Every layout declares its ``recipients`` (:class:`~.model.Recipients`): who receives it, and
 so whether it may carry member-level identifiers.
@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from edge_pipeline.edge.layouts.outbound.ecd import ECD
+from edge_pipeline.edge.layouts.outbound.ecs import ECS
 from edge_pipeline.edge.layouts.outbound.esdee import ESDEE
 from edge_pipeline.edge.layouts.outbound.esdmce import ESDMCE
 from edge_pipeline.edge.layouts.outbound.esdpce import ESDPCE
@@ -56,6 +58,8 @@ RA_LAYOUTS: tuple[RaReportLayout, ...] = (
     RAUF,
     HCRPSR,
     HCRPDE,
+    ECD,
+    ECS,
 )
 OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (
     ESFAR,
@@ -114,6 +118,8 @@ PHASE1_REPORTS: dict[str, Phase1Reports] = {
 
 __all__ = [
     "DETAIL_LAYOUTS",
+    "ECD",
+    "ECS",
     "ESDEE",
     "ESDMCE",
     "ESDPCE",

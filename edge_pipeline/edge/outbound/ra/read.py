@@ -1,4 +1,5 @@
-"""Read the Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE, RAUF, HCRPSR, HCRPDE) into
+"""Read the Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE, RAUF, HCRPSR, HCRPDE, ECD,
+ECS) into
 ``reported_*`` rows, streaming.
 
 This is the RA part of :class:`~edge_pipeline.edge.outbound.read.OutboundReportReader`: the
@@ -27,6 +28,8 @@ from lxml import etree
 from edge_pipeline.base.errors import safe_name
 from edge_pipeline.edge.layouts.model import EDGE_NAMESPACE
 from edge_pipeline.edge.layouts.outbound.common import FILE_HEADER
+from edge_pipeline.edge.layouts.outbound.ecd import ECD, ECD_ENTRIES
+from edge_pipeline.edge.layouts.outbound.ecs import ECS, PLAN_ENROLLEE_CLAIMS
 from edge_pipeline.edge.layouts.outbound.hcrpde import ENROLLEE_HCRP, HCRPDE
 from edge_pipeline.edge.layouts.outbound.hcrpsr import HCRPSR, PLAN_HCRP
 from edge_pipeline.edge.layouts.outbound.model import Group, Node, RaReportLayout
@@ -52,6 +55,7 @@ from edge_pipeline.edge.layouts.outbound.rauf import RAUF, USER_FEE
 from edge_pipeline.edge.outbound.core.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.core.reader import Handler, ReportReader, Row, TableRow, release
 from edge_pipeline.edge.outbound.ra.xml import read_entry
+from edge_pipeline.edge.ra_runs.schema import reported_name
 
 NS = f"{{{EDGE_NAMESPACE}}}"
 _YEAR = re.compile(r"[0-9]{4}")
@@ -79,6 +83,11 @@ class RaReportHandler(Handler):
             RAUF.name: {USER_FEE.name: (1, self._flat(RAUF, USER_FEE))},
             HCRPSR.name: {PLAN_HCRP.name: (1, self._flat(HCRPSR, PLAN_HCRP))},
             HCRPDE.name: {ENROLLEE_HCRP.name: (1, self._flat(HCRPDE, ENROLLEE_HCRP))},
+            ECD.name: {
+                group.name: (1, self._entry(group, reported_name(table)))
+                for group, table in ECD_ENTRIES
+            },
+            ECS.name: {PLAN_ENROLLEE_CLAIMS.name: (1, self._flat(ECS, PLAN_ENROLLEE_CLAIMS))},
         }[layout.name]
 
     # -- the run ------------------------------------------------------------------------------
@@ -197,8 +206,13 @@ class RaReportHandler(Handler):
                 yield table, self._row(item, group, table, distribution=distribution, **key)
 
     def _flat(self, layout: RaReportLayout, group: Group) -> Callable[[Any], Iterator[TableRow]]:
-        """An entry that is one row of the report's one table (RATEE, RAUF, HCRPSR, HCRPDE)."""
+        """An entry that is one row of the report's one table (RATEE, RAUF, HCRPSR, HCRPDE,
+        ECS)."""
         (table,) = layout.tables
+        return self._entry(group, table)
+
+    def _entry(self, group: Group, table: str) -> Callable[[Any], Iterator[TableRow]]:
+        """An entry that is one row of ``table`` (each of the ECD's two lists has its own)."""
 
         def rows(elem: Any) -> Iterator[TableRow]:
             yield table, self._row(elem, group, table)

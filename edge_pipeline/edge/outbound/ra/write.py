@@ -1,5 +1,5 @@
 """Write the Phase 2 RA reports of a scoring run (RACSD, RACSS, RARSD, RARSS, RATEE, RAUF,
-HCRPSR, HCRPDE) from ``shadow_*``.
+HCRPSR, HCRPDE, ECD, ECS) from ``shadow_*``.
 
 ``write_phase2_reports`` turns what the shadow computed for a run (claim selection, risk
 scores, transfer elements, ``docs/phase2-contract.md``) into the XML reports the EDGE server
@@ -36,6 +36,8 @@ import duckdb
 
 from edge_pipeline.base.warehouse.query import first_row
 from edge_pipeline.edge.layouts.outbound import (
+    ECD,
+    ECS,
     HCRPDE,
     HCRPSR,
     RA_LAYOUTS,
@@ -46,6 +48,8 @@ from edge_pipeline.edge.layouts.outbound import (
     RATEE,
     RAUF,
 )
+from edge_pipeline.edge.layouts.outbound.ecd import ECD_ENTRIES
+from edge_pipeline.edge.layouts.outbound.ecs import PLAN_ENROLLEE_CLAIMS
 from edge_pipeline.edge.layouts.outbound.hcrpde import ENROLLEE_HCRP
 from edge_pipeline.edge.layouts.outbound.hcrpsr import PLAN_HCRP
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, RaReportLayout
@@ -91,6 +95,10 @@ WRITTEN_WITH_ROWS: dict[str, str] = {
     RAUF.name: "shadow_rauf",
     HCRPSR.name: "shadow_hcrp_summary",
     HCRPDE.name: "shadow_hcrp_summary",
+    # ECD and ECS: a run selected since claim selection computes them (every plan with
+    # enrollees or claims of the year has an ECS row); ECD then states even "no orphans".
+    ECD.name: "shadow_ecs",
+    ECS.name: "shadow_ecs",
 }
 
 
@@ -107,11 +115,12 @@ def write_phase2_reports(
     fetch_rows: int = FETCH_ROWS,
 ) -> list[Path]:
     """Write the run's RA reports into ``out_dir``; returns their paths (``RA_LAYOUTS`` order:
-    RACSD, RACSS, RARSD, RARSS, RATEE, RAUF, HCRPSR, HCRPDE, or the subset named in
+    RACSD, RACSS, RARSD, RARSS, RATEE, RAUF, HCRPSR, HCRPDE, ECD, ECS, or the subset named in
     ``reports``).
 
     ``reports=None`` writes RACSD, RACSS, RARSD and RARSS always, and the transfer reports when
-    the run has their shadow rows (:data:`WRITTEN_WITH_ROWS`); a report named in ``reports`` is written
+    the run has their shadow rows, ECD and ECS when it has ``shadow_ecs`` rows
+    (:data:`WRITTEN_WITH_ROWS`); a report named in ``reports`` is written
     even when it has no entry.  ``generated_at`` (default: now, to the second) names the files
     and fills the headers, so the same inputs and time give the same bytes.  Two runs written
     into one folder in the same second would share file names: write each run into its own
@@ -144,6 +153,8 @@ def write_phase2_reports(
         RAUF.name: lambda ctx: write_rows(ctx, RAUF, USER_FEE, "shadow_rauf"),
         HCRPSR.name: lambda ctx: write_rows(ctx, HCRPSR, PLAN_HCRP, "shadow_hcrp_summary"),
         HCRPDE.name: lambda ctx: write_rows(ctx, HCRPDE, ENROLLEE_HCRP, "shadow_hcrp_enrollee"),
+        ECD.name: write_ecd,
+        ECS.name: lambda ctx: write_rows(ctx, ECS, PLAN_ENROLLEE_CLAIMS, "shadow_ecs"),
     }
     return [writers[layout.name](context) for layout in RA_LAYOUTS if layout.name in wanted]
 
@@ -395,25 +406,40 @@ def write_rarss(ctx: _Context) -> Path:
         return out.finish()
 
 
-# -- RATEE, RAUF, HCRPSR, HCRPDE: one flat entry per shadow row -------------------------------
+# -- RATEE, RAUF, HCRPSR, HCRPDE, ECD, ECS: one flat entry per shadow row ---------------------
 
 
 def write_rows(ctx: _Context, layout: RaReportLayout, entry: Group, table: str) -> Path:
     """Every row of the run in ``table`` as one ``entry``, in the order of the entry's leaves
     (NULL first): for RATEE and RAUF state, risk pool, plan, rating area."""
-    columns = _columns(entry)
-    sql = f"""
-        SELECT {", ".join(columns)} FROM {table}
-        WHERE {RUN}
-        ORDER BY {_order(columns)}
-    """
-    written = 0
+    return write_lists(ctx, layout, ((entry, table),))
+
+
+def write_lists(
+    ctx: _Context, layout: RaReportLayout, entries: Sequence[tuple[Group, str]]
+) -> Path:
+    """One flat list per (entry, shadow table), in that order: every row of the run in the
+    table as one entry, in the order of the entry's leaves (NULL first)."""
+    written: dict[str, int] = {}
     with ctx.open(layout) as out:
-        for row in ctx.rows(sql):
-            write_entry(out, entry, row)
-            written += 1
-        ctx.check(layout, {table: written})
+        for entry, table in entries:
+            columns = _columns(entry)
+            sql = f"""
+                SELECT {", ".join(columns)} FROM {table}
+                WHERE {RUN}
+                ORDER BY {_order(columns)}
+            """
+            written[table] = 0
+            for row in ctx.rows(sql):
+                write_entry(out, entry, row)
+                written[table] += 1
+        ctx.check(layout, written)
         return out.finish()
+
+
+def write_ecd(ctx: _Context) -> Path:
+    """The run's orphan claims, then its enrollees without claims."""
+    return write_lists(ctx, ECD, ECD_ENTRIES)
 
 
 def write_ratee(ctx: _Context) -> Path:
