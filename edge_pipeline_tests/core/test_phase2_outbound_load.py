@@ -83,7 +83,18 @@ def test_directory_and_cli_load(tmp_path: Path, outbox: list[Path]) -> None:
     ).fetchall()
     assert registry == [
         (kind, kind, "RA12345T2025", "12345", "T", FIRST, "loaded")
-        for kind in ("ECD", "ECS", "HCRPDE", "HCRPSR", "RACSD", "RACSS", "RARSD", "RARSS", "RATEE", "RAUF")
+        for kind in (
+            "ECD",
+            "ECS",
+            "HCRPDE",
+            "HCRPSR",
+            "RACSD",
+            "RACSS",
+            "RARSD",
+            "RARSS",
+            "RATEE",
+            "RAUF",
+        )
     ]
     before = _digest(con)
     con.close()

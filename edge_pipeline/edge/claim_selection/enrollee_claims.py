@@ -79,9 +79,8 @@ WHERE e.benefit_year = {int(run.benefit_year)} AND {run.scope("e")}
 def ecs_sql(run: Run) -> str:
     """``shadow_ecs`` rows: per plan of the year's enrollees or claims, the counts (reads the
     run's ``ra_enrollee`` and ``shadow_ecd_*`` rows, written before)."""
-    scope = (
-        f"benefit_year = {int(run.benefit_year)} AND issuer_id = $issuer AND execution_zone = $zone"
-    )
+    year = int(run.benefit_year)
+    scope = f"benefit_year = {year} AND issuer_id = $issuer AND execution_zone = $zone"
     return f"""
 WITH enrollees AS (
   SELECT plan_id, count(*) AS enrollees FROM ra_enrollee WHERE {scope} GROUP BY plan_id
