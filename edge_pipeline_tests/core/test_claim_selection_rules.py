@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from lxml import etree
 from record_builders import (
     ISSUER,
     RXC_NDC,
@@ -43,6 +44,16 @@ from edge_pipeline.edge.claim_selection import BY_CODE, EDGE_RULES, enrollment_m
 from edge_pipeline.edge.claim_selection.eligible_codes import eligible_service_codes
 from edge_pipeline.edge.layouts import ESES, ESMCS, ESPCS, ESSFS
 from edge_pipeline.edge.layouts.model import FileLayout
+from edge_pipeline.edge.layouts.outbound import ECD, ECS
+from edge_pipeline.edge.outbound import load_outbound_file, write_phase2_reports
+from edge_pipeline.edge.outbound.core.xsd import load_schema
+from edge_pipeline.edge.ra_runs.runs import ScoringRun
+from edge_pipeline.edge.reconciliation.phase2 import (
+    ECD_ENROLLEE_REPORT,
+    ECD_ORPHAN_REPORT,
+    ECS_REPORT,
+    refresh_row_differences,
+)
 from edge_pipeline.edge.verification import load_reference_tables, verify_all
 from edge_pipeline.edge.warehouse.load import load_file
 
@@ -410,3 +421,42 @@ def test_table_2_flag_column_of_each_year_is_found() -> None:
 )
 def test_enrollment_months_follow_diy_table_1(days: int, months: int) -> None:
     assert enrollment_months(days) == months
+
+
+def _run_rows(sc: Scenario, table: str, columns: str) -> list[tuple]:
+    return sc.con.execute(
+        f"SELECT {columns} FROM {table} WHERE benefit_year = ? AND issuer_id = ? "
+        "AND execution_zone = ? ORDER BY ALL",
+        [YEAR, ISSUER, ZONE],
+    ).fetchall()
+
+
+def test_ecd_lists_the_claims_whose_enrollment_was_dropped(sc: Scenario) -> None:
+    """D's claims lost their enrollment (E2): both are orphans of the plan; X's cross-year
+    claim overlaps X's 2024 period (linked, as R06 says); claims of 2024 are not of the year."""
+    assert _run_rows(
+        sc, "shadow_ecd_orphan_claim", "record_kind, claim_identifier, member_id, orphan_reason"
+    ) == [
+        ("medical", "MC_R06", "D", "not_enrolled_in_plan"),
+        ("pharmacy", "RX_R14", "D", "not_enrolled_in_plan"),
+    ]
+    without = _run_rows(sc, "shadow_ecd_enrollee_without_claim", "member_id")
+    assert [m for (m,) in without] == ["F_KID1", "F_KID2", "F_KID3", "F_KID4", "F_SUB", "H", "Y"]
+    assert _run_rows(sc, "shadow_ecs", "* EXCLUDE (benefit_year, issuer_id, execution_zone)") == [
+        (PLAN1, 8, 1, 7, 8, 2),
+        (PLAN_OLD, 1, 1, 0, 2, 0),
+    ]
+
+
+def test_ecd_and_ecs_are_written_read_back_and_reconciled(sc: Scenario, tmp_path: Path) -> None:
+    paths = write_phase2_reports(sc.con, tmp_path, YEAR, ISSUER, ZONE, reports=["ECD", "ECS"])
+    ecd = paths[0].read_text(encoding="utf-8")
+    assert "<claimIdentifier>MC_R06</claimIdentifier>" in ecd
+    assert "<claimIdentifier>RX_R14</claimIdentifier>" in ecd
+    for path, layout in zip(paths, (ECD, ECS), strict=True):
+        assert load_schema(layout).validate(etree.parse(str(path)))
+        assert load_outbound_file(sc.con, path).status == "loaded"
+    run = ScoringRun(YEAR, ISSUER, ZONE)
+    for spec in (ECD_ORPHAN_REPORT, ECD_ENROLLEE_REPORT, ECS_REPORT):
+        compared = refresh_row_differences(sc.con, run, spec)
+        assert compared.differences.num_rows == 0 and compared.compared > 0, spec.table

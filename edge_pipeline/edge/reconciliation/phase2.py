@@ -14,7 +14,10 @@ The run's rows of ``risk_score_differences`` are replaced in one transaction; no
 refresh means EDGE and the shadow agree.  The reports whose entries are shadow rows are
 compared row by row on their key (:class:`RowReport`): RATEE and RAUF (plan x rating area x
 risk pool) into ``ratee_differences`` and ``rauf_differences``, HCRPSR (plan) into
-``hcrpsr_differences``, HCRPDE (enrollee x plan) into ``hcrpde_differences``, each row
+``hcrpsr_differences``, HCRPDE (enrollee x plan) into ``hcrpde_differences``, the ECD's orphan
+claims (record kind x inbound file x record) into ``ecd_orphan_claim_differences`` and its
+enrollees without claims (enrollee x plan) into ``ecd_enrollee_differences``, ECS (plan) into
+``ecs_differences``, each row
 ``values`` (the columns that differ are listed), ``not_reported`` or ``not_in_shadow``.
 """
 
@@ -294,6 +297,46 @@ HCRPDE_REPORT = RowReport(
     computed_in="shadow_hcrp_summary",
 )
 
+ECD_ORPHAN_REPORT = RowReport(
+    report="ECD",
+    shadow="shadow_ecd_orphan_claim",
+    key=("record_kind", "file_identifier", "record_identifier"),
+    values=(
+        "claim_identifier",
+        "member_id",
+        "plan_id",
+        "service_from_date",
+        "service_to_date",
+        "orphan_reason",
+    ),
+    table="ecd_orphan_claim_differences",
+    shown=("orphan_reason",),
+    computed_in="shadow_ecs",
+)
+ECD_ENROLLEE_REPORT = RowReport(
+    report="ECD",
+    shadow="shadow_ecd_enrollee_without_claim",
+    key=("member_id", "plan_id"),
+    values=("member_months",),
+    table="ecd_enrollee_differences",
+    shown=("member_months",),
+    computed_in="shadow_ecs",
+)
+ECS_REPORT = RowReport(
+    report="ECS",
+    shadow="shadow_ecs",
+    key=("plan_id",),
+    values=(
+        "enrollees",
+        "enrollees_with_claims",
+        "enrollees_without_claims",
+        "claims_linked",
+        "orphan_claims",
+    ),
+    table="ecs_differences",
+    shown=("enrollees_without_claims", "orphan_claims"),
+)
+
 #: Kept for callers of the RATEE comparison.
 RATEE_KEY = RATEE_REPORT.key
 RATEE_VALUES = RATEE_REPORT.values
@@ -412,3 +455,23 @@ def refresh_hcrpde_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) 
     """The HCRPDE rows (enrollee x plan) into ``hcrpde_differences`` (member ids stay in the
     warehouse: ``HCRPDE_REPORT.display`` leaves them out)."""
     return refresh_row_differences(con, run, HCRPDE_REPORT)
+
+
+def refresh_ecd_orphan_differences(
+    con: duckdb.DuckDBPyConnection, run: ScoringRun
+) -> RowComparison:
+    """The ECD's orphan claims (record kind x inbound file x record) into
+    ``ecd_orphan_claim_differences`` (claim and member ids stay out of ``display``)."""
+    return refresh_row_differences(con, run, ECD_ORPHAN_REPORT)
+
+
+def refresh_ecd_enrollee_differences(
+    con: duckdb.DuckDBPyConnection, run: ScoringRun
+) -> RowComparison:
+    """The ECD's enrollees without claims (enrollee x plan) into ``ecd_enrollee_differences``."""
+    return refresh_row_differences(con, run, ECD_ENROLLEE_REPORT)
+
+
+def refresh_ecs_differences(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> RowComparison:
+    """The ECS rows (plan) into ``ecs_differences``."""
+    return refresh_row_differences(con, run, ECS_REPORT)
