@@ -64,6 +64,7 @@ REPORTED_ASSETS = {
     "risk_score_reconciliation",
     "user_fee_reconciliation",
     "hcrp_reconciliation",
+    "enrollee_claims_reconciliation",
 }
 RA_CODES = ("CD", "CS", "RD", "RS")
 
@@ -171,6 +172,7 @@ def test_phase2_definitions_groups_partitions_lineage_checks_and_jobs() -> None:
         "risk_score_reconciliation": "reconciliation",
         "user_fee_reconciliation": "reconciliation",
         "hcrp_reconciliation": "reconciliation",
+        "enrollee_claims_reconciliation": "reconciliation",
     }
     for name, group in groups.items():
         node = graph.get(dg.AssetKey(name))
@@ -193,6 +195,11 @@ def test_phase2_definitions_groups_partitions_lineage_checks_and_jobs() -> None:
     assert "transfer_estimate" in parents["shadow_phase2_reports"]
     for name in ("user_fee_reconciliation", "hcrp_reconciliation"):
         assert parents[name] == {"reported_ra_reports", "transfer_estimate"}, name
+    # ECD and ECS are computed by claim selection
+    assert parents["enrollee_claims_reconciliation"] == {
+        "reported_ra_reports",
+        "ra_claim_selection",
+    }
     # every inbound file's verdict feeds a year (differently partitioned upstream)
     selection = defs.resolve_assets_def("ra_claim_selection")
     assert isinstance(selection.get_partition_mapping(SHADOW_PHASE1), dg.AllPartitionMapping)
@@ -205,6 +212,7 @@ def test_phase2_definitions_groups_partitions_lineage_checks_and_jobs() -> None:
             "risk_score_reconciliation",
             "user_fee_reconciliation",
             "hcrp_reconciliation",
+            "enrollee_claims_reconciliation",
         )
         for spec in defs.resolve_assets_def(name).check_specs
     }
@@ -215,6 +223,12 @@ def test_phase2_definitions_groups_partitions_lineage_checks_and_jobs() -> None:
         ("user_fee_reconciliation", "reported_rauf_matches_shadow"): False,
         ("hcrp_reconciliation", "reported_hcrpsr_matches_shadow"): False,
         ("hcrp_reconciliation", "reported_hcrpde_matches_shadow"): False,
+        ("enrollee_claims_reconciliation", "reported_ecd_orphan_claims_match_shadow"): False,
+        (
+            "enrollee_claims_reconciliation",
+            "reported_ecd_enrollees_without_claims_match_shadow",
+        ): False,
+        ("enrollee_claims_reconciliation", "reported_ecs_matches_shadow"): False,
     }.items() <= specs.items()
     check_keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert set(specs) <= check_keys
@@ -469,10 +483,19 @@ def assert_faithful_copy_reconciles(scored: Scored, env: ReportedEnv) -> list[Pa
     assert events["user_fee_reconciliation"]["rauf_rows_compared"] > 0
     assert events["hcrp_reconciliation"]["differences"] == 0
     assert events["hcrp_reconciliation"]["hcrpsr_rows_compared"] > 0
+    # the enrollee claims reports: orphan claims, enrollees without claims, per-plan summary
+    assert {"ECD", "ECS"} <= set(loaded["report_types"].split(", "))
+    enrollee_claims = events["enrollee_claims_reconciliation"]
+    assert enrollee_claims["differences"] == 0
+    assert enrollee_claims["ecs_rows_compared"] > 0
+    assert enrollee_claims["enrollees_without_claims_compared"] > 0
     for name in (
         "reported_rauf_matches_shadow",
         "reported_hcrpsr_matches_shadow",
         "reported_hcrpde_matches_shadow",
+        "reported_ecd_orphan_claims_match_shadow",
+        "reported_ecd_enrollees_without_claims_match_shadow",
+        "reported_ecs_matches_shadow",
     ):
         assert checks(result)[name].passed, name
     assert leaked(env.warehouse, result) == []

@@ -10,6 +10,7 @@ from edge_pipeline.defs.domain import Domain
 from edge_pipeline.defs.metadata import asset_tags, owners
 from edge_pipeline.defs.phase2.jobs import phase2_reported, phase2_scoring
 from edge_pipeline.defs.phase2.reconciliation import (
+    enrollee_claims_reconciliation,
     hcrp_reconciliation,
     risk_score_reconciliation,
     transfer_reconciliation,
@@ -49,6 +50,7 @@ defs = dg.Definitions.merge(
             transfer_reconciliation,
             user_fee_reconciliation,
             hcrp_reconciliation,
+            enrollee_claims_reconciliation,
         ]
     ),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from edge_pipeline.defs.phase2.reconciliation import (
+    ENROLLEE_CLAIMS_RECONCILIATION,
     HCRP_RECONCILIATION,
     RISK_SCORE_RECONCILIATION,
     TRANSFER_RECONCILIATION,
@@ -43,10 +44,11 @@ phase2_reported = dg.define_asset_job(
         TRANSFER_RECONCILIATION,
         USER_FEE_RECONCILIATION,
         HCRP_RECONCILIATION,
+        ENROLLEE_CLAIMS_RECONCILIATION,
     ),
     executor_def=dg.in_process_executor,
     description=(
         "Load the year's RA reports from the outbox; reconcile the risk scores, the transfer "
-        "elements, the user fees and the high-cost risk pool."
+        "elements, the user fees, the high-cost risk pool and the enrollee claims reports."
     ),
 )

@@ -16,6 +16,11 @@ row (plan x rating area x risk pool), into ``ratee_differences``.
 high-cost risk pool (``hcrpsr_differences``, ``hcrpde_differences``; member ids stay there, the
 check metadata shows plans and amounts only).
 
+``enrollee_claims_reconciliation``: the ECD's orphan claims (per inbound record) and enrollees
+without claims (per enrollee x plan), and the ECS (per plan), against the shadow's, computed
+by claim selection (``ecd_orphan_claim_differences``, ``ecd_enrollee_differences``,
+``ecs_differences``; the check metadata shows plans, records and counts, never a member id).
+
 :func:`reconcile_year` is the year-by-run loop, metadata and check both share.
 """
 
@@ -33,13 +38,16 @@ from edge_pipeline.defs.arrow_metadata import differences_check_result
 from edge_pipeline.defs.check_specs import partitioned_check_spec
 from edge_pipeline.defs.metadata import table_metadata
 from edge_pipeline.defs.phase2.reported import REPORTED_RA_REPORTS
-from edge_pipeline.defs.phase2.scoring import RISK_SCORES
+from edge_pipeline.defs.phase2.scoring import RA_CLAIM_SELECTION, RISK_SCORES
 from edge_pipeline.defs.phase2.transfer import TRANSFER_ESTIMATE
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.reconciliation import ReportsMissing, ShadowMissing
 from edge_pipeline.edge.reconciliation.phase2 import (
+    ECD_ENROLLEE_REPORT,
+    ECD_ORPHAN_REPORT,
+    ECS_REPORT,
     HCRPDE_REPORT,
     HCRPSR_REPORT,
     RATEE_DIFFERENCE_DISPLAY,
@@ -47,6 +55,9 @@ from edge_pipeline.edge.reconciliation.phase2 import (
     RISK_DIFFERENCE_DISPLAY,
     RISK_DIFFERENCE_KINDS,
     RowReport,
+    refresh_ecd_enrollee_differences,
+    refresh_ecd_orphan_differences,
+    refresh_ecs_differences,
     refresh_hcrpde_differences,
     refresh_hcrpsr_differences,
     refresh_ratee_differences,
@@ -58,6 +69,7 @@ RISK_SCORE_RECONCILIATION = dg.AssetKey("risk_score_reconciliation")
 TRANSFER_RECONCILIATION = dg.AssetKey("transfer_reconciliation")
 USER_FEE_RECONCILIATION = dg.AssetKey("user_fee_reconciliation")
 HCRP_RECONCILIATION = dg.AssetKey("hcrp_reconciliation")
+ENROLLEE_CLAIMS_RECONCILIATION = dg.AssetKey("enrollee_claims_reconciliation")
 
 SCORES_MATCH_REPORTED = "reported_risk_scores_match_shadow"
 RATEE_MATCHES_SHADOW = "reported_ratee_matches_shadow"
@@ -86,9 +98,11 @@ def matches_shadow_name(report: RowReport) -> str:
     return f"reported_{report.report.lower()}_matches_shadow"
 
 
-def _matches_shadow(report: RowReport, asset: dg.AssetKey, what: str) -> dg.AssetCheckSpec:
+def _matches_shadow(
+    report: RowReport, asset: dg.AssetKey, what: str, name: str = ""
+) -> dg.AssetCheckSpec:
     return partitioned_check_spec(
-        matches_shadow_name(report),
+        name or matches_shadow_name(report),
         asset,
         f"The {report.report} EDGE sent agrees with the shadow's, row by row: {what}. Failing "
         f"lists the differing rows and the columns that differ (all rows in {report.table}).",
@@ -111,6 +125,27 @@ hcrpde_matches_shadow = _matches_shadow(
     HCRPDE_REPORT,
     HCRP_RECONCILIATION,
     "same enrollees over the threshold, paid claims, amount over it and reimbursement",
+)
+
+#: The ECD's two lists are compared apart: one check each (ECS has the usual name).
+ECD_ORPHANS_MATCH_SHADOW = "reported_ecd_orphan_claims_match_shadow"
+ECD_ENROLLEES_MATCH_SHADOW = "reported_ecd_enrollees_without_claims_match_shadow"
+ecd_orphans_matches_shadow = _matches_shadow(
+    ECD_ORPHAN_REPORT,
+    ENROLLEE_CLAIMS_RECONCILIATION,
+    "same orphan claims (inbound record), claim, plan, service dates and reason",
+    ECD_ORPHANS_MATCH_SHADOW,
+)
+ecd_enrollees_matches_shadow = _matches_shadow(
+    ECD_ENROLLEE_REPORT,
+    ENROLLEE_CLAIMS_RECONCILIATION,
+    "same enrollees without claims and member months",
+    ECD_ENROLLEES_MATCH_SHADOW,
+)
+ecs_matches_shadow = _matches_shadow(
+    ECS_REPORT,
+    ENROLLEE_CLAIMS_RECONCILIATION,
+    "same plans, enrollees with and without claims, linked and orphan claims",
 )
 
 
@@ -321,4 +356,57 @@ def hcrp_reconciliation(
     )
     yield detail.check_result(
         matches_shadow_name(HCRPDE_REPORT), HCRPDE_REPORT.display, rows_name="differing_enrollees"
+    )
+
+
+@dg.asset(
+    key=ENROLLEE_CLAIMS_RECONCILIATION,
+    partitions_def=benefit_years,
+    kinds={"duckdb"},
+    deps=[REPORTED_RA_REPORTS, RA_CLAIM_SELECTION],
+    check_specs=[ecd_orphans_matches_shadow, ecd_enrollees_matches_shadow, ecs_matches_shadow],
+    description=(
+        "EDGE's enrollee claims reports against the shadow's of the benefit year: the ECD's "
+        "orphan claims per inbound record into ecd_orphan_claim_differences, its enrollees "
+        "without claims per enrollee into ecd_enrollee_differences, the ECS per plan into "
+        "ecs_differences."
+    ),
+    metadata={
+        "warehouse_tables": ", ".join(
+            spec.table for spec in (ECD_ORPHAN_REPORT, ECD_ENROLLEE_REPORT, ECS_REPORT)
+        )
+    },
+)
+def enrollee_claims_reconciliation(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Compare every run of the year that has an ECD and an ECS loaded."""
+    year = int(context.partition_key)
+    orphans = reconcile_year(
+        year, warehouse, refresh_ecd_orphan_differences, ECD_ORPHAN_REPORT.table
+    )
+    enrollees = reconcile_year(
+        year, warehouse, refresh_ecd_enrollee_differences, ECD_ENROLLEE_REPORT.table
+    )
+    summary = reconcile_year(year, warehouse, refresh_ecs_differences, ECS_REPORT.table)
+    parts = {"ECD orphan claims": orphans, "ECD enrollees": enrollees, "ECS": summary}
+    yield dg.MaterializeResult(
+        metadata={
+            **summary.metadata("ecs_rows_compared"),
+            **orphans.tables,
+            **enrollees.tables,
+            "orphan_claims_compared": orphans.compared,
+            "enrollees_without_claims_compared": enrollees.compared,
+            "differences": sum(p.differences.num_rows for p in parts.values()),
+            **{f"differences/{name}": p.differences.num_rows for name, p in parts.items()},
+        }
+    )
+    yield orphans.check_result(
+        ECD_ORPHANS_MATCH_SHADOW, ECD_ORPHAN_REPORT.display, rows_name="differing_orphan_claims"
+    )
+    yield enrollees.check_result(
+        ECD_ENROLLEES_MATCH_SHADOW, ECD_ENROLLEE_REPORT.display, rows_name="differing_enrollees"
+    )
+    yield summary.check_result(
+        matches_shadow_name(ECS_REPORT), ECS_REPORT.display, rows_name="differing_plans"
     )

@@ -33,8 +33,8 @@ REPORTED_RA_REPORTS = dg.AssetKey("reported_ra_reports")
 outbox_ra_report = dg.AssetSpec(
     "outbox_ra_report",
     description=(
-        "Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE, RAUF, HCRPSR, HCRPDE) the EDGE "
-        "server dropped in the outbox for a benefit year. External: Dagster does not produce them; the outbox sensor starts "
+        "Phase 2 RA reports (RACSD, RACSS, RARSD, RARSS, RATEE, RAUF, HCRPSR, HCRPDE, ECD, ECS) "
+        "the EDGE server dropped in the outbox for a benefit year. External: Dagster does not produce them; the outbox sensor starts "
         "a phase2_reported run for the year they cover (their benefitYear)."
     ),
     kinds={"xml"},

@@ -30,6 +30,7 @@ from edge_pipeline.defs.reference.assets import DIY_TABLES, REFERENCE_TABLES
 from edge_pipeline.defs.reference.partitions import benefit_years
 from edge_pipeline.defs.resources import WarehouseResource
 from edge_pipeline.edge.claim_selection import SelectionResult, select_claims
+from edge_pipeline.edge.claim_selection.enrollee_claims import ENROLLEE_CLAIMS_TABLES
 from edge_pipeline.edge.ra_runs.integrity import included_but_not_active, scored_without_enrollment
 from edge_pipeline.edge.ra_runs.runs import ScoringRun, scoring_runs
 from edge_pipeline.edge.ra_runs.schema import RA_INPUT_DDL
@@ -97,9 +98,14 @@ def _selection_counts(con: duckdb.DuckDBPyConnection, year: int) -> dg.TableMeta
         "RA claim selection of the benefit year (spec section 6, reason codes R01-R14): every "
         "active medical and pharmacy claim and accepted supplemental record, included Y/N with "
         "its first exclusion reason in the nine RACSD categories; plus the scoring inputs "
-        "(enrollee x plan, diagnoses after supplemental adds/deletes, NDC/HCPCS)."
+        "(enrollee x plan, diagnoses after supplemental adds/deletes, NDC/HCPCS), and the "
+        "shadow of ECD/ECS (orphan claims, enrollees without claims, per-plan summary)."
     ),
-    metadata={"warehouse_tables": ", ".join(["shadow_ra_claim_selection", *RA_INPUT_DDL])},
+    metadata={
+        "warehouse_tables": ", ".join(
+            ["shadow_ra_claim_selection", *RA_INPUT_DDL, *ENROLLEE_CLAIMS_TABLES]
+        )
+    },
 )
 def ra_claim_selection(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource

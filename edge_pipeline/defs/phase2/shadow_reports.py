@@ -2,7 +2,7 @@
 
 Written from the shadow's claim selection, risk scores, transfer elements and transfer estimate
 of every scoring run of the year (RACSD, RACSS, RARSD, RARSS and, when the run has them, RATEE,
-RAUF, HCRPSR and HCRPDE), so a person can diff them with what EDGE really sent.
+RAUF, HCRPSR, HCRPDE, ECD and ECS), so a person can diff them with what EDGE really sent.
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
@@ -51,7 +51,7 @@ def _generated_at(con: duckdb.DuckDBPyConnection, run: ScoringRun) -> datetime:
     deps=[RISK_SCORES, TRANSFER_ELEMENTS, TRANSFER_ESTIMATE],
     description=(
         "The RA reports the EDGE server should send for the benefit year (RACSD, RACSS, RARSD, "
-        "RARSS, RATEE, RAUF, HCRPSR, HCRPDE), per issuer and zone, written into "
+        "RARSS, RATEE, RAUF, HCRPSR, HCRPDE, ECD, ECS), per issuer and zone, written into "
         "<shadow_reports>/phase2/BY<year>/. The folder is replaced as a whole."
     ),
     metadata=recipients_metadata(RA_LAYOUTS),
