@@ -83,6 +83,7 @@ def test_every_asset_has_a_group_description_owners_and_tags() -> None:
         "transfer_reconciliation",
         "user_fee_reconciliation",
         "hcrp_reconciliation",
+        "enrollee_claims_reconciliation",
     }
 
 
