@@ -1,6 +1,6 @@
 """The Phase 2 part of ``make demo``: RA claim selection, risk scores, the RA reports, a
-simulated EDGE answer and the reconciliations (RARSD, RATEE, RAUF, HCRPSR, HCRPDE), all through
-Dagster.
+simulated EDGE answer and the reconciliations (RARSD, RATEE, RAUF, HCRPSR, HCRPDE, ECD, ECS), all
+through Dagster.
 
 As in Phase 1 there is no real EDGE server: the shadow's own RA reports (what EDGE *should*
 send) are copied into the outbox under ``simulated_edge_server/phase2/`` and the output says
@@ -45,6 +45,12 @@ class Phase2Outcome:
     transfer_report_differences: dict[str, int | None] = field(
         default_factory=lambda: dict.fromkeys(("RAUF", "HCRPSR", "HCRPDE"))
     )
+    #: ECD, ECS vs the shadow (``enrollee_claims_reconciliation``)
+    enrollee_claims_differences: dict[str, int | None] = field(
+        default_factory=lambda: dict.fromkeys(("ECD", "ECS"))
+    )
+    #: orphan claims and enrollees without claims the ECD lists (counts only)
+    enrollee_claims: dict[str, int] = field(default_factory=dict)
     reports_loaded: str = ""
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
@@ -58,6 +64,7 @@ class Phase2Outcome:
             and self.differences == 0
             and self.ratee_differences == 0
             and all(n == 0 for n in self.transfer_report_differences.values())
+            and all(n == 0 for n in self.enrollee_claims_differences.values())
         )
 
 
@@ -102,6 +109,16 @@ def run_phase2(
         for report in ("HCRPSR", "HCRPDE"):
             if f"differences/{report}" in hcrp:
                 outcome.transfer_report_differences[report] = int(hcrp[f"differences/{report}"])
+        claims = meta.get("enrollee_claims_reconciliation", {})
+        if "differences" in claims:
+            outcome.enrollee_claims_differences["ECD"] = int(
+                claims["differences/ECD orphan claims"]
+            ) + int(claims["differences/ECD enrollees"])
+            outcome.enrollee_claims_differences["ECS"] = int(claims["differences/ECS"])
+            outcome.enrollee_claims = {
+                "orphan claims": int(claims["orphan_claims_compared"]),
+                "enrollees without claims": int(claims["enrollees_without_claims_compared"]),
+            }
         record_run(outcome, result)
     return outcome, copied
 
@@ -191,10 +208,20 @@ def print_phase2_summary(outcome: Phase2Outcome, outbox: Path, copied: int, seco
         f"{report} {'?' if n is None else n}"
         for report, n in outcome.transfer_report_differences.items()
     )
+    claims = ", ".join(
+        f"{report} {'?' if n is None else n}"
+        for report, n in outcome.enrollee_claims_differences.items()
+    )
+    if outcome.enrollee_claims:
+        print(
+            "  enrollee claims (ECD): "
+            + ", ".join(f"{n:,} {what}" for what, n in outcome.enrollee_claims.items())
+        )
     print(
         f"Phase 2 reconciliation: risk scores (RARSD vs shadow) differences {scores}, "
         f"transfer elements (RATEE vs shadow) differences {ratee}, "
-        f"user fee and high-cost risk pool (vs shadow) differences {others}; checks {checks}"
+        f"user fee and high-cost risk pool (vs shadow) differences {others}, "
+        f"enrollee claims (vs shadow) differences {claims}; checks {checks}"
     )
     if outcome.errors:
         print(f"PHASE 2 FAILURES ({len(outcome.errors)}):")

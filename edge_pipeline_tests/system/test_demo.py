@@ -167,12 +167,13 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     assert "risk scores (RARSD vs shadow) differences 0" in first
     assert "transfer elements (RATEE vs shadow) differences 0" in first
     assert (
-        "user fee and high-cost risk pool (vs shadow) differences RAUF 0, HCRPSR 0, HCRPDE 0"
-        in first
+        "user fee and high-cost risk pool (vs shadow) differences RAUF 0, HCRPSR 0, HCRPDE 0, "
+        "enrollee claims (vs shadow) differences ECD 0, ECS 0" in first
     )
+    assert "enrollee claims (ECD): " in first and " orphan claims, " in first
     assert (
-        "read back from the outbox: HCRPDE, HCRPSR, RACSD, RACSS, RARSD, RARSS, RATEE, RAUF"
-        in first
+        "read back from the outbox: ECD, ECS, HCRPDE, HCRPSR, RACSD, RACSS, RARSD, RARSS, "
+        "RATEE, RAUF" in first
     )
     assert "FAILED" not in first
     assert "transfer estimate per plan" in first
@@ -202,7 +203,7 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     shadow_folders = sorted(p.name for p in (data / "shadow_reports").iterdir())
     assert shadow_folders == sorted([*staged.values(), "phase2"])
     simulated = sorted((data / "outbox" / "simulated_edge_server").rglob("*.xml"))
-    assert len(simulated) == 12 + 8  # ESFAR, detail and summary per file; the 8 RA reports
+    assert len(simulated) == 12 + 10  # ESFAR, detail and summary per file; the 10 RA reports
 
     assert run_demo(root=tmp_path, enrollees=30, seed=3, error_rate=0.0) == 0
     second = capsys.readouterr().out
@@ -215,14 +216,14 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     assert "Removed 4 earlier demo file(s)" in third
     assert third.count(" loaded ") == 4
     assert "Checks: 16 passed, 0 failed." in third
-    assert len(list((data / "outbox" / "simulated_edge_server").rglob("*.xml"))) == 12 + 8
+    assert len(list((data / "outbox" / "simulated_edge_server").rglob("*.xml"))) == 12 + 10
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:
         # the re-runs added no report (identical answers) and forgetting the replaced files
         # took their reports and verdicts with them
         assert con.execute(
             "SELECT status, count(*) FROM outbound_file GROUP BY ALL"
-        ).fetchall() == [("loaded", 12 + 8)]  # Phase 1 reports of 4 files, the 8 RA reports
+        ).fetchall() == [("loaded", 12 + 10)]  # Phase 1 reports of 4 files, the 10 RA reports
         assert (
             con.execute("SELECT count(*) FROM reported_record_status").fetchall()
             == con.execute("SELECT count(*) FROM shadow_record_status").fetchall()
