@@ -12,7 +12,7 @@ member ids, subscriber ids and birth dates (read back from the warehouse, see
 3. the analyst outputs: the HTML report and every XML part of the Excel workbook
    (``write_report``), and every generated outbound XML report *except* the issuer-only
    detail reports, which by spec carry member ids and offending values (ESDEE, ESDMCE, ESDPCE,
-   ESDSFE, RACSD, RARSD, HCRPDE).
+   ESDSFE, RACSD, RARSD, HCRPDE, ECD).
 
 Not scanned, by design: the warehouse itself, the generated inbound files (``synthetic/``,
 ``inbox/``) and the issuer's reference folder (inputs, not outputs).
@@ -138,8 +138,17 @@ def test_no_phi_in_outbound_reports_that_spec_keeps_free_of_it(
             continue
         scanned.add(layout.name)
         hits += scanner.scan(path.read_bytes(), str(path.relative_to(data)))
-    assert skipped == {"ESDEE", "ESDMCE", "ESDPCE", "ESDSFE", "RACSD", "RARSD", "HCRPDE"}, skipped
-    assert {"ESFAR", "RACSS", "RARSS", "RATEE", "RAUF", "HCRPSR"} <= scanned, scanned
+    assert skipped == {
+        "ESDEE",
+        "ESDMCE",
+        "ESDPCE",
+        "ESDSFE",
+        "RACSD",
+        "RARSD",
+        "HCRPDE",
+        "ECD",
+    }, skipped
+    assert {"ESFAR", "RACSS", "RARSS", "RATEE", "RAUF", "HCRPSR", "ECS"} <= scanned, scanned
     _fail_on(hits)
 
 
