@@ -16,11 +16,18 @@ from pathlib import Path
 import duckdb
 import pytest
 from lxml import etree
-from phase2_outbound_support import ECD_ORPHANS, ECD_WITHOUT, PLAN_B, RUN, build_shadow
+from phase2_outbound_support import (
+    ECD_ORPHANS,
+    ECD_WITHOUT,
+    PLAN_B,
+    RUN,
+    build_shadow,
+    hand_written_report,
+)
 from phase2_outbound_support import ECS as ECS_ROWS
 
 from edge_pipeline.edge.layouts.outbound import ECD, ECS, OUTBOUND_BY_NAME, RA_LAYOUTS, Recipients
-from edge_pipeline.edge.layouts.outbound.model import Group, Leaf
+from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, RaReportLayout
 from edge_pipeline.edge.outbound import RA_REPORTED_TABLES, load_outbound_file, write_phase2_reports
 from edge_pipeline.edge.outbound.core.tables import ddl_columns
 from edge_pipeline.edge.outbound.core.xsd import load_schema, render_xsd, shipped_xsd
@@ -114,23 +121,6 @@ def test_written_valid_and_loaded_back_exactly(written: dict[str, Path], shadow:
 
 # -- hand-written files (the element names, not the writer) -----------------------------------
 
-HEADER = """<includedFileHeader>
-    <outboundFileIdentifier>RA12345T2025{code}202520260601090000</outboundFileIdentifier>
-    <outboundFileGenerationDateTime>2026-06-01T09:00:00</outboundFileGenerationDateTime>
-    <inboundFileIdentifier>RA12345T2025</inboundFileIdentifier>
-    <interfaceControlReleaseNumber/>
-    <edgeServerVersion>EDGE 9.1</edgeServerVersion>
-    <edgeServerProcessIdentifier/>
-    <inboundFileGenerationDateTime/>
-    <outboundFileTypeCode>{name}</outboundFileTypeCode>
-    <edgeServerIdentifier>EDGE-REAL</edgeServerIdentifier>
-    <issuerID>12345</issuerID>
-    <inboundFileSubmissionDateTime/>
-    <inboundFileSubmissionType/>
-    <benefitYear>2025</benefitYear>
-    <executionZoneCode>T</executionZoneCode>
-  </includedFileHeader>"""
-
 BODIES = {
     "ECD": """<includedOrphanClaim>
     <recordKindCode>medical</recordKindCode><claimIdentifier>C-9</claimIdentifier>
@@ -177,13 +167,8 @@ EXPECTED = {
 @pytest.mark.parametrize("name", ["ECD", "ECS"])
 def test_reader_loads_a_hand_written_file(tmp_path: Path, name: str) -> None:
     layout = OUTBOUND_BY_NAME[name]
-    text = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<{layout.root} xmlns="http://vo.edge.fm.cms.hhs.gov">\n  '
-        f"{HEADER.format(code=layout.file_code, name=name)}\n  {BODIES[name]}\n</{layout.root}>\n"
-    )
-    path = tmp_path / f"12345.{layout.file_code}.D06012026T090000.T.xml"
-    path.write_text(text, encoding="utf-8")
+    assert isinstance(layout, RaReportLayout)
+    path = hand_written_report(tmp_path, layout, BODIES[name])
     assert load_schema(layout).validate(etree.parse(str(path)))
     con = duckdb.connect()
     result = load_outbound_file(con, path)

@@ -22,6 +22,7 @@ from phase2_outbound_support import (
     RAUF,
     RUN,
     build_shadow,
+    hand_written_report,
 )
 
 from edge_pipeline.edge.layouts.outbound import (
@@ -151,23 +152,6 @@ def test_hcrpde_is_written_empty_when_nobody_is_over_the_threshold(tmp_path: Pat
 
 # -- hand-written files (the element names, not the writer) -----------------------------------
 
-HEADER = """<includedFileHeader>
-    <outboundFileIdentifier>RA12345T2025{code}202520260601090000</outboundFileIdentifier>
-    <outboundFileGenerationDateTime>2026-06-01T09:00:00</outboundFileGenerationDateTime>
-    <inboundFileIdentifier>RA12345T2025</inboundFileIdentifier>
-    <interfaceControlReleaseNumber/>
-    <edgeServerVersion>EDGE 9.1</edgeServerVersion>
-    <edgeServerProcessIdentifier/>
-    <inboundFileGenerationDateTime/>
-    <outboundFileTypeCode>{name}</outboundFileTypeCode>
-    <edgeServerIdentifier>EDGE-REAL</edgeServerIdentifier>
-    <issuerID>12345</issuerID>
-    <inboundFileSubmissionDateTime/>
-    <inboundFileSubmissionType/>
-    <benefitYear>2025</benefitYear>
-    <executionZoneCode>T</executionZoneCode>
-  </includedFileHeader>"""
-
 BODIES = {
     "RAUF": """<includedUserFee>
     <stateCode>VA</stateCode><riskPoolCode>individual</riskPoolCode>
@@ -224,15 +208,7 @@ EXPECTED = {
 
 
 def _hand_written(tmp_path: Path, name: str) -> Path:
-    layout, _, _, code = REPORTS[name]
-    text = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<{layout.root} xmlns="http://vo.edge.fm.cms.hhs.gov">\n  '
-        f"{HEADER.format(code=code, name=name)}\n  {BODIES[name]}\n</{layout.root}>\n"
-    )
-    path = tmp_path / f"12345.{code}.D06012026T090000.T.xml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return hand_written_report(tmp_path, REPORTS[name][0], BODIES[name])
 
 
 @pytest.mark.parametrize("name", list(REPORTS))

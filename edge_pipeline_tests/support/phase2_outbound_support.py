@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal as D
+from pathlib import Path
 
 import duckdb
 
+from edge_pipeline.edge.layouts.outbound.model import RaReportLayout
 from edge_pipeline.edge.ra_runs.schema import SHADOW_PHASE2_DDL, ensure_phase2_schema
 
 RUN = (2025, "12345", "T")
@@ -309,3 +311,37 @@ def build_scaled(con: duckdb.DuckDBPyConnection, enrollees: int) -> None:
         f"{plan} AS plan_id, 'HHS_HCC020' AS hcc, 'HHS_HCC019' AS dropped_by "
         f"FROM range({enrollees}) t(i)"
     )
+
+
+#: ``includedFileHeader`` of a hand-written RA report of the run (``code``: file code,
+#: ``name``: report type), as a real server might write it: the reader tests' files are written
+#: from the element names, not by the writer.
+HAND_WRITTEN_HEADER = """<includedFileHeader>
+    <outboundFileIdentifier>RA12345T2025{code}202520260601090000</outboundFileIdentifier>
+    <outboundFileGenerationDateTime>2026-06-01T09:00:00</outboundFileGenerationDateTime>
+    <inboundFileIdentifier>RA12345T2025</inboundFileIdentifier>
+    <interfaceControlReleaseNumber/>
+    <edgeServerVersion>EDGE 9.1</edgeServerVersion>
+    <edgeServerProcessIdentifier/>
+    <inboundFileGenerationDateTime/>
+    <outboundFileTypeCode>{name}</outboundFileTypeCode>
+    <edgeServerIdentifier>EDGE-REAL</edgeServerIdentifier>
+    <issuerID>12345</issuerID>
+    <inboundFileSubmissionDateTime/>
+    <inboundFileSubmissionType/>
+    <benefitYear>2025</benefitYear>
+    <executionZoneCode>T</executionZoneCode>
+  </includedFileHeader>"""
+
+
+def hand_written_report(folder: Path, layout: RaReportLayout, body: str) -> Path:
+    """An RA report of the run written by hand: the header above, then ``body``."""
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<{layout.root} xmlns="http://vo.edge.fm.cms.hhs.gov">\n  '
+        f"{HAND_WRITTEN_HEADER.format(code=layout.file_code, name=layout.name)}\n  {body}\n"
+        f"</{layout.root}>\n"
+    )
+    path = folder / f"12345.{layout.file_code}.D06012026T090000.T.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
