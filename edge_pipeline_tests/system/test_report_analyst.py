@@ -19,7 +19,8 @@ from edge_pipeline.defs.automation.schedules import monthly_data_quality
 from edge_pipeline.defs.reporting import defs as reporting_defs
 from edge_pipeline.defs.reporting.assets import analyst_report, data_quality_summary
 from edge_pipeline.defs.resources import warehouse_resource
-from edge_pipeline.edge.report import HTML_NAME, WORKBOOK_NAME, write_report
+from edge_pipeline.edge.ra_runs.schema import ensure_phase2_schema
+from edge_pipeline.edge.report import HTML_NAME, WORKBOOK_NAME, queries, write_report
 from edge_pipeline.edge.report.charts import CHARTS
 from edge_pipeline.edge.report.queries import mask_member_id
 from edge_pipeline.edge.report.summary import SUMMARY_TABLE, monthly_summary
@@ -35,6 +36,7 @@ SHEETS = {
     "Risk scores by plan",
     "Top HCCs",
     "Score differences",
+    "Orphan claims",
     "Transfer estimate",
     "Reports and their recipients",
 }
@@ -133,6 +135,39 @@ def test_reports_and_their_recipients_in_workbook_and_html(report) -> None:
     page = report.html.read_text(encoding="utf-8")
     assert "<h2>Reports and their recipients</h2>" in page
     assert "<td>ESSSFE</td>" in page and "issuer + CMS" in page
+
+
+def test_orphan_claims_listed_as_the_shadow_has_them_with_masked_members(
+    report, warehouse: Path
+) -> None:
+    """The ECD's orphan claims (issue 15) in the workbook and the page: one row per shadow row,
+    the member masked (the synthetic issuer has none, so one is planted in a copy too)."""
+    con = _read(warehouse)
+    try:
+        expected = con.execute(
+            "SELECT file_identifier, record_identifier, member_id FROM shadow_ecd_orphan_claim"
+        ).fetchall()
+    finally:
+        con.close()
+    rows = list(load_workbook(report.workbook)["Orphan claims"].iter_rows(values_only=True))
+    header = rows[0]
+    assert "member" in header and "member_id" not in header and "orphan_reason" in header
+    assert len(rows) - 1 == len(expected)
+    assert "<h2>Orphan claims</h2>" in report.html.read_text(encoding="utf-8")
+    planted = duckdb.connect()
+    ensure_phase2_schema(planted)
+    planted.execute(
+        "INSERT INTO shadow_ecd_orphan_claim VALUES (2025, '12345', 'T', 'pharmacy', 'RX-1', "
+        "'P0001', 7, 'MEMBER-1', '12345VA001000104', DATE '2025-02-02', DATE '2025-02-02', "
+        "'not_enrolled_in_plan')"
+    )
+    [row] = queries.orphan_claims(planted).to_dict("records")
+    assert (row["file_identifier"], row["record_identifier"], row["member"]) == (
+        "P0001",
+        7,
+        mask_member_id("MEMBER-1"),
+    )
+    assert "MEMBER-1" not in repr(row) and "RX-1" not in repr(row)
 
 
 def test_monthly_summary_matches_sql(warehouse: Path) -> None:

@@ -44,6 +44,7 @@ def report_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
         "Risk scores by plan": queries.risk_scores_by_plan(con),
         "Top HCCs": queries.top_hccs(con),
         "Score differences": queries.score_differences(con),
+        "Orphan claims": queries.orphan_claims(con),
         "Transfer estimate": queries.transfer_estimates(con),
         "Reports and their recipients": queries.reports_and_recipients(con),
     }

@@ -354,6 +354,37 @@ def score_differences(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame[columns]
 
 
+def orphan_claims(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The ECD's orphan claims as the shadow computed them (``shadow_ecd_orphan_claim``):
+    claims of the year no active enrollment period of their enrollee and plan covers, located
+    by inbound file and record, member id masked with :func:`mask_member_id`."""
+    columns = [
+        "benefit_year",
+        "issuer_id",
+        "execution_zone",
+        "record_kind",
+        "file_identifier",
+        "record_identifier",
+        "plan_id",
+        "member",
+        "service_from_date",
+        "service_to_date",
+        "orphan_reason",
+    ]
+    if "shadow_ecd_orphan_claim" not in existing_tables(con):
+        return _frame(con, ["shadow_ecd_orphan_claim"], columns, "")
+    frame = con.execute(
+        """
+        SELECT benefit_year, issuer_id, execution_zone, record_kind, file_identifier,
+          record_identifier, plan_id, member_id, service_from_date, service_to_date,
+          orphan_reason
+        FROM shadow_ecd_orphan_claim ORDER BY ALL
+        """
+    ).df()
+    frame["member"] = frame.pop("member_id").map(mask_member_id)
+    return frame[columns]
+
+
 def transfer_estimates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The state transfer estimate per plan x rating area (issuer's and market's) of each risk
     pool: the rows the formula applies to (REGTAP FAQ 8487)."""
