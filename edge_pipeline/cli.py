@@ -539,9 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--warehouse", required=True, help="a warehouse `validate` verified")
     score.add_argument("--benefit-year", type=int, required=True)
-    score.add_argument(
-        "--out", help="folder for the RA reports (RACSD ... HCRPDE, ECD, ECS)"
-    )
+    score.add_argument("--out", help="folder for the RA reports (RACSD ... HCRPDE, ECD, ECS)")
     score.add_argument("--gcf", help="CSV state,rating_area,gcf (default: GCF 1.0)")
     score.add_argument("--market-pool", help="CSV of the other issuers' plans per risk pool")
     score.add_argument("--user-fee", help="CSV benefit_year,user_fee_pmpm (default: HHS values)")
