@@ -50,6 +50,10 @@ EXPECTED_RECIPIENTS = {
     "RAUF": Recipients.ISSUER_AND_CMS,
     "HCRPSR": Recipients.ISSUER_AND_CMS,
     "HCRPDE": Recipients.ISSUER_ONLY,
+    "FDEEAF": Recipients.ISSUER_AND_CMS,
+    "FDEMAF": Recipients.ISSUER_AND_CMS,
+    "FDEPAF": Recipients.ISSUER_AND_CMS,
+    "FDESAF": Recipients.ISSUER_AND_CMS,
 }
 
 #: Element names that hold a member's identifier in the inbound files (``insuredMemberIdentifier``,
