@@ -257,7 +257,7 @@ def test_reporting_assets_materialize_with_chart_metadata(
     assert result.success
     summary_md = result.asset_materializations_for_node("data_quality_summary")[0].metadata
     report_md = result.asset_materializations_for_node("analyst_report")[0].metadata
-    for metadata, count in ((summary_md, 5), (report_md, 5)):
+    for metadata, count in ((summary_md, 6), (report_md, 5)):  # Phase 1 charts, Phase 2 charts
         charts = [v for k, v in metadata.items() if k.startswith("chart_")]
         assert len(charts) == count
         assert all("![" in v.value and "(data:image/png;base64," in v.value for v in charts)
