@@ -176,6 +176,7 @@ def frequency_trend(con: duckdb.DuckDBPyConnection) -> bytes | None:
             ax.plot(months, series["share"] * 100, marker="o", label=value, color=_colour(i))
         ax.set_title(f"{file_type} {element}", fontsize=9)
         ax.set_ylabel("share (%)", fontsize=8)
+        ax.set_ylim(0, 100)
         ax.tick_params(axis="x", rotation=45, labelsize=7)
         ax.legend(fontsize=6)
     for ax in list(axes.flat)[len(panels) :]:
