@@ -41,13 +41,20 @@ class Phase1Outcome:
     rejected: dict[str, int] = field(default_factory=dict)
     reported_status: str = "?"
     differences: int | None = None
+    #: (data element, value) pairs whose FDE frequency differs from the shadow's
+    frequency_differences: int | None = None
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not self.checks_failed and self.differences == 0
+        return (
+            not self.errors
+            and not self.checks_failed
+            and self.differences == 0
+            and not self.frequency_differences
+        )
 
 
 def load_reference(runner: JobRunner) -> str | None:
@@ -83,6 +90,8 @@ def run_reported(runner: JobRunner, outcomes: dict[str, Phase1Outcome]) -> None:
         outcome.reported_status = str(meta.get("reported_file_status", outcome.reported_status))
         if "differences" in meta:
             outcome.differences = int(meta["differences"])
+        if "frequency_differences" in meta:
+            outcome.frequency_differences = int(meta["frequency_differences"])
         record_run(outcome, result)
 
 
@@ -106,13 +115,14 @@ def print_phase1_summary(
     print("Phase 1 reconciliation (reported vs shadow):")
     for o in outcomes.values():
         differences = "?" if o.differences is None else f"{o.differences}"
+        frequencies = "?" if o.frequency_differences is None else f"{o.frequency_differences}"
         checks = f"{o.checks_passed} passed" + (
             f", FAILED: {', '.join(o.checks_failed)}" if o.checks_failed else ""
         )
         print(
             f"  {o.partition_key:<{width}}  shadow {o.shadow_status}  "
             f"reported {o.reported_status}  "
-            f"differences {differences}  checks {checks}"
+            f"differences {differences}  frequency differences {frequencies}  checks {checks}"
         )
     passed = sum(o.checks_passed for o in outcomes.values())
     failed = sum(len(o.checks_failed) for o in outcomes.values())

@@ -63,8 +63,8 @@ def _reported_rows(con: duckdb.DuckDBPyConnection) -> int:
 def test_directory_load_registers_each_report(tmp_path: Path, outbox: list[Path]) -> None:
     warehouse = tmp_path / "wh.duckdb"
     results = load_outbound_paths([outbox[0].parent], warehouse)
-    assert [r.status for r in results] == ["loaded"] * 3
-    assert sorted(r.report_type for r in results) == ["ESDMCE", "ESFAR", "ESSMFE"]
+    assert [r.status for r in results] == ["loaded"] * 4
+    assert sorted(r.report_type for r in results) == ["ESDMCE", "ESFAR", "ESSMFE", "FDEMAF"]
     con = duckdb.connect(str(warehouse))
     registry = con.execute(
         "SELECT report_type, file_type_code, inbound_file_identifier, issuer_id, execution_zone, "
@@ -73,18 +73,18 @@ def test_directory_load_registers_each_report(tmp_path: Path, outbox: list[Path]
     ).fetchall()
     assert [row[:8] for row in registry] == [
         (kind, code, SCENARIO.file_identifier, "12345", "T", VERIFIED_AT, "loaded", True)
-        for kind, code in (("ESDMCE", "MD"), ("ESFAR", "MH"), ("ESSMFE", "MS"))
+        for kind, code in (("ESDMCE", "MD"), ("ESFAR", "MH"), ("ESSMFE", "MS"), ("FDEMAF", "MF"))
     ]
 
 
 def test_identical_redelivery_changes_nothing(tmp_path: Path, outbox: list[Path]) -> None:
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
     first = [load_outbound_file(con, path) for path in outbox]
-    assert [r.status for r in first] == ["loaded"] * 3
+    assert [r.status for r in first] == ["loaded"] * 4
     before = _digest(con)
     registry = con.execute("SELECT count(*) FROM outbound_file").fetchone()
     again = [load_outbound_file(con, path) for path in outbox]
-    assert [r.status for r in again] == ["unchanged"] * 3
+    assert [r.status for r in again] == ["unchanged"] * 4
     assert all(r.ok for r in again)
     assert _digest(con) == before
     assert con.execute("SELECT count(*) FROM outbound_file").fetchone() == registry

@@ -52,6 +52,10 @@ EXPECTED_RECIPIENTS = {
     "HCRPDE": Recipients.ISSUER_ONLY,
     "ECD": Recipients.ISSUER_ONLY,
     "ECS": Recipients.ISSUER_AND_CMS,
+    "FDEEAF": Recipients.ISSUER_AND_CMS,
+    "FDEMAF": Recipients.ISSUER_AND_CMS,
+    "FDEPAF": Recipients.ISSUER_AND_CMS,
+    "FDESAF": Recipients.ISSUER_AND_CMS,
 }
 
 #: Element names that hold a member's identifier in the inbound files (``insuredMemberIdentifier``,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from lxml import etree
 from phase1_support import (
     NO_SUCH_RECORD,
     Issuer,
@@ -103,16 +104,25 @@ def test_reports_written_from_the_shadow_agree_with_it(
     every = [*issuer.submissions.values(), *issuer.defects]
     for fid in every:
         load(con, write(con, fid, tmp_path / "outbox"))
-    header_rejected = 0
+    header_rejected = compared_frequencies = 0
     for fid in every:
         assert diff_rows(con, fid) == [], fid
         assert reported_errors_without_record(con, fid).num_rows == 0, fid
         assert conservation_violations(con, fid).num_rows == 0, fid
         result = refresh_phase1_reconciliation(con, fid)
         assert result.agrees and result.by_kind == {}, fid
+        assert result.frequency_differences.num_rows == 0, fid
+        # the FDE report is compared wherever the shadow counts something (a file without
+        # accepted records has an empty one)
+        counted = con.execute(
+            "SELECT count(*) FROM shadow_data_element_frequency WHERE file_identifier = ?", [fid]
+        ).fetchone()[0]
+        assert (result.reports.frequency is not None) == (counted > 0), fid
+        compared_frequencies += counted > 0
         assert result.records_compared > 0
         header_rejected += result.reports.reported_status == "R"
     assert header_rejected >= 3  # the defect files: the file row is compared there too
+    assert compared_frequencies >= len(issuer.submissions)
     verdicts = con.execute(
         "SELECT count(*), sum(differences) FROM phase1_reconciliation_file"
     ).fetchall()
@@ -163,6 +173,54 @@ def test_tampered_detail_report_shows_exactly_the_tampered_records(
     assert con.execute(
         "SELECT differences FROM phase1_reconciliation_file WHERE file_identifier = ?", [fid]
     ).fetchall() == [(3,)]
+
+
+def test_frequency_shadow_counts_the_accepted_records_of_the_landing_tables(
+    con: duckdb.DuckDBPyConnection, issuer: Issuer
+) -> None:
+    """An independent count: form types of the accepted claims of a medical file."""
+    fid = issuer.submissions["ESMCS"]
+    expected = con.execute(
+        """
+        SELECT NULLIF(m.form_type_code, ''), count(*) FROM shadow_record_status s
+        JOIN medical_claim m USING (file_identifier, record_identifier)
+        WHERE s.file_identifier = ? AND s.level = 'claim' AND s.status = 'A' GROUP BY 1
+        """,
+        [fid],
+    ).fetchall()
+    found = con.execute(
+        "SELECT value, frequency FROM shadow_data_element_frequency "
+        "WHERE file_identifier = ? AND element = 'formTypeCode'",
+        [fid],
+    ).fetchall()
+    assert expected and sorted(found) == sorted(expected)
+
+
+def test_a_tampered_frequency_is_exactly_that_row(
+    con: duckdb.DuckDBPyConnection, issuer: Issuer, tmp_path: Path
+) -> None:
+    fid = issuer.submissions["ESMCS"]
+    paths = write(con, fid, tmp_path / "outbox")
+    report = report_of(paths, "MF")
+    document = etree.parse(str(report))
+    entry = document.getroot().find("{*}includedDataElementFrequency")
+    element = entry.findtext("{*}dataElementName")
+    value = entry.findtext("{*}dataElementValue")
+    frequency = entry.find("{*}dataElementValueFrequency")
+    shadow = int(frequency.text)
+    frequency.text = str(shadow + 5)
+    document.write(str(report), xml_declaration=True, encoding="UTF-8")
+    load(con, paths)
+    result = refresh_phase1_reconciliation(con, fid)
+    assert result.differences.num_rows == 0  # the records agree; only the frequency differs
+    assert not result.agrees
+    assert [
+        (r["element"], r["value"], r["shadow_frequency"], r["reported_frequency"], r["difference"])
+        for r in result.frequency_differences.to_pylist()
+    ] == [(element, value, shadow, shadow + 5, "frequency")]
+    assert con.execute(
+        "SELECT differences FROM phase1_reconciliation_file WHERE file_identifier = ?", [fid]
+    ).fetchall() == [(1,)]
 
 
 def test_a_flipped_file_status_is_the_file_row(

@@ -39,7 +39,10 @@ from phase1_support import (
 
 from edge_pipeline.definitions import defs
 from edge_pipeline.defs.inbound.partitions import INBOUND_FILES_PARTITIONS_NAME
-from edge_pipeline.defs.phase1.reconciliation import SHADOW_MATCHES_REPORTED
+from edge_pipeline.defs.phase1.reconciliation import (
+    FREQUENCIES_MATCH_REPORTED,
+    SHADOW_MATCHES_REPORTED,
+)
 from edge_pipeline.defs.phase1.reported import REPORTED_ERRORS_POINT_TO_RECORDS
 from edge_pipeline.defs.phase1.shadow import PHASE1_CONSERVATION
 from edge_pipeline.defs.reference.resources import IssuerReferenceResource
@@ -119,6 +122,7 @@ def test_phase1_definitions_share_partitions_pool_and_groups() -> None:
         ("shadow_phase1", PHASE1_CONSERVATION),
         ("reported_phase1_detail", REPORTED_ERRORS_POINT_TO_RECORDS),
         ("phase1_reconciliation", SHADOW_MATCHES_REPORTED),
+        ("phase1_reconciliation", FREQUENCIES_MATCH_REPORTED),
     } <= check_keys
     for job in ("phase1_shadow", "phase1_reported"):
         assert defs.resolve_job_def(job).partitions_def.name == INBOUND_FILES_PARTITIONS_NAME
@@ -155,7 +159,7 @@ def test_shadow_runs_verify_every_partition_and_conserve(shadowed: Shadowed) -> 
         assert sorted(p.name for p in folder.iterdir()) == sorted(
             events["shadow_phase1_reports"]["files"].split(", ")
         )
-        assert len(list(folder.iterdir())) == 3
+        assert len(list(folder.iterdir())) == 4  # ESFAR, detail, summary, frequency by data element
     statuses = dict(
         query(shadowed.warehouse, "SELECT file_identifier, status FROM shadow_file_status")
     )
@@ -218,7 +222,7 @@ def test_outbox_sensor_requests_one_run_per_answered_file(
         instance.add_dynamic_partitions(INBOUND_FILES_PARTITIONS_NAME, keys[:1])
         first = tick(instance, outbox, settle_seconds=5)
         assert sorted(r.partition_key for r in first.run_requests) == sorted(keys)
-        assert all(r.tags["edge/outbox_reports"] == "3" for r in first.run_requests)
+        assert all(r.tags["edge/outbox_reports"] == "4" for r in first.run_requests)
         added = [k for r in first.dynamic_partitions_requests for k in r.partition_keys]
         assert sorted(added) == sorted(keys[1:])  # registered when new, not twice
 
@@ -282,8 +286,10 @@ def test_consistent_reports_reconcile_without_differences(
         evaluations = checks(result)
         assert all(e.passed for e in evaluations.values()), (key, evaluations)
         assert evaluations[SHADOW_MATCHES_REPORTED].partition == key
+        assert evaluations[FREQUENCIES_MATCH_REPORTED].partition == key
         meta = materialized(result)["phase1_reconciliation"]
         assert meta["differences"] == 0
+        assert meta["frequency_differences"] == 0
         assert meta["shadow_file_status"] == meta["reported_file_status"]
     assert query(
         reported_env["warehouse"],
@@ -416,6 +422,6 @@ def test_reports_still_being_written_are_not_read(shadowed: Shadowed, reported_e
     result = run("phase1_reported", reported_env["instance"], res, key)
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert "3 outbox file(s) are still being written" in failure.step_failure_data.error.message
+    assert "4 outbox file(s) are still being written" in failure.step_failure_data.error.message
     never_loaded = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'outbound_file'"
     assert query(reported_env["warehouse"], never_loaded) == [(0,)]

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from edge_pipeline.edge.layouts import BY_TYPE, FileLayout
+from edge_pipeline.edge.verification.frequency import store_frequencies
 from edge_pipeline.edge.verification.schema import ensure_shadow_schema
 from edge_pipeline.edge.warehouse.load import load_file
 from edge_pipeline.edge.writers import SubmissionWriter
@@ -410,6 +411,8 @@ def build_shadow(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> int:
             }
         )
     _insert(con, "shadow_level_summary", summary)
+    # the frequency shadow is SQL over the statuses above, as the engine computes it
+    store_frequencies(con, load_id, scenario.file_identifier, scenario.submission_type)
     return load_id
 
 

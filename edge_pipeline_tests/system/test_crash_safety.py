@@ -50,6 +50,8 @@ from crash_support import (
     warehouse_checksum,
 )
 
+from edge_pipeline.edge.verification.schema import SHADOW_DDL
+
 KILL_SEED = 20250101
 #: Timed kill points; each costs a killed run plus a full re-run (about 10 s).  Raise it with
 #: ``EDGE_CRASH_TIMED_KILLS=20`` for a longer soak.
@@ -94,7 +96,7 @@ def test_checksum_ignores_attempt_times_but_sees_every_row(ref: Reference, tmp_p
     con.execute("UPDATE submission_file SET loaded_at = loaded_at + INTERVAL 1 DAY")
     con.execute("UPDATE shadow_file_status SET verified_at = verified_at + INTERVAL 1 DAY")
     # renumber the loads as a re-run after a killed load would: ranks are unchanged
-    for table in ("shadow_file_status", "shadow_record_status", "shadow_level_summary"):
+    for table in SHADOW_DDL:  # every shadow table names its load attempt
         con.execute(f"UPDATE {table} SET load_id = load_id + 100")
     con.execute("UPDATE submission_file SET load_id = load_id + 100")
     con.close()

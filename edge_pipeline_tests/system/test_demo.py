@@ -159,9 +159,11 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     for layout in ("ESES", "ESMCS", "ESPCS", "ESSFS"):
         assert f"1 {layout} loaded" in first
     assert "SIMULATED EDGE SERVER" in first  # never mistaken for a real server's answer
-    assert "Checks: 16 passed, 0 failed." in first  # 4 files x 4 checks
+    assert "Checks: 20 passed, 0 failed." in first  # 4 files x 5 checks
     assert "Phase 1 failures: none" in first
-    assert first.count("differences 0") == 4 + 2  # the files, the risk scores and the RATEE
+    # the files (records, then FDE frequencies), the risk scores and the RATEE
+    assert first.count("differences 0") == 4 * 2 + 2
+    assert first.count("frequency differences 0") == 4
     # Phase 2: claims selected and scored, transfer estimated, RA reports "sent" back and
     # reconciled (GX checks included), every check green
     assert "risk scores (RARSD vs shadow) differences 0" in first
@@ -203,27 +205,28 @@ def test_demo_ingests_through_dagster_and_reruns_idempotently(
     shadow_folders = sorted(p.name for p in (data / "shadow_reports").iterdir())
     assert shadow_folders == sorted([*staged.values(), "phase2"])
     simulated = sorted((data / "outbox" / "simulated_edge_server").rglob("*.xml"))
-    assert len(simulated) == 12 + 10  # ESFAR, detail and summary per file; the 10 RA reports
+    # ESFAR, detail, summary and frequency by data element per file; the 10 RA reports
+    assert len(simulated) == 16 + 10
 
     assert run_demo(root=tmp_path, enrollees=30, seed=3, error_rate=0.0) == 0
     second = capsys.readouterr().out
     assert second.count(" unchanged ") == 4  # same seed, same files: nothing written again
-    assert "Checks: 16 passed, 0 failed." in second
+    assert "Checks: 20 passed, 0 failed." in second
 
     # other parameters, same seed: same fileIdentifiers, new bytes; the demo replaces its own
     assert run_demo(root=tmp_path, enrollees=35, seed=3, error_rate=0.0) == 0
     third = capsys.readouterr().out
     assert "Removed 4 earlier demo file(s)" in third
     assert third.count(" loaded ") == 4
-    assert "Checks: 16 passed, 0 failed." in third
-    assert len(list((data / "outbox" / "simulated_edge_server").rglob("*.xml"))) == 12 + 10
+    assert "Checks: 20 passed, 0 failed." in third
+    assert len(list((data / "outbox" / "simulated_edge_server").rglob("*.xml"))) == 16 + 10
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:
         # the re-runs added no report (identical answers) and forgetting the replaced files
         # took their reports and verdicts with them
         assert con.execute(
             "SELECT status, count(*) FROM outbound_file GROUP BY ALL"
-        ).fetchall() == [("loaded", 12 + 10)]  # Phase 1 reports of 4 files, the 10 RA reports
+        ).fetchall() == [("loaded", 16 + 10)]  # Phase 1 reports of 4 files, the 10 RA reports
         assert (
             con.execute("SELECT count(*) FROM reported_record_status").fetchall()
             == con.execute("SELECT count(*) FROM shadow_record_status").fetchall()

@@ -32,6 +32,7 @@ SHEETS = {
     "Level counts",
     "Errors by code",
     "Cascade losses",
+    "Frequency trend",
     "Claim selection",
     "Risk scores by plan",
     "Top HCCs",
@@ -119,6 +120,34 @@ def test_html_is_self_contained_with_charts_and_no_member_ids(report, member_ids
     assert not [m for m in member_ids if m in page]
 
 
+def test_frequency_trend_sums_the_frequency_shadow_per_month(report, warehouse: Path) -> None:
+    """The trend sheet: per month, file type, data element and value, the FDE frequencies of
+    the month's files (shadow), their share of the element and its change since last month."""
+    sheet = load_workbook(report.workbook)["Frequency trend"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:6] == ("month", "file_type", "element", "value", "frequency", "files")
+    body = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        total = con.execute("SELECT sum(frequency) FROM shadow_data_element_frequency").fetchone()
+        forms = con.execute(
+            "SELECT count(*) FROM shadow_record_status s JOIN medical_claim m "
+            "USING (file_identifier, record_identifier) WHERE s.level = 'claim' AND s.status = 'A'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert body and sum(r["frequency"] for r in body) == total[0]
+    assert {r["file_type"] for r in body} == {"ESES", "ESMCS", "ESPCS", "ESSFS"}
+    form_types = [r for r in body if r["element"] == "formTypeCode"]
+    assert sum(r["frequency"] for r in form_types) == forms[0]
+    for month in {r["month"] for r in form_types}:
+        shares = [r["share"] for r in form_types if r["month"] == month]
+        assert abs(sum(shares) - 1) < 0.001
+    page = report.html.read_text(encoding="utf-8")
+    assert "<h2>Frequency trend</h2>" in page
+
+
 def test_reports_and_their_recipients_in_workbook_and_html(report) -> None:
     """Every outbound report with its recipient class (issue 15), and how many of each EDGE
     sent that the warehouse holds (here the RA reports loaded back; Phase 1 reports were not)."""
@@ -132,6 +161,12 @@ def test_reports_and_their_recipients_in_workbook_and_html(report) -> None:
     assert shown["RARSD"][2:] == ("issuer only", "may carry member ids", 1)
     assert shown["RATEE"][2:] == ("issuer + CMS", "aggregate", 1)
     assert {"ESFAR", "ESSMFE", "ESSPFE", "ESSSFE", "RACSD", "RACSS", "RARSS"} <= set(shown)
+    assert shown["FDEPAF"][:4] == (
+        "Phase 1",
+        "pharmacy claim frequency by data element",
+        "issuer + CMS",
+        "aggregate",
+    )
     page = report.html.read_text(encoding="utf-8")
     assert "<h2>Reports and their recipients</h2>" in page
     assert "<td>ESSSFE</td>" in page and "issuer + CMS" in page
@@ -257,7 +292,7 @@ def test_reporting_assets_materialize_with_chart_metadata(
     assert result.success
     summary_md = result.asset_materializations_for_node("data_quality_summary")[0].metadata
     report_md = result.asset_materializations_for_node("analyst_report")[0].metadata
-    for metadata, count in ((summary_md, 5), (report_md, 5)):
+    for metadata, count in ((summary_md, 6), (report_md, 5)):  # Phase 1 charts, Phase 2 charts
         charts = [v for k, v in metadata.items() if k.startswith("chart_")]
         assert len(charts) == count
         assert all("![" in v.value and "(data:image/png;base64," in v.value for v in charts)

@@ -28,6 +28,7 @@ from edge_pipeline.edge.reconciliation import (
     ShadowMissing,
     refresh_phase1_reconciliation,
 )
+from edge_pipeline.edge.reconciliation.frequency import FREQUENCY_DIFFERENCE_COLUMNS
 
 PHASE1_RECONCILIATION = dg.AssetKey("phase1_reconciliation")
 
@@ -41,6 +42,17 @@ shadow_matches_reported = partitioned_check_spec(
     blocking=False,
     partitions_def=inbound_files,
 )
+FREQUENCIES_MATCH_REPORTED = "frequencies_match_reported"
+frequencies_match_reported = partitioned_check_spec(
+    FREQUENCIES_MATCH_REPORTED,
+    PHASE1_RECONCILIATION,
+    "EDGE's frequency by data element report (FDEEAF, FDEMAF, FDEPAF, FDESAF) states, for "
+    "every data element and value, the frequency the shadow counts over the file's accepted "
+    "records. Failing lists the differing (element, value) pairs with both frequencies.",
+    blocking=False,
+    partitions_def=inbound_files,
+)
+FREQUENCY_DIFF_COLUMNS = FREQUENCY_DIFFERENCE_COLUMNS[2:]
 DIFF_COLUMNS = (
     "record_identifier",
     "level",
@@ -57,7 +69,7 @@ DIFF_COLUMNS = (
     partitions_def=inbound_files,
     kinds={"duckdb"},
     deps=[REPORTED_PHASE1_DETAIL, SHADOW_PHASE1],
-    check_specs=[shadow_matches_reported],
+    check_specs=[shadow_matches_reported, frequencies_match_reported],
     description=(
         "Record-by-record comparison of the shadow verdict with EDGE's Phase 1 reports for the "
         "file: statuses and error codes of the file and of every record. Differences: "
@@ -79,6 +91,8 @@ def phase1_reconciliation(
         tables = table_metadata(con, list(RECONCILIATION_DDL), ("file_identifier = ?", [key]))
     reports = result.reports
     differences = result.differences
+    frequencies = result.frequency_differences
+    assert frequencies is not None  # refresh_phase1_reconciliation always compares them
     context.log.info(
         "%s (load %d): shadow %s, reported %s, %d records compared, %d difference(s)",
         key,
@@ -99,6 +113,8 @@ def phase1_reconciliation(
             **{f"differences/{kind}": n for kind, n in sorted(result.by_kind.items())},
             "reports_compared": ", ".join(reports.outbound_file_identifiers),
             "records_compared_with": reports.detail or "none (file level only)",
+            "frequency_differences": frequencies.num_rows,
+            "frequencies_compared_with": reports.frequency or "none (no frequency report)",
         }
     )
     yield differences_check_result(
@@ -107,4 +123,11 @@ def phase1_reconciliation(
         DIFF_COLUMNS,
         rows_name="differing_records",
         table="phase1_reconciliation",
+    )
+    yield differences_check_result(
+        FREQUENCIES_MATCH_REPORTED,
+        frequencies,
+        FREQUENCY_DIFF_COLUMNS,
+        rows_name="differing_frequencies",
+        table="phase1_frequency_reconciliation",
     )

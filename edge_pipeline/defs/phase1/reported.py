@@ -79,6 +79,7 @@ DETAIL_TABLES = (
     "reported_error_frequency",
     "reported_scope_summary",
     "reported_summary_counts",
+    "reported_data_element_frequency",
 )
 POINTER_COLUMNS = ("report_type", "kind", "record_identifier", "level", "error_code")
 CONSERVATION_COLUMNS = ("outbound_file_identifier", "level", "received", "accepted", "rejected")
@@ -206,7 +207,9 @@ def reported_phase1_detail(
     results: list[OutboundLoadResult] = []
     has_detail = True
     reports, landing = (
-        outbox.reports_for(key, roles=("detail", "summary")) if materialize else ([], 0)
+        outbox.reports_for(key, roles=("detail", "summary", "frequency"))
+        if materialize
+        else ([], 0)
     )
     with prepared_reports(reports) as prepared, warehouse.get_connection() as con:
         if materialize:

@@ -14,12 +14,18 @@ from edge_pipeline.edge.layouts.outbound import OutboundLayout
 from edge_pipeline.edge.layouts.outbound.model import (
     DetailLayout,
     FileStatusLayout,
+    FrequencyLayout,
     RaReportLayout,
     SummaryLayout,
 )
 from edge_pipeline.edge.outbound.core.errors import OutboundFormatError
 from edge_pipeline.edge.outbound.core.reader import Handler, ReportHeader, ReportReader
-from edge_pipeline.edge.outbound.phase1.read import DetailHandler, FileStatusHandler, SummaryHandler
+from edge_pipeline.edge.outbound.phase1.read import (
+    DetailHandler,
+    FileStatusHandler,
+    FrequencyHandler,
+    SummaryHandler,
+)
 from edge_pipeline.edge.outbound.ra.read import RaReportHandler
 
 
@@ -33,6 +39,8 @@ class OutboundReportReader(ReportReader):
             return DetailHandler(self, layout)
         if isinstance(layout, RaReportLayout):
             return RaReportHandler(self, layout)
+        if isinstance(layout, FrequencyLayout):
+            return FrequencyHandler(self)
         assert isinstance(layout, SummaryLayout)
         return SummaryHandler(self, layout)
 

@@ -29,6 +29,11 @@ import pyarrow as pa
 from edge_pipeline.base.warehouse.query import first_row, table_exists
 from edge_pipeline.base.warehouse.transaction import rollback
 from edge_pipeline.edge.layouts import BY_NAME
+from edge_pipeline.edge.reconciliation.frequency import (
+    FREQUENCY_DIFFERENCE_COLUMNS,
+    FREQUENCY_DIFFERENCES_SQL,
+    FREQUENCY_RECONCILIATION_DDL,
+)
 from edge_pipeline.edge.reconciliation.reports import ReportSet, select_reports
 
 #: Kinds of ``phase1_reconciliation.difference``.
@@ -54,6 +59,8 @@ RECONCILIATION_DDL: dict[str, str] = {
         "reported_status VARCHAR, records_compared BIGINT, differences BIGINT, "
         "reconciled_at TIMESTAMP"
     ),
+    # frequency by data element: reported vs shadow (reconciliation/frequency.py)
+    "phase1_frequency_reconciliation": FREQUENCY_RECONCILIATION_DDL,
 }
 
 DIFFERENCE_COLUMNS: tuple[str, ...] = (
@@ -267,6 +274,8 @@ class ReconciliationResult:
     records_compared: int
     differences: pa.Table
     by_kind: dict[str, int] = field(default_factory=dict)
+    #: (data element, value) pairs whose frequency differs (``phase1_frequency_reconciliation``)
+    frequency_differences: pa.Table | None = None
 
     @property
     def file_identifier(self) -> str:
@@ -274,7 +283,8 @@ class ReconciliationResult:
 
     @property
     def agrees(self) -> bool:
-        return self.differences.num_rows == 0
+        frequencies = self.frequency_differences
+        return self.differences.num_rows == 0 and (frequencies is None or not frequencies.num_rows)
 
 
 def refresh_phase1_reconciliation(
@@ -296,12 +306,19 @@ def refresh_phase1_reconciliation(
             params,
         )
         con.execute(
+            "INSERT INTO phase1_frequency_reconciliation SELECT *, now()::TIMESTAMP "
+            f"FROM ({FREQUENCY_DIFFERENCES_SQL})",
+            {"fid": file_identifier, "lid": reports.load_id, "frequency": reports.frequency},
+        )
+        con.execute(
             """
             INSERT INTO phase1_reconciliation_file SELECT
               $fid, $lid, $far, $detail, $summary,
               (SELECT status FROM shadow_file_status WHERE load_id = $lid), $reported_status,
               (SELECT count(*) FROM shadow_record_status WHERE load_id = $lid),
-              (SELECT count(*) FROM phase1_reconciliation WHERE file_identifier = $fid),
+              (SELECT count(*) FROM phase1_reconciliation WHERE file_identifier = $fid)
+              + (SELECT count(*) FROM phase1_frequency_reconciliation
+                 WHERE file_identifier = $fid),
               now()::TIMESTAMP
             """,
             {**params, "summary": reports.summary, "reported_status": reports.reported_status},
@@ -327,4 +344,11 @@ def refresh_phase1_reconciliation(
     by_kind: dict[str, int] = {}
     for kind in differences.column("difference").to_pylist():
         by_kind[kind] = by_kind.get(kind, 0) + 1
-    return ReconciliationResult(reports, shadow_status, int(records), differences, by_kind)
+    frequencies = con.sql(
+        f"SELECT {', '.join(FREQUENCY_DIFFERENCE_COLUMNS)} FROM phase1_frequency_reconciliation "
+        "WHERE file_identifier = $fid ORDER BY element, value NULLS FIRST",
+        params={"fid": file_identifier},
+    ).to_arrow_table()
+    return ReconciliationResult(
+        reports, shadow_status, int(records), differences, by_kind, frequencies
+    )

@@ -8,7 +8,7 @@ would count each re-sent report as a difference, so reconciliation first pins do
 * the **attempt**: the file's verified load attempt that loaded its records, else its latest
   verified attempt (the rule :func:`~edge_pipeline.edge.verification.verify_file` uses to pick
   the attempt it verifies);
-* per report role (file status = ESFAR, detail, summary), the **latest loaded report** that
+* per report role (file status = ESFAR, detail, summary, frequency = FDEEAF ...), the **latest loaded report** that
   answers that attempt (``reported_*.load_id``, matched by the outbound loader on
   inboundFileIdentifier + inboundFileSubmissionDateTime).  A report loaded before its inbound
   file (``load_id`` NULL) is used only when no report of that role matched the attempt.
@@ -23,13 +23,19 @@ from dataclasses import dataclass
 import duckdb
 
 from edge_pipeline.base.warehouse.query import first_row, table_exists
-from edge_pipeline.edge.layouts.outbound import DETAIL_LAYOUTS, ESFAR, SUMMARY_LAYOUTS
+from edge_pipeline.edge.layouts.outbound import (
+    DETAIL_LAYOUTS,
+    ESFAR,
+    FREQUENCY_LAYOUTS,
+    SUMMARY_LAYOUTS,
+)
 
 #: Report role -> the reported table whose rows identify a report of that role and its attempt.
 ROLE_TABLES: dict[str, str] = {
     "file_status": "reported_file_status",
     "detail": "reported_record_status",
     "summary": "reported_level_summary",
+    "frequency": "reported_data_element_frequency",
 }
 ROLE_REPORT_TYPES: dict[str, tuple[str, ...]] = {
     "file_status": (ESFAR.name,),
@@ -38,11 +44,13 @@ ROLE_REPORT_TYPES: dict[str, tuple[str, ...]] = {
     "summary": tuple(
         name for layout in SUMMARY_LAYOUTS for name in (layout.name, *layout.former_names)
     ),
+    "frequency": tuple(layout.name for layout in FREQUENCY_LAYOUTS),
 }
 
 
 def report_role(report_type: str) -> str:
-    """``file_status``, ``detail`` or ``summary``: the role of a Phase 1 report type."""
+    """``file_status``, ``detail``, ``summary`` or ``frequency``: the role of a Phase 1 report
+    type."""
     for role, types in ROLE_REPORT_TYPES.items():
         if report_type in types:
             return role
@@ -67,10 +75,12 @@ class ReportSet:
     detail: str | None
     summary: str | None
     reported_status: str | None  # the ESFAR's statusTypeCode
+    frequency: str | None = None  # the frequency by data element report (FDEEAF ... FDESAF)
 
     @property
     def outbound_file_identifiers(self) -> list[str]:
-        return [r for r in (self.file_status, self.detail, self.summary) if r is not None]
+        reports = (self.file_status, self.detail, self.summary, self.frequency)
+        return [r for r in reports if r is not None]
 
 
 def phase1_load_id(con: duckdb.DuckDBPyConnection, file_identifier: str) -> int:
@@ -156,4 +166,5 @@ def select_reports(
         detail=found.get("detail"),
         summary=found.get("summary"),
         reported_status=reported_status,
+        frequency=found.get("frequency"),
     )

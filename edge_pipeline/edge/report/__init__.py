@@ -40,6 +40,7 @@ def report_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
         "Level counts": queries.level_counts(con),
         "Errors by code": queries.errors_by_code(con),
         "Cascade losses": queries.cascade_losses(con),
+        "Frequency trend": queries.frequency_trend(con),
         "Claim selection": queries.claim_selection(con),
         "Risk scores by plan": queries.risk_scores_by_plan(con),
         "Top HCCs": queries.top_hccs(con),

@@ -152,6 +152,38 @@ def rejection_trend(con: duckdb.DuckDBPyConnection) -> bytes | None:
     return _png(fig)
 
 
+#: Values drawn per data element in the frequency trend (the most frequent overall).
+_TREND_VALUES = 5
+
+
+def frequency_trend(con: duckdb.DuckDBPyConnection) -> bytes | None:
+    """Frequency by data element month over month: one panel per file type and data element,
+    the share of each of its most frequent values per month."""
+    trend = queries.frequency_trend(con)
+    if trend.empty:
+        return None
+    panels = list(trend.groupby(["file_type", "element"], sort=True))
+    columns = min(4, len(panels))
+    rows = -(-len(panels) // columns)
+    fig, axes = _pyplot().subplots(
+        rows, columns, figsize=(3.2 * columns, 2.8 * rows), squeeze=False
+    )
+    months = sorted(trend["month"].unique())
+    for ax, ((file_type, element), group) in zip(axes.flat, panels, strict=False):
+        top = group.groupby("value")["frequency"].sum().nlargest(_TREND_VALUES).index
+        for i, value in enumerate(top):
+            series = group[group["value"] == value].set_index("month").reindex(months)
+            ax.plot(months, series["share"] * 100, marker="o", label=value, color=_colour(i))
+        ax.set_title(f"{file_type} {element}", fontsize=9)
+        ax.set_ylabel("share (%)", fontsize=8)
+        ax.set_ylim(0, 100)
+        ax.tick_params(axis="x", rotation=45, labelsize=7)
+        ax.legend(fontsize=6)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    return _png(fig)
+
+
 def cascade_losses(con: duckdb.DuckDBPyConnection) -> bytes | None:
     """Records rejected for another record's error, per level and rejection reason."""
     lost = queries.cascade_losses(con)
@@ -336,6 +368,7 @@ CHARTS: dict[str, tuple[str, Callable[[duckdb.DuckDBPyConnection], bytes | None]
     "rejection_trend": ("Rejections and errors over time", rejection_trend),
     "top_error_codes": ("Top error codes", top_error_codes),
     "cascade_losses": ("Records lost to the cascade", cascade_losses),
+    "frequency_trend": ("Frequency by data element over time", frequency_trend),
     "claim_inclusion": ("RA claim inclusion by reason code", claim_inclusion),
     "risk_score_distribution": (
         "Risk-score distribution by plan and metal",
@@ -352,6 +385,7 @@ PHASE1_CHARTS = (
     "rejection_trend",
     "top_error_codes",
     "cascade_losses",
+    "frequency_trend",
 )
 PHASE2_CHARTS = (
     "claim_inclusion",

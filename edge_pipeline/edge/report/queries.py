@@ -426,6 +426,54 @@ def transfer_estimates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def frequency_trend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Frequency by data element (FDEEAF ... FDESAF, from the shadow) month over month: per
+    file type, data element and value, its frequency over the month's files, its share of the
+    element's counted records that month, and the change of that share since the element's
+    previous month.  A share that moves is a systematic data pattern no record-level error
+    shows.  NDC counts add up each file's top values only."""
+    columns = [
+        "month",
+        "file_type",
+        "element",
+        "value",
+        "frequency",
+        "files",
+        "share",
+        "previous_share",
+        "share_change",
+    ]
+    return _frame(
+        con,
+        ["shadow_data_element_frequency", "submission_file"],
+        columns,
+        f"""
+        WITH monthly AS (
+          SELECT {_MONTH} AS month, coalesce(sf.layout, 'unknown') AS file_type,
+                 d.element, d.value, sum(d.frequency) AS frequency,
+                 count(DISTINCT d.load_id) AS files
+          FROM shadow_data_element_frequency d JOIN submission_file sf USING (load_id)
+          GROUP BY ALL
+        ),
+        shared AS (
+          SELECT *, frequency / sum(frequency) OVER (PARTITION BY month, file_type, element)
+                    AS share_exact
+          FROM monthly
+        ),
+        trended AS (
+          SELECT *, lag(share_exact) OVER (
+                      PARTITION BY file_type, element, value ORDER BY month) AS previous_exact
+          FROM shared
+        )
+        SELECT month, file_type, element, coalesce(value, '(absent)') AS value, frequency, files,
+               round(share_exact, 4) AS share, round(previous_exact, 4) AS previous_share,
+               round(share_exact - previous_exact, 4) AS share_change
+        FROM trended
+        ORDER BY file_type, element, month, frequency DESC, value
+        """,
+    )
+
+
 def reports_and_recipients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per outbound report type: its phase, what it holds, who receives it (its
     layout's recipient class), whether it may carry member ids, and how many reports of the

@@ -28,6 +28,7 @@ from edge_pipeline.edge.verification.cascade import compute_status
 from edge_pipeline.edge.verification.catalog import CHECK_KINDS, entry
 from edge_pipeline.edge.verification.chains import resolve_chains
 from edge_pipeline.edge.verification.context import build_context, drop_context
+from edge_pipeline.edge.verification.frequency import FREQUENCY_TABLE, store_frequencies
 from edge_pipeline.edge.verification.header import header_source
 from edge_pipeline.edge.verification.inventory import SEQUENCE_SOURCE, build_inventory
 from edge_pipeline.edge.verification.reference_tables import reference_tables_loaded
@@ -341,6 +342,7 @@ def _store(
             "shadow_record_status",
             "shadow_record_error",
             "shadow_level_summary",
+            FREQUENCY_TABLE,
         ):
             con.execute(f"DELETE FROM {table} WHERE load_id = ?", [load_id])
         con.execute(
@@ -380,6 +382,7 @@ def _store(
             "FROM _v_status GROUP BY level",
             [load_id, fid],
         )
+        store_frequencies(con, load_id, fid, submission_type)
         con.execute("COMMIT")
     except BaseException:
         rollback(con)

@@ -44,6 +44,10 @@ SHADOW_DDL: dict[str, str] = {
         "load_id BIGINT, file_identifier VARCHAR, level VARCHAR, received BIGINT, "
         "accepted BIGINT, rejected BIGINT"
     ),
+    # frequency by data element of the accepted records (verification/frequency.py)
+    "shadow_data_element_frequency": (
+        "load_id BIGINT, file_identifier VARCHAR, element VARCHAR, value VARCHAR, frequency BIGINT"
+    ),
 }
 
 #: Accepted files of a type joined to their accepted records of a level (view building block).

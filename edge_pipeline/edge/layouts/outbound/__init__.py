@@ -8,6 +8,9 @@ Phase 2 adds the risk adjustment reports of a scoring run (spec section 6): RACS
 RACSS (``CS``), RARSD (``RD``), RARSS (``RS``), RATEE (``TE``), and the transfer's RAUF
 (``UF``), HCRPSR (``HS``) and HCRPDE (``HE``), and the enrollee claims reports ECD (``EC``) and
 ECS (``CY``) (file codes of the last five assumed), in ``RA_LAYOUTS``.
+The frequency by data element reports answer one inbound file each, like the summaries:
+FDEEAF (``EF``), FDEMAF (``MF``), FDEPAF (``PF``), FDESAF (``SF``) (file codes assumed), in
+``FREQUENCY_LAYOUTS``.
 
 Every layout declares its ``recipients`` (:class:`~.model.Recipients`): who receives it, and
 so whether it may carry member-level identifiers.
@@ -29,11 +32,16 @@ from edge_pipeline.edge.layouts.outbound.essefe import ESSEFE
 from edge_pipeline.edge.layouts.outbound.essmfe import ESSMFE
 from edge_pipeline.edge.layouts.outbound.esspfe import ESSPFE
 from edge_pipeline.edge.layouts.outbound.esssfe import ESSSFE
+from edge_pipeline.edge.layouts.outbound.fdeeaf import FDEEAF
+from edge_pipeline.edge.layouts.outbound.fdemaf import FDEMAF
+from edge_pipeline.edge.layouts.outbound.fdepaf import FDEPAF
+from edge_pipeline.edge.layouts.outbound.fdesaf import FDESAF
 from edge_pipeline.edge.layouts.outbound.hcrpde import HCRPDE
 from edge_pipeline.edge.layouts.outbound.hcrpsr import HCRPSR
 from edge_pipeline.edge.layouts.outbound.model import (
     DetailLayout,
     FileStatusLayout,
+    FrequencyLayout,
     OutboundLayout,
     RaReportLayout,
     Recipients,
@@ -61,10 +69,16 @@ RA_LAYOUTS: tuple[RaReportLayout, ...] = (
     ECD,
     ECS,
 )
+#: Phase 1 frequency by data element reports, one per submission type (E, M, P, S).
+FREQUENCY_LAYOUTS: tuple[FrequencyLayout, ...] = (FDEEAF, FDEMAF, FDEPAF, FDESAF)
+FREQUENCY_BY_TYPE: dict[str, FrequencyLayout] = {
+    layout.submission_type: layout for layout in FREQUENCY_LAYOUTS
+}
 OUTBOUND_LAYOUTS: tuple[OutboundLayout, ...] = (
     ESFAR,
     *DETAIL_LAYOUTS,
     *SUMMARY_LAYOUTS,
+    *FREQUENCY_LAYOUTS,
     *RA_LAYOUTS,
 )
 OUTBOUND_BY_ROOT: dict[str, OutboundLayout] = {layout.root: layout for layout in OUTBOUND_LAYOUTS}
@@ -129,7 +143,13 @@ __all__ = [
     "ESSMFE",
     "ESSPFE",
     "ESSSFE",
+    "FDEEAF",
+    "FDEMAF",
+    "FDEPAF",
+    "FDESAF",
     "FORMER_NAMES",
+    "FREQUENCY_BY_TYPE",
+    "FREQUENCY_LAYOUTS",
     "HCRPDE",
     "HCRPSR",
     "OUTBOUND_BY_NAME",
@@ -146,6 +166,7 @@ __all__ = [
     "SUMMARY_LAYOUTS",
     "DetailLayout",
     "FileStatusLayout",
+    "FrequencyLayout",
     "OutboundLayout",
     "Phase1Reports",
     "RaReportLayout",

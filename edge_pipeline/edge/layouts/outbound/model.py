@@ -330,4 +330,51 @@ class RaReportLayout:
     recipients: Recipients = field(kw_only=True)
 
 
-OutboundLayout = FileStatusLayout | DetailLayout | SummaryLayout | RaReportLayout
+# -- Phase 1: frequency by data element -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrequencyElement:
+    """One data element a frequency report (FDEEAF ... FDESAF) counts: how often each value of
+    ``column`` occurs among the *accepted* records of ``level`` (landing ``table``) of a file.
+
+    ``value_sql`` derives the value from the landing row (alias ``i``) when it is not a column
+    as sent (the CSR variant is the last two characters of the plan id).  ``top`` keeps only the
+    ``top`` most frequent values (NDC).  ``element`` is the name the report states in
+    ``dataElementName``: the inbound element name, or a name of this project (``assumed``).
+    """
+
+    element: str
+    level: str
+    table: str
+    column: str
+    value_sql: str | None = None
+    top: int | None = None
+    assumed: bool = False
+    doc: str = ""
+
+    @property
+    def value_expression(self) -> str:
+        return self.value_sql or f"i.{self.column}"
+
+
+@dataclass(frozen=True)
+class FrequencyLayout:
+    """A frequency by data element report of one inbound file (issuer + CMS; aggregate).
+
+    Answers one inbound file like the summaries, under the Phase 1 header; the body is a flat
+    list of (data element, value, frequency) entries, declared once in
+    :mod:`~.frequency_common`.  Every name below the header is this project's (assumed).
+    """
+
+    name: str
+    root: str
+    submission_type: str
+    #: Two-letter code of the file name and ``outboundFileTypeCode`` (assumed).
+    file_code: str
+    elements: tuple[FrequencyElement, ...]
+    doc: str = ""
+    recipients: Recipients = field(kw_only=True)
+
+
+OutboundLayout = FileStatusLayout | DetailLayout | SummaryLayout | RaReportLayout | FrequencyLayout

@@ -15,11 +15,13 @@ from edge_pipeline.edge.layouts.outbound.common import (
     RECORDED_ERROR,
     STATUS,
 )
+from edge_pipeline.edge.layouts.outbound.frequency_common import DATA_ELEMENT_FREQUENCY
 from edge_pipeline.edge.layouts.outbound.model import (
     CountsBlock,
     DetailLayout,
     FileStatusLayout,
     FormTypeCounts,
+    FrequencyLayout,
     Group,
     Leaf,
     MemberMonths,
@@ -160,4 +162,8 @@ def tree(layout: OutboundLayout) -> Group:
     if isinstance(layout, RaReportLayout):
         # Phase 2: declared structurally already; every root name is this project's.
         return Group(layout.root, (RA_FILE_HEADER, *layout.body), doc=layout.doc, assumed=True)
+    if isinstance(layout, FrequencyLayout):
+        # one inbound file, as the summaries: the Phase 1 header, then the frequencies
+        children = (FILE_HEADER, DATA_ELEMENT_FREQUENCY)
+        return Group(layout.root, children, doc=layout.doc, assumed=True)
     raise TypeError(f"not an outbound layout: {layout!r}")

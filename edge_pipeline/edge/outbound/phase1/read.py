@@ -1,4 +1,4 @@
-"""Phase 1 outbound reports (ESFAR, detail, summary) into ``reported_*`` rows: their handlers.
+"""Phase 1 outbound reports (ESFAR, detail, summary, frequency by data element) into ``reported_*`` rows: their handlers.
 
 Detail reports can hold millions of results: each result element is released as soon as it has
 been turned into rows, so memory does not grow with the report.
@@ -18,6 +18,7 @@ from edge_pipeline.edge.layouts.outbound.common import (
     RECORDED_ERROR,
     STATUS,
 )
+from edge_pipeline.edge.layouts.outbound.frequency_common import DATA_ELEMENT_FREQUENCY
 from edge_pipeline.edge.layouts.outbound.model import (
     DetailLayout,
     FormTypeCounts,
@@ -263,3 +264,22 @@ class SummaryHandler(Handler):
                         )
                     )
         return rows
+
+
+class FrequencyHandler(Handler):
+    """Frequency by data element (FDEEAF ... FDESAF): one ``reported_data_element_frequency``
+    row per entry."""
+
+    def end(self, elem: Any, node: Node, depth: int) -> Iterator[TableRow]:
+        if depth == 1 and node.name == DATA_ELEMENT_FREQUENCY.name:
+            block = read_block(elem, DATA_ELEMENT_FREQUENCY)
+            yield (
+                "reported_data_element_frequency",
+                self.reader.row(
+                    element=blank_to_none(block["element"]),
+                    value=blank_to_none(block["value"]),
+                    frequency=to_int(block["frequency"]),
+                ),
+            )
+        if depth == 1:
+            release(elem)

@@ -30,19 +30,21 @@ from typing import Any
 
 import duckdb
 
-from edge_pipeline.base.warehouse.query import scalar
-from edge_pipeline.edge.layouts.outbound import PHASE1_REPORTS, Phase1Reports
+from edge_pipeline.base.warehouse.query import scalar, table_exists
+from edge_pipeline.edge.layouts.outbound import FREQUENCY_BY_TYPE, PHASE1_REPORTS, Phase1Reports
 from edge_pipeline.edge.layouts.outbound.common import (
     ERROR_CODE_FREQUENCY,
     FILE_HEADER,
     RECORDED_ERROR,
     STATUS,
 )
+from edge_pipeline.edge.layouts.outbound.frequency_common import DATA_ELEMENT_FREQUENCY
 from edge_pipeline.edge.layouts.outbound.model import (
     CountsBlock,
     DetailLayout,
     FileStatusLayout,
     FormTypeCounts,
+    FrequencyLayout,
     Group,
     Leaf,
     MemberMonths,
@@ -135,7 +137,8 @@ def write_phase1_reports(
     server: EdgeServerInfo | None = None,
     fetch_rows: int = FETCH_ROWS,
 ) -> list[Path]:
-    """Write the ESFAR, the detail report and the summary of one inbound file into ``out_dir``.
+    """Write the ESFAR, the detail report, the summary and (where the shadow holds its
+    frequencies) the frequency by data element report of one inbound file into ``out_dir``.
 
     ``load_id`` picks the verified load attempt (default: the file's latest verified one; a
     refused re-delivery is an attempt of its own).  Returns the paths in that order.
@@ -152,6 +155,7 @@ def write_phase1_reports(
         write_file_status(con, facts, reports.file_status, out, stamp, identity),
         write_detail(con, facts, reports.detail, out, stamp, identity, fetch_rows),
         write_summary(con, facts, reports.summary, out, stamp, identity),
+        *write_frequencies(con, facts, out, stamp, identity),
     ]
 
 
@@ -461,4 +465,53 @@ def write_summary(
             _block(out, ERROR_CODE_FREQUENCY, {"error_code": code, "frequency": frequency})
         for plan in content.plans:
             _scope(out, layout.plan, plan)
+        return out.finish()
+
+
+# -- frequency by data element ----------------------------------------------------------------
+
+
+def write_frequencies(
+    con: duckdb.DuckDBPyConnection,
+    facts: InboundFacts,
+    out_dir: Path,
+    generated_at: datetime,
+    server: EdgeServerInfo,
+) -> list[Path]:
+    """The frequency by data element report of the attempt (FDEEAF ... FDESAF), written from
+    ``shadow_data_element_frequency`` in the shadow's order.  None when the submission type has
+    no such report or the warehouse predates the shadow table (verify the file again)."""
+    layout = FREQUENCY_BY_TYPE.get(facts.submission_type or "")
+    if layout is None or not table_exists(con, "shadow_data_element_frequency"):
+        return []
+    return [write_frequency(con, facts, layout, out_dir, generated_at, server)]
+
+
+def write_frequency(
+    con: duckdb.DuckDBPyConnection,
+    facts: InboundFacts,
+    layout: FrequencyLayout,
+    out_dir: Path,
+    generated_at: datetime,
+    server: EdgeServerInfo,
+) -> Path:
+    """One frequency by data element report: an entry per (data element, value)."""
+    order = {element.element: position for position, element in enumerate(layout.elements)}
+    rows = con.execute(
+        f"""
+        SELECT element, value, frequency FROM shadow_data_element_frequency
+        WHERE {ATTEMPT}
+        ORDER BY element, frequency DESC, value NULLS FIRST
+        """,
+        facts.attempt,
+    ).fetchall()
+    rows.sort(key=lambda row: order.get(row[0], len(order)))  # stable: keeps frequency order
+    with XmlStream(_path(facts, out_dir, layout.file_code, generated_at), layout.root) as out:
+        _header(out, facts, layout.file_code, generated_at, server)
+        for element, value, frequency in rows:
+            _block(
+                out,
+                DATA_ELEMENT_FREQUENCY,
+                {"element": element, "value": value, "frequency": frequency},
+            )
         return out.finish()
