@@ -181,7 +181,7 @@ def _report_types(names: list[str]) -> set[str]:
 
 
 def _all_reports(*layouts: str) -> set[str]:
-    return {f"{layout[2]}{kind}" for layout in layouts for kind in "HDS"}
+    return {f"{layout[2]}{kind}" for layout in layouts for kind in "HDSF"}
 
 
 @pytest.mark.parametrize("case", ["sibling service lines", "sibling enrollees"])

@@ -408,7 +408,7 @@ def test_outbox_sensor_routes_ra_reports_to_phase2_reported_by_benefit_year(
         assert phase2.run_key.startswith(f"BY{YEAR}:")
         phase1 = requests["phase1_reported"]
         assert phase1.partition_key == phase1_key
-        assert phase1.tags[OUTBOX_REPORTS_TAG] == "3"
+        assert phase1.tags[OUTBOX_REPORTS_TAG] == "4"
         # the inbound file and the year with data become partitions (as the daemon applies)
         added = {
             r.partitions_def_name: list(r.partition_keys) for r in first.dynamic_partitions_requests

@@ -56,7 +56,7 @@ def test_validate_writes_xsd_valid_reports_that_load_back(tmp_path: Path, issuer
     assert done.returncode == 0, done.stderr
     inbound = sorted(issuer.glob("*.xml"))
     reports = sorted(out.glob("*.xml"))
-    assert len(reports) == 3 * len(inbound)  # ESFAR, detail and summary per inbound file
+    assert len(reports) == 4 * len(inbound)  # ESFAR, detail, summary and frequency per file
     for report in reports:
         header = read_outbound_header(report)
         schema = load_schema(OUTBOUND_BY_NAME[header.layout.name])

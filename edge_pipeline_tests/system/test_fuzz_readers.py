@@ -111,7 +111,7 @@ def outbound_seeds(issuer: Path, tmp_path_factory: pytest.TempPathFactory) -> di
         ]
     finally:
         con.close()
-    assert len({p.name.split(".")[1] for p in paths}) == 12, paths  # 3 reports x 4 types
+    assert len({p.name.split(".")[1] for p in paths}) == 16, paths  # 4 reports x 4 types
     # several defect files of one type give reports of one name: keep one of each name
     return {p.name: p.read_bytes() for p in paths}
 
