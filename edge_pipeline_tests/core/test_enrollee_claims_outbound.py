@@ -21,14 +21,17 @@ from phase2_outbound_support import (
     ECD_WITHOUT,
     PLAN_B,
     RUN,
+    RUN_WHERE,
     build_shadow,
     hand_written_report,
+    run_rows,
+    written_reports,
 )
 from phase2_outbound_support import ECS as ECS_ROWS
 
 from edge_pipeline.edge.layouts.outbound import ECD, ECS, OUTBOUND_BY_NAME, RA_LAYOUTS, Recipients
 from edge_pipeline.edge.layouts.outbound.model import Group, Leaf, RaReportLayout
-from edge_pipeline.edge.outbound import RA_REPORTED_TABLES, load_outbound_file, write_phase2_reports
+from edge_pipeline.edge.outbound import RA_REPORTED_TABLES, load_outbound_file
 from edge_pipeline.edge.outbound.core.tables import ddl_columns
 from edge_pipeline.edge.outbound.core.xsd import load_schema, render_xsd, shipped_xsd
 from edge_pipeline.edge.ra_runs.runs import ScoringRun
@@ -41,8 +44,6 @@ from edge_pipeline.edge.reconciliation.phase2 import (
     refresh_row_differences,
 )
 
-GENERATED = dt.datetime(2026, 5, 1, 12, 0, 0)
-WHERE = "benefit_year = 2025 AND issuer_id = '12345' AND execution_zone = 'T'"
 RUN_COLUMNS = ("benefit_year", "issuer_id", "execution_zone")
 #: shadow table -> (its report, the fixture's rows)
 TABLES = {
@@ -57,18 +58,12 @@ def _columns(shadow: str) -> list[str]:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str, shadow: str) -> list[str]:
-    """Order-insensitive and exact (repr keeps Decimal scale and NULL vs '')."""
-    found = con.execute(f"SELECT {', '.join(_columns(shadow))} FROM {table} WHERE {WHERE}")
-    return sorted(map(repr, found.fetchall()))
+    return run_rows(con, table, _columns(shadow))
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    con = duckdb.connect()
-    build_shadow(con)
-    out = tmp_path_factory.mktemp("enrollee_claims")
-    paths = write_phase2_reports(con, out, *RUN, GENERATED, reports=["ECD", "ECS"])
-    return {path.name.split(".")[1]: path for path in paths}
+    return written_reports(tmp_path_factory.mktemp("enrollee_claims"), ["ECD", "ECS"])
 
 
 def test_layouts_registered_with_every_shadow_column() -> None:
@@ -176,7 +171,7 @@ def test_reader_loads_a_hand_written_file(tmp_path: Path, name: str) -> None:
     for shadow, (owner, _) in TABLES.items():
         if owner is layout:
             found = con.execute(
-                f"SELECT {', '.join(_columns(shadow))} FROM {reported_name(shadow)} WHERE {WHERE}"
+                f"SELECT {', '.join(_columns(shadow))} FROM {reported_name(shadow)} WHERE {RUN_WHERE}"
             ).fetchall()
             assert sorted(map(repr, found)) == sorted(map(repr, EXPECTED[shadow]))
 

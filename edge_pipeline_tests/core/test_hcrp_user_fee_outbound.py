@@ -8,7 +8,6 @@ file whose values were changed gives exactly the changed rows as differences.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -16,13 +15,17 @@ import duckdb
 import pytest
 from lxml import etree
 from phase2_outbound_support import (
+    GENERATED,
     HCRP_ENROLLEES,
     HCRP_SUMMARY,
     PLAN_A,
     RAUF,
     RUN,
+    RUN_WHERE,
     build_shadow,
     hand_written_report,
+    run_rows,
+    written_reports,
 )
 
 from edge_pipeline.edge.layouts.outbound import (
@@ -47,8 +50,6 @@ from edge_pipeline.edge.reconciliation.phase2 import (
     refresh_row_differences,
 )
 
-GENERATED = dt.datetime(2026, 5, 1, 12, 0, 0)
-WHERE = "benefit_year = 2025 AND issuer_id = '12345' AND execution_zone = 'T'"
 #: report -> (its shadow table, the fixture's rows, its file code)
 REPORTS: dict[str, tuple[RaReportLayout, str, list[tuple], str]] = {
     "RAUF": (RAUF_LAYOUT, "shadow_rauf", RAUF, "UF"),
@@ -63,18 +64,12 @@ def _columns(shadow: str) -> list[str]:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str, shadow: str) -> list[str]:
-    """Order-insensitive and exact (repr keeps Decimal scale and NULL vs '')."""
-    found = con.execute(f"SELECT {', '.join(_columns(shadow))} FROM {table} WHERE {WHERE}")
-    return sorted(map(repr, found.fetchall()))
+    return run_rows(con, table, _columns(shadow))
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    con = duckdb.connect()
-    build_shadow(con)
-    out = tmp_path_factory.mktemp("transfer_reports")
-    paths = write_phase2_reports(con, out, *RUN, GENERATED, reports=list(REPORTS))
-    return {path.name.split(".")[1]: path for path in paths}
+    return written_reports(tmp_path_factory.mktemp("transfer_reports"), list(REPORTS))
 
 
 # -- layouts ----------------------------------------------------------------------------------
@@ -136,7 +131,7 @@ def test_written_valid_and_loaded_back_exactly(written: dict[str, Path], name: s
 def test_hcrpde_is_written_empty_when_nobody_is_over_the_threshold(tmp_path: Path) -> None:
     con = duckdb.connect()
     build_shadow(con)
-    con.execute(f"DELETE FROM shadow_hcrp_enrollee WHERE {WHERE}")
+    con.execute(f"DELETE FROM shadow_hcrp_enrollee WHERE {RUN_WHERE}")
     codes = [p.name.split(".")[1] for p in write_phase2_reports(con, tmp_path, *RUN, GENERATED)]
     assert codes == ["CD", "CS", "RD", "RS", "TE", "UF", "HS", "HE", "EC", "CY"]
     (empty,) = tmp_path.glob("*.HE.*")
@@ -145,7 +140,7 @@ def test_hcrpde_is_written_empty_when_nobody_is_over_the_threshold(tmp_path: Pat
     assert (result.status, result.rows) == ("loaded", {"reported_ra_report": 1})
     # a run without the transfer estimate writes none of the three
     for table in ("shadow_rauf", "shadow_hcrp_summary"):
-        con.execute(f"DELETE FROM {table} WHERE {WHERE}")
+        con.execute(f"DELETE FROM {table} WHERE {RUN_WHERE}")
     codes = [p.name.split(".")[1] for p in write_phase2_reports(con, tmp_path / "b", *RUN)]
     assert codes == ["CD", "CS", "RD", "RS", "TE", "EC", "CY"]
 
@@ -223,7 +218,7 @@ def test_reader_loads_a_hand_written_file(tmp_path: Path, name: str) -> None:
         c for c in _columns(shadow) if c not in ("benefit_year", "issuer_id", "execution_zone")
     ]
     found = con.execute(
-        f"SELECT {', '.join(columns)} FROM {reported_name(shadow)} WHERE {WHERE} ORDER BY ALL"
+        f"SELECT {', '.join(columns)} FROM {reported_name(shadow)} WHERE {RUN_WHERE} ORDER BY ALL"
     ).fetchall()
     assert sorted(map(repr, found)) == sorted(map(repr, EXPECTED[name]))
     assert con.execute(
@@ -293,5 +288,5 @@ def test_reconciliation_finds_exactly_the_tampered_rows(
         ("values", {"RAUF": "user_fee", "HCRPSR": "hcrp_charge", "HCRPDE": "hcrp_payment"}[name])
     ]
     assert {k: found[0][k] for k in spec.key} == TAMPERED_KEY[name]
-    assert con.execute(f"SELECT count(*) FROM {spec.table} WHERE {WHERE}").fetchone() == (1,)
+    assert con.execute(f"SELECT count(*) FROM {spec.table} WHERE {RUN_WHERE}").fetchone() == (1,)
     assert "member_id" not in spec.display

@@ -345,3 +345,26 @@ def hand_written_report(folder: Path, layout: RaReportLayout, body: str) -> Path
     path = folder / f"12345.{layout.file_code}.D06012026T090000.T.xml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+#: When the test run's reports were generated, and the row filter of the test run (``RUN``).
+GENERATED = dt.datetime(2026, 5, 1, 12, 0, 0)
+RUN_WHERE = "benefit_year = 2025 AND issuer_id = '12345' AND execution_zone = 'T'"
+
+
+def run_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[str]:
+    """The test run's rows of ``table`` (``columns``), order-insensitive and exact (repr keeps
+    Decimal scale and NULL vs '')."""
+    found = con.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {RUN_WHERE}")
+    return sorted(map(repr, found.fetchall()))
+
+
+def written_reports(folder: Path, reports: list[str]) -> dict[str, Path]:
+    """``reports`` of the test run written from ``build_shadow``'s tables into ``folder``, by
+    file code."""
+    from edge_pipeline.edge.outbound import write_phase2_reports
+
+    con = duckdb.connect()
+    build_shadow(con)
+    paths = write_phase2_reports(con, folder, *RUN, GENERATED, reports=reports)
+    return {path.name.split(".")[1]: path for path in paths}
